@@ -1,0 +1,43 @@
+# MNIST Lab — the two commands that matter: `make serve` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+# One persistent target dir outside the clone: CI's fresh clones reuse the 25-minute burn build.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/mnist-lab/target
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+ADDRESS ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: serve test setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
+
+## Set up what is missing, then serve the app with live reload on http://$(ADDRESS):$(PORT)
+serve: setup
+	trunk serve --release --offline --address $(ADDRESS) --port $(PORT)
+
+## Run every test: native engine tests, wasm tests in headless Chromium, end-to-end page tests.
+test: setup-browser test-native test-wasm test-e2e
+
+setup: data
+	./scripts/setup.sh
+
+setup-browser: data
+	./scripts/setup.sh --browser
+
+## Fetch and verify MNIST and Fashion-MNIST into static/data (idempotent).
+data:
+	./scripts/fetch-data.sh
+
+test-native:
+	cargo test --release --lib --bins
+
+## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
+test-wasm:
+	CHROMEDRIVER=$$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 \
+	  cargo test --release --target wasm32-unknown-unknown --test browser
+
+## Build the page with trunk into dist/.
+build-web:
+	trunk build --release --offline
+
+## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/).
+test-e2e: build-web
+	cargo test --release --test e2e -- --nocapture --test-threads 1

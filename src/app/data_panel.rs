@@ -1,0 +1,294 @@
+//! The data panel: the bundled sets with progress, counts, class histogram and thumbnails, plus
+//! the user's own IDX files (picker, drag-and-drop, or a URL). Errors stay inside the panel.
+
+use std::rc::Rc;
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, DragEvent, HtmlCanvasElement, HtmlInputElement, ImageData};
+use yew::prelude::*;
+
+use crate::app::chart::BarChart;
+use crate::app::fetch::{fetch_bytes, read_file};
+use crate::lab::data::{Dataset, DatasetKind, IMAGE_PIXELS, IMAGE_SIDE, TrainTest, class_counts, idx};
+
+/// Loading state of one bundled data set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataState {
+    /// Downloading: fraction done in [0, 1].
+    Loading(f64),
+    /// Parsed and checked.
+    Ready(Rc<TrainTest>),
+    /// Could not be loaded; the message says why.
+    Failed(String),
+}
+
+/// Downloads and parses a bundled set, reporting progress in [0, 1].
+pub async fn load_bundled(kind: DatasetKind, progress: impl Fn(f64) + Clone) -> Result<TrainTest, String> {
+    use crate::lab::data::{Part, Split};
+    // Rough share of each file in the download, so the bar moves evenly.
+    let plan = [
+        (Split::Test, Part::Labels, 0.00, 0.01),
+        (Split::Test, Part::Images, 0.01, 0.14),
+        (Split::Train, Part::Labels, 0.15, 0.01),
+        (Split::Train, Part::Images, 0.16, 0.84),
+    ];
+    let mut files = Vec::new();
+    for (split, part, start, share) in plan {
+        let p = progress.clone();
+        let url = kind.file(split, part);
+        let bytes = fetch_bytes(&url, move |got, total| {
+            if total > 0 {
+                p(start + share * (got as f64 / total as f64).min(1.0));
+            }
+        })
+        .await?;
+        files.push(bytes);
+        // Let the page paint the bar between files.
+        gloo_timers::future::TimeoutFuture::new(0).await;
+    }
+    let what = |s: &str| format!("{} {s}", kind.title());
+    let test = Dataset::from_idx(&files[1], &files[0]).map_err(|e| format!("{}: {e}", what("test set")))?;
+    let train = Dataset::from_idx(&files[3], &files[2]).map_err(|e| format!("{}: {e}", what("training set")))?;
+    progress(1.0);
+    Ok(TrainTest { train, test })
+}
+
+/// Draws up to `count` images side by side on a canvas, 28×28 each.
+#[derive(Properties, Debug, Clone, PartialEq)]
+pub struct ThumbnailsProps {
+    /// The data set to show.
+    pub data: Rc<Dataset>,
+    /// How many images.
+    #[prop_or(12)]
+    pub count: usize,
+}
+
+/// A strip of thumbnails (the first images of a set).
+#[component]
+pub fn Thumbnails(props: &ThumbnailsProps) -> Html {
+    let canvas = use_node_ref();
+    let n = props.count.min(props.data.len());
+    {
+        let canvas = canvas.clone();
+        use_effect_with(props.clone(), move |p| {
+            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                draw_images(&c, &p.data, 0..n);
+            }
+        });
+    }
+    html! {
+        <canvas ref={canvas} class="thumbs" width={(n * IMAGE_SIDE).to_string()} height={IMAGE_SIDE.to_string()}></canvas>
+    }
+}
+
+/// Paints images `range` of `data` left to right, white ink on black like the raw data.
+pub fn draw_images(canvas: &HtmlCanvasElement, data: &Dataset, range: std::ops::Range<usize>) {
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    for (slot, i) in range.enumerate() {
+        let mut rgba = Vec::with_capacity(IMAGE_PIXELS * 4);
+        for &p in data.images.image(i) {
+            rgba.extend_from_slice(&[p, p, p, 255]);
+        }
+        if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), IMAGE_SIDE as u32, IMAGE_SIDE as u32) {
+            let _ = ctx.put_image_data(&img, (slot * IMAGE_SIDE) as f64, 0.0);
+        }
+    }
+}
+
+/// Props of one bundled data set's card.
+#[derive(Properties, Debug, Clone, PartialEq)]
+pub struct DatasetCardProps {
+    /// Which set.
+    pub kind: DatasetKind,
+    /// Its loading state.
+    pub state: DataState,
+}
+
+/// One bundled set: progress while loading, then counts, histogram and thumbnails.
+#[component]
+pub fn DatasetCard(props: &DatasetCardProps) -> Html {
+    let body = match &props.state {
+        DataState::Loading(f) => html! {
+            <div>
+                <progress max="1" value={f.to_string()}></progress>
+                <span>{format!(" loading… {:.0}%", f * 100.0)}</span>
+            </div>
+        },
+        DataState::Failed(msg) => html! { <p class="error">{msg}</p> },
+        DataState::Ready(tt) => html! {
+            <div>
+                <p class="counts" data-train={tt.train.len().to_string()} data-test={tt.test.len().to_string()}>
+                    {format!("{} train / {} test", tt.train.len(), tt.test.len())}
+                </p>
+                <BarChart values={tt.train.class_counts().iter().map(|&c| c as u32).collect::<Vec<_>>()} title="training images per class" />
+                <Thumbnails data={Rc::new(tt.train.take(12))} />
+                <p class="classes">{props.kind.class_names().join(" · ")}</p>
+            </div>
+        },
+    };
+    html! {
+        <div class="card" data-testid={format!("dataset-{}", props.kind.slug())}>
+            <h3>{props.kind.title()}</h3>
+            {body}
+        </div>
+    }
+}
+
+/// What one user file turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+enum UserFile {
+    Images { name: String, data: Rc<Dataset> },
+    Labels { name: String, labels: Vec<u8> },
+}
+
+/// Parses a user file as images or labels, by the rank byte of its IDX header.
+fn parse_user_file(name: &str, bytes: &[u8]) -> Result<UserFile, String> {
+    let raw = idx::decompress(bytes).map_err(|e| format!("{name}: {e}"))?;
+    let is_labels = raw.len() > 3 && raw[3] == 1;
+    if is_labels {
+        let labels = idx::parse_labels(&raw).map_err(|e| format!("{name}: {e}"))?;
+        Ok(UserFile::Labels { name: name.into(), labels })
+    } else {
+        let images = idx::parse_images(&raw).map_err(|e| format!("{name}: {e}"))?;
+        let labels = vec![0; images.count];
+        let data = Dataset::new(images, labels).map_err(|e| e.to_string())?;
+        Ok(UserFile::Images { name: name.into(), data: Rc::new(data) })
+    }
+}
+
+/// The user's own files: a picker, a drop zone and a URL box; each file is checked and shown.
+#[component]
+pub fn UserFiles() -> Html {
+    let files = use_state(Vec::<UserFile>::new);
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let url = use_node_ref();
+
+    // Adds parsed files (or shows the first error) — shared by picker, drop and URL.
+    let add = {
+        let files = files.clone();
+        let error = error.clone();
+        Callback::from(move |results: Vec<Result<UserFile, String>>| {
+            let mut list = (*files).clone();
+            let mut first_error = None;
+            for r in results {
+                match r {
+                    Ok(f) => list.push(f),
+                    Err(e) => first_error = first_error.or(Some(e)),
+                }
+            }
+            error.set(first_error);
+            files.set(list);
+        })
+    };
+    let read_list = {
+        let add = add.clone();
+        let busy = busy.clone();
+        move |list: web_sys::FileList| {
+            let add = add.clone();
+            let busy = busy.clone();
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let mut results = Vec::new();
+                for i in 0..list.length() {
+                    if let Some(f) = list.item(i) {
+                        results.push(match read_file(&f).await {
+                            Ok(bytes) => parse_user_file(&f.name(), &bytes),
+                            Err(e) => Err(format!("{}: {e}", f.name())),
+                        });
+                    }
+                }
+                busy.set(false);
+                add.emit(results);
+            });
+        }
+    };
+    let on_pick = {
+        let read_list = read_list.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(list) = input.files() {
+                read_list(list);
+            }
+            input.set_value("");
+        })
+    };
+    let on_drop = {
+        let read_list = read_list.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if let Some(list) = e.data_transfer().and_then(|d| d.files()) {
+                read_list(list);
+            }
+        })
+    };
+    let on_drag_over = Callback::from(|e: DragEvent| e.prevent_default());
+    let on_url = {
+        let add = add.clone();
+        let busy = busy.clone();
+        let url = url.clone();
+        Callback::from(move |_| {
+            let Some(input) = url.cast::<HtmlInputElement>() else { return };
+            let address = input.value().trim().to_string();
+            if address.is_empty() {
+                add.emit(vec![Err("type the address of an IDX file first".into())]);
+                return;
+            }
+            let add = add.clone();
+            let busy = busy.clone();
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let name = address.rsplit('/').next().unwrap_or(&address).to_string();
+                let result = match fetch_bytes(&address, |_, _| {}).await {
+                    Ok(bytes) => parse_user_file(&name, &bytes),
+                    Err(e) => Err(e),
+                };
+                busy.set(false);
+                add.emit(vec![result]);
+            });
+        })
+    };
+
+    // Images and labels of equal count pair up into a labelled set.
+    let images: Vec<_> = files.iter().filter_map(|f| if let UserFile::Images { data, .. } = f { Some(data.clone()) } else { None }).collect();
+    let labels: Vec<_> = files.iter().filter_map(|f| if let UserFile::Labels { labels, .. } = f { Some(labels.clone()) } else { None }).collect();
+    let pairing = match (images.last(), labels.last()) {
+        (Some(i), Some(l)) => match Dataset::new(i.images.clone(), l.clone()) {
+            Ok(d) => html! { <p class="ok" data-testid="user-pair">{format!("paired: {} labelled images", d.len())}</p> },
+            Err(e) => html! { <p class="error">{e.to_string()}</p> },
+        },
+        _ => html! {},
+    };
+
+    html! {
+        <div class="card user-files" ondrop={on_drop} ondragover={on_drag_over}>
+            <h3>{"Your own IDX files"}</h3>
+            <p class="hint">{"Pick or drop *-idx3-ubyte / *-idx1-ubyte files (raw or .gz), or load one from a URL."}</p>
+            <input type="file" multiple=true data-testid="data-upload" onchange={on_pick} />
+            <div class="url-row">
+                <input ref={url} type="url" placeholder="https://…/t10k-images-idx3-ubyte.gz" data-testid="data-url" />
+                <button onclick={on_url} data-testid="data-url-load" disabled={*busy}>{"Load URL"}</button>
+            </div>
+            if *busy { <p>{"reading…"}</p> }
+            if let Some(e) = &*error { <p class="error" data-testid="data-error" role="alert">{e}</p> }
+            <ul data-testid="user-files">
+                { for files.iter().map(|f| match f {
+                    UserFile::Images { name, data } => html! {
+                        <li>{format!("{name}: {} images 28×28 ", data.len())}<Thumbnails data={data.clone()} count={8} /></li>
+                    },
+                    UserFile::Labels { name, labels } => html! {
+                        <li>{format!("{name}: {} labels, per class {:?}", labels.len(), class_counts(labels))}</li>
+                    },
+                }) }
+            </ul>
+            {pairing}
+        </div>
+    }
+}

@@ -1,0 +1,105 @@
+//! The yew front end: one panel per file, no training logic in components beyond driving the
+//! engine's steppable loops.
+
+pub mod backend;
+pub mod banner;
+pub mod chart;
+pub mod data_panel;
+pub mod fetch;
+pub mod smoke;
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use backend::{ActiveBackend, BackendKind};
+use banner::Banner;
+use data_panel::{DataState, DatasetCard, UserFiles, load_bundled};
+use smoke::SmokeTrain;
+
+use crate::lab::data::DatasetKind;
+
+/// A query-string parameter of the page's URL (`?backend=cpu` → `Some("cpu")`).
+pub fn url_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+}
+
+/// Milliseconds from `performance.now()`, for timings shown to the user.
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> Html {
+    let backend = use_state(|| None::<ActiveBackend>);
+    let mnist = use_state(|| DataState::Loading(0.0));
+    let fashion = use_state(|| DataState::Loading(0.0));
+
+    {
+        let backend = backend.clone();
+        let mnist = mnist.clone();
+        let fashion = fashion.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                backend.set(Some(backend::choose(backend::requested_backend()).await));
+            });
+            for (kind, state) in [(DatasetKind::Mnist, mnist), (DatasetKind::FashionMnist, fashion)] {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let progress = {
+                        let state = state.clone();
+                        move |f: f64| state.set(DataState::Loading(f))
+                    };
+                    state.set(match load_bundled(kind, progress).await {
+                        Ok(tt) => DataState::Ready(Rc::new(tt)),
+                        Err(e) => DataState::Failed(e),
+                    });
+                });
+            }
+        });
+    }
+
+    let on_switch = {
+        let backend = backend.clone();
+        Callback::from(move |kind: BackendKind| {
+            let backend = backend.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                backend.set(Some(backend::choose(Some(kind)).await));
+            });
+        })
+    };
+
+    html! {
+        <>
+            <header>
+                <h1>{"MNIST Lab"}</h1>
+                <p class="tagline">{"Compress a classifier with SVD and train GANs — in your browser, on your GPU."}</p>
+            </header>
+            <Banner backend={(*backend).clone()} on_switch={on_switch} />
+            <main>
+                <section class="panel">
+                    <h2>{"Data"}</h2>
+                    <div class="cards">
+                        <DatasetCard kind={DatasetKind::Mnist} state={(*mnist).clone()} />
+                        <DatasetCard kind={DatasetKind::FashionMnist} state={(*fashion).clone()} />
+                        <UserFiles />
+                    </div>
+                </section>
+                <section class="panel">
+                    <h2>{"Training"}</h2>
+                    <SmokeTrain backend={(*backend).clone()} mnist={(*mnist).clone()} />
+                </section>
+            </main>
+            <footer>
+                {"MNIST © Yann LeCun and Corinna Cortes, CC BY-SA 3.0 · Fashion-MNIST © Zalando SE, MIT"}
+            </footer>
+        </>
+    }
+}
+
+/// Mounts the app on the page.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    yew::Renderer::<App>::new().render();
+}

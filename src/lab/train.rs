@@ -1,0 +1,361 @@
+//! Training and evaluating a classifier a few batches at a time.
+//!
+//! The browser cannot block: a WebGPU readback is a future, and the page must get control back
+//! between batches. So the loop is a struct you drive (`train_chunk(n)`), reading metrics only
+//! through async readbacks and only once per chunk. The CLI drives the very same code with
+//! `block_on`.
+
+use burn::module::Module;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::lab::data::Dataset;
+use crate::lab::error::{LabError, LabResult, check_count, check_range};
+use crate::lab::metrics::ConfusionMatrix;
+use crate::lab::mlp::Mlp;
+use crate::lab::rng::SplitMix64;
+
+/// A model that maps flattened images `[batch, 784]` to class logits `[batch, 10]`.
+pub trait Classifier: Module + Clone {
+    /// Class logits (no softmax).
+    fn logits(&self, x: Tensor<2>) -> Tensor<2>;
+}
+
+impl Classifier for Mlp {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward(x)
+    }
+}
+
+/// Pixels are scaled to [0, 1] (divided by 255) and not standardised: the report says so.
+pub const PIXEL_SCALE: f32 = 1.0 / 255.0;
+
+/// Hyper-parameters of a classifier run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Images per Adam step.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub lr: f64,
+    /// Seeds weight initialisation and shuffling.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self { epochs: 100, batch_size: 128, lr: 1e-3, seed: 42 }
+    }
+}
+
+impl TrainConfig {
+    /// Refuses settings that cannot train (NaN or non-positive lr, zero batch, …).
+    pub fn validate(&self) -> LabResult<()> {
+        check_count("epochs", self.epochs, 1, 10_000)?;
+        check_count("batch size", self.batch_size, 1, 60_000)?;
+        check_range("learning rate", self.lr, 0.0, 10.0, false)?;
+        Ok(())
+    }
+}
+
+/// Where a run is and what its last chunk of batches measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkReport {
+    /// The epoch these batches belong to (1-based).
+    pub epoch: usize,
+    /// Batches done in that epoch so far.
+    pub batch_in_epoch: usize,
+    /// Batches in a full epoch.
+    pub batches_per_epoch: usize,
+    /// True when this chunk finished the epoch.
+    pub epoch_finished: bool,
+    /// Mean training loss over this chunk's batches.
+    pub loss: f64,
+    /// Training accuracy over this chunk's batches (as the weights moved).
+    pub accuracy: f64,
+    /// Images seen in this chunk.
+    pub samples: usize,
+}
+
+/// Drives Adam on a classifier, batch by batch, with a seeded shuffle per epoch.
+pub struct ClassifierTrainer<M: Classifier> {
+    model: Option<M>,
+    optim: ModuleOptimizer,
+    config: TrainConfig,
+    device: Device,
+    loss_fn: CrossEntropyLoss,
+    rng: SplitMix64,
+    order: Vec<usize>,
+    cursor: usize,
+    epochs_done: usize,
+    pending: Option<(Tensor<1>, Tensor<1, Int>)>,
+    pending_samples: usize,
+    pending_batches: usize,
+}
+
+impl<M: Classifier> ClassifierTrainer<M> {
+    /// Starts training `model`, which must live on `device` (an autodiff device).
+    pub fn new(model: M, config: TrainConfig, train_len: usize, device: &Device) -> LabResult<Self> {
+        config.validate()?;
+        if train_len == 0 {
+            return Err(LabError::EmptyDataset);
+        }
+        Ok(Self {
+            model: Some(model),
+            optim: AdamConfig::new().init(),
+            rng: SplitMix64::new(config.seed ^ 0x5EED),
+            config,
+            device: device.clone(),
+            loss_fn: CrossEntropyLossConfig::new().init(device),
+            order: (0..train_len).collect(),
+            cursor: 0,
+            epochs_done: 0,
+            pending: None,
+            pending_samples: 0,
+            pending_batches: 0,
+        })
+    }
+
+    /// The model as trained so far.
+    pub fn model(&self) -> &M {
+        self.model.as_ref().expect("model is only taken inside step")
+    }
+
+    /// Gives the trained model back.
+    pub fn into_model(self) -> M {
+        self.model.expect("model is only taken inside step")
+    }
+
+    /// The run's settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Full epochs completed.
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// True once every configured epoch has run.
+    pub fn finished(&self) -> bool {
+        self.epochs_done >= self.config.epochs
+    }
+
+    /// Batches in one epoch (the last one may be short).
+    pub fn batches_per_epoch(&self) -> usize {
+        self.order.len().div_ceil(self.config.batch_size)
+    }
+
+    /// One Adam step on the next batch; metrics stay on the device until the chunk is read.
+    pub fn step(&mut self, data: &Dataset) -> LabResult<()> {
+        if data.len() != self.order.len() {
+            return Err(LabError::InvalidConfig(format!(
+                "the training set changed size ({} → {} items) during the run",
+                self.order.len(),
+                data.len()
+            )));
+        }
+        if self.cursor == 0 {
+            self.rng.shuffle(&mut self.order);
+        }
+        let end = (self.cursor + self.config.batch_size).min(self.order.len());
+        let batch = &self.order[self.cursor..end];
+        let x = data.images_tensor(batch, PIXEL_SCALE, 0.0, &self.device);
+        let y = data.labels_tensor(batch, &self.device);
+
+        let model = self.model.take().expect("model present between steps");
+        let logits = model.logits(x);
+        let loss = self.loss_fn.forward(logits.clone(), y.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(self.config.lr, model, grads));
+
+        let n = batch.len();
+        let loss_sum = loss.detach() * n as f32;
+        let correct = logits.detach().argmax(1).squeeze_dim::<1>(1).equal(y).int().sum();
+        self.pending = Some(match self.pending.take() {
+            Some((l, c)) => (l + loss_sum, c + correct),
+            None => (loss_sum, correct),
+        });
+        self.pending_samples += n;
+        self.pending_batches += 1;
+
+        self.cursor = end;
+        if self.cursor >= self.order.len() {
+            self.cursor = 0;
+            self.epochs_done += 1;
+        }
+        Ok(())
+    }
+
+    /// Runs up to `max_batches` steps (never past the end of an epoch), then reads the chunk's
+    /// loss and accuracy with one async readback. Stops with [`LabError::NonFinite`] on NaN.
+    pub async fn train_chunk(&mut self, data: &Dataset, max_batches: usize) -> LabResult<ChunkReport> {
+        if self.finished() {
+            return Err(LabError::InvalidConfig("the run has already finished all its epochs".into()));
+        }
+        let epoch = self.epochs_done + 1;
+        for _ in 0..max_batches.max(1) {
+            self.step(data)?;
+            if self.cursor == 0 {
+                break;
+            }
+        }
+        let epoch_finished = self.cursor == 0;
+        let batch_in_epoch = if epoch_finished { self.batches_per_epoch() } else { self.cursor.div_ceil(self.config.batch_size) };
+        let (loss_sum, correct) = self.pending.take().expect("at least one step ran");
+        let samples = std::mem::take(&mut self.pending_samples);
+        self.pending_batches = 0;
+        let loss_sum = read_f32(loss_sum).await?;
+        let correct = read_i64(correct).await?;
+        let loss = loss_sum as f64 / samples as f64;
+        if !loss.is_finite() {
+            return Err(LabError::NonFinite { what: "training loss", value: loss as f32, epoch });
+        }
+        Ok(ChunkReport {
+            epoch,
+            batch_in_epoch,
+            batches_per_epoch: self.batches_per_epoch(),
+            epoch_finished,
+            loss,
+            accuracy: correct as f64 / samples as f64,
+            samples,
+        })
+    }
+}
+
+/// Reads a one-element float tensor without blocking (WebGPU forbids sync reads).
+pub async fn read_f32(t: Tensor<1>) -> LabResult<f32> {
+    let data = t.into_data_async().await.map_err(LabError::device)?;
+    let v = data.try_into_vec_as::<f32>().map_err(|e| LabError::device(format!("{e:?}")))?;
+    v.first().copied().ok_or_else(|| LabError::device("empty readback"))
+}
+
+/// Reads a one-element int tensor without blocking.
+pub async fn read_i64(t: Tensor<1, Int>) -> LabResult<i64> {
+    let data = t.into_data_async().await.map_err(LabError::device)?;
+    let v = data.try_into_vec_as::<i64>().map_err(|e| LabError::device(format!("{e:?}")))?;
+    v.first().copied().ok_or_else(|| LabError::device("empty readback"))
+}
+
+/// Test-set loss, accuracy and confusion matrix of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Mean cross-entropy.
+    pub loss: f64,
+    /// Fraction classified correctly, in [0, 1].
+    pub accuracy: f64,
+    /// Truth × prediction counts.
+    pub confusion: ConfusionMatrix,
+    /// The predicted class of every item, in order (for "show me the misclassified ones").
+    pub predictions: Vec<u8>,
+}
+
+/// Evaluates `model` on all of `data` in inference mode, with a single readback at the end.
+pub async fn evaluate<M: Classifier>(model: &M, data: &Dataset, batch_size: usize, device: &Device) -> LabResult<Evaluation> {
+    if data.is_empty() {
+        return Err(LabError::EmptyDataset);
+    }
+    check_count("batch size", batch_size, 1, 100_000)?;
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut loss_sum: Option<Tensor<1>> = None;
+    let mut preds = Vec::new();
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for batch in indices.chunks(batch_size) {
+        let x = data.images_tensor(batch, PIXEL_SCALE, 0.0, &device);
+        let y = data.labels_tensor(batch, &device);
+        let logits = model.logits(x);
+        let l = loss_fn.forward(logits.clone(), y) * batch.len() as f32;
+        loss_sum = Some(match loss_sum {
+            Some(s) => s + l,
+            None => l,
+        });
+        preds.push(logits.argmax(1).squeeze_dim::<1>(1));
+    }
+    let loss = read_f32(loss_sum.expect("non-empty")).await? as f64 / data.len() as f64;
+    let preds = Tensor::cat(preds, 0).into_data_async().await.map_err(LabError::device)?;
+    let predictions: Vec<u8> = preds
+        .try_into_vec_as::<i64>()
+        .map_err(|e| LabError::device(format!("{e:?}")))?
+        .into_iter()
+        .map(|p| p as u8)
+        .collect();
+    let confusion = ConfusionMatrix::from_predictions(&data.labels, &predictions);
+    Ok(Evaluation { loss, accuracy: confusion.accuracy(), confusion, predictions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::data::{IMAGE_PIXELS, Images};
+    use crate::lab::mlp::MLP_WIDTHS;
+    use futures_lite::future::block_on;
+
+    /// A learnable toy set: class c lights up the c-th band of rows, plus noise.
+    fn bands(n: usize, seed: u64) -> Dataset {
+        let mut rng = SplitMix64::new(seed);
+        let mut pixels = Vec::with_capacity(n * IMAGE_PIXELS);
+        let mut labels = Vec::with_capacity(n);
+        for i in 0..n {
+            let c = (i % 10) as u8;
+            labels.push(c);
+            for p in 0..IMAGE_PIXELS {
+                let row = p / 28;
+                let on = row / 3 == c as usize;
+                let noise = (rng.next_u64() % 60) as u8;
+                pixels.push(if on { 195 + noise } else { noise });
+            }
+        }
+        Dataset::new(Images { count: n, pixels }, labels).unwrap()
+    }
+
+    #[test]
+    fn bad_settings_are_typed_errors() {
+        for (cfg, needle) in [
+            (TrainConfig { lr: f64::NAN, ..Default::default() }, "learning rate"),
+            (TrainConfig { lr: 0.0, ..Default::default() }, "learning rate"),
+            (TrainConfig { batch_size: 0, ..Default::default() }, "batch size"),
+            (TrainConfig { epochs: 0, ..Default::default() }, "epochs"),
+        ] {
+            match cfg.validate() {
+                Err(LabError::InvalidConfig(msg)) => assert!(msg.contains(needle), "{msg}"),
+                other => panic!("expected an InvalidConfig error, got {other:?}"),
+            }
+        }
+        let device = Device::flex().autodiff();
+        let model = Mlp::new(&MLP_WIDTHS, &device);
+        assert!(matches!(ClassifierTrainer::new(model, TrainConfig::default(), 0, &device), Err(LabError::EmptyDataset)));
+        let empty = bands(1, 0).take(0);
+        assert!(matches!(block_on(evaluate(&Mlp::new(&MLP_WIDTHS, &device), &empty, 10, &device)), Err(LabError::EmptyDataset)));
+    }
+
+    #[test]
+    fn training_learns_and_confusion_rows_sum_to_class_counts() {
+        let device = Device::flex().autodiff();
+        device.seed(1);
+        let train = bands(600, 1);
+        let test = bands(200, 2);
+        let model = Mlp::new(&MLP_WIDTHS, &device);
+        let before = block_on(evaluate(&model, &test, 64, &device)).unwrap();
+        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 3 };
+        let mut trainer = ClassifierTrainer::new(model, config, train.len(), &device).unwrap();
+        assert_eq!(trainer.batches_per_epoch(), 19);
+        let mut reports = Vec::new();
+        while !trainer.finished() {
+            reports.push(block_on(trainer.train_chunk(&train, 7)).unwrap());
+        }
+        // 19 batches an epoch in chunks of ≤ 7 that stop at the epoch's end: 7, 7, 5.
+        assert_eq!(reports.len(), 9);
+        assert!(reports[2].epoch_finished && reports[2].batch_in_epoch == 19);
+        assert!(reports.last().unwrap().loss < reports[0].loss);
+        let after = block_on(evaluate(trainer.model(), &test, 64, &device)).unwrap();
+        assert!(after.accuracy > 0.9, "accuracy {} (before: {})", after.accuracy, before.accuracy);
+        assert!(after.loss < before.loss);
+        assert_eq!(after.confusion.row_sums().map(|s| s as usize), test.class_counts());
+        assert_eq!(after.predictions.len(), test.len());
+    }
+}

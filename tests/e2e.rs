@@ -1,0 +1,118 @@
+//! End to end: the trunk-built page served from `dist/` on 127.0.0.1, driven in headless
+//! Chromium (WebGPU via SwiftShader) over WebDriver. `make test` builds `dist/` first.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::sync::OnceLock;
+
+use mnist_lab::lab::data::idx::{Images, encode_images};
+use support::{Browser, dist_dir, serve_dir};
+
+fn site() -> &'static str {
+    static SITE: OnceLock<String> = OnceLock::new();
+    SITE.get_or_init(|| serve_dir(dist_dir()))
+}
+
+/// `data-*` attribute of the `smoke-loss` line, as a number.
+fn smoke_value(b: &Browser, name: &str) -> Option<f64> {
+    b.attr("[data-testid=smoke-loss]", name)?.parse().ok()
+}
+
+fn wait_backend(b: &Browser) -> String {
+    b.wait_for(120, "the backend banner", |b| b.attr("[data-testid=backend-banner]", "data-backend").filter(|s| !s.is_empty()))
+}
+
+fn wait_dataset(b: &Browser, slug: &str) -> (String, String) {
+    let sel = format!("[data-testid=dataset-{slug}] .counts");
+    b.wait_for(180, &format!("{slug} to load"), |b| Some((b.attr(&sel, "data-train")?, b.attr(&sel, "data-test")?)))
+}
+
+/// Runs the smoke training on the page and returns (first loss, last loss, steps).
+fn smoke_train(b: &Browser, secs: u64) -> (f64, f64, f64) {
+    let button = b.wait_for(60, "an enabled smoke-train button", |b| b.find("smoke-train").filter(|e| b.enabled(e)));
+    b.click(&button);
+    b.wait_for(secs, "smoke training to finish", |b| {
+        (b.attr("[data-testid=smoke-loss]", "data-done").as_deref() == Some("true")).then_some(())
+    });
+    (smoke_value(b, "data-first").unwrap(), smoke_value(b, "data-last").unwrap(), smoke_value(b, "data-steps").unwrap())
+}
+
+#[test]
+fn banner_names_backend_and_adapter_and_both_datasets_load() {
+    let b = Browser::new(site());
+    b.open("/");
+    let backend = wait_backend(&b);
+    let banner = b.text("backend-banner");
+    let adapter = b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default();
+    assert!(!adapter.is_empty(), "headless Chromium with --enable-unsafe-webgpu has a WebGPU adapter; banner: {banner}");
+    assert!(banner.contains(&adapter), "the banner names the adapter: {banner}");
+    let expected = if mnist_lab_is_software(&adapter) { "cpu" } else { "webgpu" };
+    assert_eq!(backend, expected, "auto picks the faster backend for adapter {adapter}: {banner}");
+    assert!(banner.contains(if expected == "cpu" { "Backend: CPU (Flex)" } else { "Backend: WebGPU" }), "{banner}");
+    for slug in ["mnist", "fashion-mnist"] {
+        assert_eq!(wait_dataset(&b, slug), ("60000".into(), "10000".into()), "{slug} counts");
+        let text = b.text(&format!("dataset-{slug}"));
+        assert!(text.contains("60000 train / 10000 test"), "{slug}: {text}");
+    }
+    b.screenshot("home");
+}
+
+/// Same rule as the app: CPU-emulated adapters are named so.
+fn mnist_lab_is_software(name: &str) -> bool {
+    let n = name.to_lowercase();
+    ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "software", "basic render"].iter().any(|s| n.contains(s))
+}
+
+#[test]
+fn cpu_backend_smoke_train_lowers_the_loss() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu&smoke_steps=80");
+    assert_eq!(wait_backend(&b), "cpu");
+    assert!(b.text("backend-banner").contains("Backend: CPU (Flex)"));
+    wait_dataset(&b, "mnist");
+    let (first, last, steps) = smoke_train(&b, 300);
+    assert_eq!(steps, 80.0);
+    assert!(first.is_finite() && last.is_finite());
+    assert!(last < 0.7 * first, "loss should fall clearly on CPU: first {first}, last {last}");
+    b.screenshot("smoke-cpu");
+}
+
+#[test]
+fn webgpu_backend_smoke_train_lowers_the_loss() {
+    let b = Browser::new(site());
+    b.open("/?backend=webgpu&smoke_steps=10");
+    assert_eq!(wait_backend(&b), "webgpu", "banner: {}", b.text("backend-banner"));
+    assert!(b.text("backend-banner").contains("Backend: WebGPU"));
+    wait_dataset(&b, "mnist");
+    let (first, last, steps) = smoke_train(&b, 540);
+    assert_eq!(steps, 10.0);
+    assert!(last < first, "loss should fall on WebGPU: first {first}, last {last}");
+    b.screenshot("smoke-webgpu");
+}
+
+#[test]
+fn a_corrupt_upload_shows_its_error_and_the_page_keeps_working() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu");
+    wait_backend(&b);
+    let dir = std::env::temp_dir().join(format!("mnist-lab-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("corrupt-images-idx3-ubyte");
+    std::fs::write(&bad, b"PK\x03\x04 this is a zip, not an IDX file").unwrap();
+    let input = b.wait_for(30, "the upload input", |b| b.find("data-upload"));
+    b.send_keys(&input, bad.to_str().unwrap());
+    let err = b.wait_for(30, "the data error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
+    assert!(err.contains("corrupt-images-idx3-ubyte") && err.contains("not an IDX file"), "{err}");
+
+    // The page still works: a valid upload is accepted and MNIST still loads.
+    let good = dir.join("three-images-idx3-ubyte");
+    std::fs::write(&good, encode_images(&Images { count: 3, pixels: vec![128; 3 * 784] })).unwrap();
+    let input = b.find("data-upload").unwrap();
+    b.send_keys(&input, good.to_str().unwrap());
+    let list = b.wait_for(30, "the uploaded file listed", |b| Some(b.text("user-files")).filter(|t| t.contains("3 images")));
+    assert!(list.contains("three-images-idx3-ubyte"), "{list}");
+    assert_eq!(wait_dataset(&b, "mnist"), ("60000".into(), "10000".into()));
+    b.screenshot("upload-error");
+    let _ = std::fs::remove_dir_all(dir);
+}

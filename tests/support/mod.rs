@@ -1,0 +1,301 @@
+//! End-to-end test support: a static file server for `dist/` on 127.0.0.1 and a small WebDriver
+//! client driving Debian's headless Chromium (with WebGPU from SwiftShader) through chromedriver.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Serves `root` on an ephemeral loopback port; returns the base URL. Runs for the whole test
+/// process (threads die with it).
+pub fn serve_dir(root: PathBuf) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let _ = handle(stream, &root);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "json" => "application/json",
+        "png" => "image/png",
+        "gz" => "application/gzip",
+        _ => "application/octet-stream",
+    }
+}
+
+fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
+            break;
+        }
+    }
+    let target = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = target.split('?').next().unwrap_or("/").trim_start_matches('/');
+    let mut file = root.join(if path.is_empty() { "index.html" } else { path });
+    if file.is_dir() {
+        file = file.join("index.html");
+    }
+    let mut out = stream;
+    let safe = !path.split('/').any(|c| c == "..");
+    match std::fs::read(&file) {
+        Ok(body) if safe => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                content_type(&file),
+                body.len()
+            )?;
+            out.write_all(&body)?;
+        }
+        _ => {
+            let body = b"not found";
+            write!(out, "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+            out.write_all(body)?;
+        }
+    }
+    out.flush()
+}
+
+/// The crate's `dist/` (built by `make test` with trunk before this test runs).
+pub fn dist_dir() -> PathBuf {
+    let dir = std::env::var_os("MNIST_LAB_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist"));
+    assert!(
+        dir.join("index.html").is_file(),
+        "{} has no index.html: build the page first (`make test` runs `trunk build --release`)",
+        dir.display()
+    );
+    dir
+}
+
+/// Where screenshots go, for humans to look at.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Driver {
+    _child: Child,
+    url: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .into()
+}
+
+/// One chromedriver for the whole test binary.
+fn driver() -> &'static str {
+    static DRIVER: OnceLock<Driver> = OnceLock::new();
+    &DRIVER
+        .get_or_init(|| {
+            let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+            let port = free_port();
+            let child = Command::new(&bin)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("could not start {bin} ({e}); `make test` installs chromium-driver"));
+            let url = format!("http://127.0.0.1:{port}");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while agent().get(format!("{url}/status")).call().is_err() {
+                assert!(Instant::now() < deadline, "chromedriver did not start");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Driver { _child: child, url }
+        })
+        .url
+}
+
+/// A browser session (one fresh Chromium profile), closed on drop.
+pub struct Browser {
+    base: String,
+    /// Base URL of the served `dist/`.
+    pub site: String,
+    profile: PathBuf,
+}
+
+/// A WebDriver element reference.
+#[derive(Clone, Debug)]
+pub struct Element(String);
+
+impl Browser {
+    /// Starts headless Chromium with WebGPU enabled and opens nothing yet.
+    pub fn new(site: &str) -> Browser {
+        let profile = std::env::temp_dir().join(format!("mnist-lab-e2e-{}-{}", std::process::id(), free_port()));
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless", "--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                         "--window-size=1280,1800", format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let v = post(&format!("{}/session", driver()), caps);
+        let id = v["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {v}")).to_string();
+        let b = Browser { base: format!("{}/session/{id}", driver()), site: site.to_string(), profile };
+        b.cmd("timeouts", json!({"script": 600_000, "pageLoad": 120_000, "implicit": 0}));
+        b
+    }
+
+    fn cmd(&self, path: &str, body: Value) -> Value {
+        post(&format!("{}/{path}", self.base), body)
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let mut resp = agent().get(format!("{}/{path}", self.base)).call().expect("WebDriver GET");
+        let v: Value = resp.body_mut().read_json().expect("WebDriver JSON");
+        v["value"].clone()
+    }
+
+    /// Opens a page of the site, e.g. `/?backend=cpu`.
+    pub fn open(&self, path: &str) {
+        self.cmd("url", json!({"url": format!("{}{}", self.site, path)}));
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    pub fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.cmd("execute/sync", json!({"script": script, "args": args}))
+    }
+
+    /// The first element matching a `data-testid`, if any.
+    pub fn find(&self, testid: &str) -> Option<Element> {
+        let v = self.cmd("element", json!({"using": "css selector", "value": format!("[data-testid=\"{testid}\"]")}));
+        v.as_object()?.values().next()?.as_str().map(|s| Element(s.to_string()))
+    }
+
+    /// Waits up to `secs` for `pred` to hold, polling; panics with `what` and the last value.
+    pub fn wait_for<T: std::fmt::Debug>(&self, secs: u64, what: &str, mut probe: impl FnMut(&Browser) -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(v) = probe(self) {
+                return v;
+            }
+            if Instant::now() > deadline {
+                self.screenshot(&format!("timeout-{}", what.replace(' ', "-")));
+                panic!("timed out after {secs}s waiting for {what}; page text:\n{}", self.text_of_page());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Text of an element found by `data-testid` (empty when missing).
+    pub fn text(&self, testid: &str) -> String {
+        self.js(
+            "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); return e ? e.innerText : '';",
+            vec![json!(testid)],
+        )
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
+    /// An attribute of an element found by a CSS selector (`None` when missing).
+    pub fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;",
+            vec![json!(selector), json!(name)],
+        )
+        .as_str()
+        .map(str::to_string)
+    }
+
+    /// The whole page's visible text (for failure messages).
+    pub fn text_of_page(&self) -> String {
+        self.js("return document.body ? document.body.innerText : ''", vec![]).as_str().unwrap_or("").to_string()
+    }
+
+    /// Clicks an element.
+    pub fn click(&self, e: &Element) {
+        self.cmd(&format!("element/{}/click", e.0), json!({}));
+    }
+
+    /// Types into an element (a file input takes a path).
+    pub fn send_keys(&self, e: &Element, text: &str) {
+        self.cmd(&format!("element/{}/value", e.0), json!({"text": text}));
+    }
+
+    /// True when the element is enabled.
+    pub fn enabled(&self, e: &Element) -> bool {
+        self.get(&format!("element/{}/enabled", e.0)).as_bool().unwrap_or(false)
+    }
+
+    /// Saves a PNG screenshot under `target/e2e/NAME.png`.
+    pub fn screenshot(&self, name: &str) {
+        if let Some(b64) = self.get("screenshot").as_str() {
+            let _ = std::fs::write(screenshot_dir().join(format!("{name}.png")), base64_decode(b64));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = agent().delete(&self.base).call();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn post(url: &str, body: Value) -> Value {
+    let mut resp = agent().post(url).send_json(&body).unwrap_or_else(|e| panic!("WebDriver POST {url}: {e}"));
+    let mut text = String::new();
+    resp.body_mut().as_reader().read_to_string(&mut text).expect("WebDriver body");
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("WebDriver sent non-JSON ({e}): {text}"));
+    v["value"].clone()
+}
+
+/// Standard base64 (no external crate for one screenshot).
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for v in s.bytes().filter_map(val) {
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
