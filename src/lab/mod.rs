@@ -1,9 +1,13 @@
-//! The engine: data, models, training, metrics. UI-free; the same code runs natively (CLI,
-//! tests) and in the browser.
+//! The engine: data, models, training, SVD compression, metrics, summaries. UI-free; the same
+//! code runs natively (CLI, tests) and in the browser.
 
 pub mod data;
 pub mod error;
+pub mod factorized;
 pub mod metrics;
 pub mod mlp;
 pub mod rng;
+pub mod summary;
+pub mod svd;
 pub mod train;
+pub mod weights;

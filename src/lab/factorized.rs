@@ -1,0 +1,158 @@
+//! The compressed classifier: every dense layer x·W + b replaced by two dense layers,
+//! x → x·U' (no bias) → ·Vᵀ + b, with U' = U_k Σ_k and Vᵀ = V_kᵀ from the truncated SVD of W.
+//! Weights come from the SVD, never from random initialisation; the bias is copied.
+
+use burn::module::Module;
+use burn::nn::{Linear, Relu};
+use burn::tensor::{Device, Tensor};
+
+use crate::lab::error::{LabError, LabResult};
+use crate::lab::mlp::Mlp;
+use crate::lab::svd::{Svd, check_rank, rank_for_factor};
+use crate::lab::train::Classifier;
+use crate::lab::weights::{DenseWeights, linear_from, read_linear};
+
+/// One original layer as a pair: `first` is U' (`m×k`, no bias), `second` is Vᵀ (`k×n`, bias).
+#[derive(Module, Debug)]
+pub struct FactorizedLayer {
+    /// x → x·U'.
+    pub first: Linear,
+    /// → ·Vᵀ + b.
+    pub second: Linear,
+}
+
+/// The factorized MLP (any rank per layer, full rank included).
+#[derive(Module, Debug)]
+pub struct FactorizedMlp {
+    /// One pair per original dense layer, input side first.
+    pub layers: Vec<FactorizedLayer>,
+    activation: Relu,
+}
+
+impl FactorizedMlp {
+    /// Logits for flattened images; ReLU between original layers, not inside a pair.
+    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        for (i, pair) in self.layers.iter().enumerate() {
+            x = pair.second.forward(pair.first.forward(x));
+            if i < last {
+                x = self.activation.forward(x);
+            }
+        }
+        x
+    }
+
+    /// The rank of each pair.
+    pub fn ranks(&self) -> Vec<usize> {
+        self.layers.iter().map(|p| p.first.weight.dims()[1]).collect()
+    }
+}
+
+impl Classifier for FactorizedMlp {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward(x)
+    }
+}
+
+/// The SVDs of a trained MLP's layers, computed once and truncated at any ranks: what the rank
+/// slider rebuilds from.
+#[derive(Debug, Clone)]
+pub struct MlpSpectrum {
+    /// Per layer: the SVD of W and the layer's bias.
+    pub layers: Vec<(Svd, Vec<f32>)>,
+}
+
+impl MlpSpectrum {
+    /// Reads every layer (async) and decomposes it.
+    pub async fn of(mlp: &Mlp) -> LabResult<Self> {
+        let mut layers = Vec::new();
+        for layer in &mlp.layers {
+            let DenseWeights { weight, bias } = read_linear(layer).await?;
+            let bias = bias.ok_or_else(|| LabError::InvalidConfig("the base model's layers must have biases".into()))?;
+            layers.push((Svd::new(&weight)?, bias));
+        }
+        Ok(Self { layers })
+    }
+
+    /// `(m, n)` of each original layer.
+    pub fn shapes(&self) -> Vec<(usize, usize)> {
+        self.layers.iter().map(|(s, _)| (s.rows, s.cols)).collect()
+    }
+
+    /// The exercise's ranks for a compression factor: k = int(n / f) per layer.
+    pub fn ranks_for_factor(&self, factor: f64) -> LabResult<Vec<usize>> {
+        self.layers.iter().map(|(s, _)| rank_for_factor(s.cols, factor).map(|k| k.min(s.max_rank()))).collect()
+    }
+
+    /// Builds the factorized model at these ranks on `device`.
+    pub fn build(&self, ranks: &[usize], device: &Device) -> LabResult<FactorizedMlp> {
+        if ranks.len() != self.layers.len() {
+            return Err(LabError::InvalidConfig(format!("need {} ranks (one per layer), got {}", self.layers.len(), ranks.len())));
+        }
+        let mut layers = Vec::new();
+        for ((svd, bias), &k) in self.layers.iter().zip(ranks) {
+            check_rank(k, svd.rows, svd.cols)?;
+            let lr = svd.truncate(k)?;
+            layers.push(FactorizedLayer { first: linear_from(&lr.u_sigma, None, device), second: linear_from(&lr.v_t, Some(bias), device) });
+        }
+        Ok(FactorizedMlp { layers, activation: Relu::new() })
+    }
+}
+
+/// Trainable parameters of a factorized MLP with these layer shapes and ranks.
+pub fn params_for(shapes: &[(usize, usize)], ranks: &[usize]) -> usize {
+    shapes.iter().zip(ranks).map(|(&(m, n), &k)| crate::lab::svd::factorized_params(m, n, k)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::mlp::MLP_WIDTHS;
+    use futures_lite::future::block_on;
+
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_into_vec_as::<f32>().unwrap()
+    }
+
+    #[test]
+    fn full_rank_reproduces_the_base_logits() {
+        let device = Device::flex();
+        device.seed(5);
+        let mlp = Mlp::new(&MLP_WIDTHS, &device);
+        let spectrum = block_on(MlpSpectrum::of(&mlp)).unwrap();
+        let full = spectrum.build(&[100, 50, 10], &device).unwrap();
+        let x = Tensor::<2>::random([16, 784], burn::tensor::Distribution::Uniform(0.0, 1.0), &device);
+        let a = values(mlp.forward(x.clone()));
+        let b = values(full.forward(x));
+        let max = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+        assert!(max <= 1e-4, "max abs logit difference {max}");
+    }
+
+    #[test]
+    fn parameter_counts_match_the_formulas() {
+        let device = Device::flex();
+        let spectrum = block_on(MlpSpectrum::of(&Mlp::new(&MLP_WIDTHS, &device))).unwrap();
+        for (factor, ranks) in [(2.0, [50, 25, 5]), (4.0, [25, 12, 2]), (8.0, [12, 6, 1])] {
+            assert_eq!(spectrum.ranks_for_factor(factor).unwrap(), ranks.to_vec());
+            let model = spectrum.build(&ranks, &device).unwrap();
+            let expected: usize = [(784, 100), (100, 50), (50, 10)]
+                .iter()
+                .zip(ranks)
+                .map(|(&(m, n), k)| m * k + k * n + n)
+                .sum();
+            assert_eq!(model.num_params(), expected);
+            assert_eq!(params_for(&spectrum.shapes(), &ranks), expected);
+            assert_eq!(model.ranks(), ranks.to_vec());
+        }
+    }
+
+    #[test]
+    fn bad_ranks_are_typed_errors() {
+        let device = Device::flex();
+        let spectrum = block_on(MlpSpectrum::of(&Mlp::new(&MLP_WIDTHS, &device))).unwrap();
+        assert!(matches!(spectrum.build(&[0, 25, 5], &device), Err(LabError::InvalidConfig(_))));
+        assert!(matches!(spectrum.build(&[101, 25, 5], &device), Err(LabError::InvalidConfig(_))));
+        assert!(matches!(spectrum.build(&[50, 25], &device), Err(LabError::InvalidConfig(_))));
+        assert!(matches!(spectrum.ranks_for_factor(0.0), Err(LabError::InvalidConfig(_))));
+    }
+}
