@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
+.PHONY: bench serve test setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
 
 ## Set up what is missing, then serve the app with live reload on http://$(ADDRESS):$(PORT)
 serve: setup
@@ -27,7 +27,7 @@ data:
 	./scripts/fetch-data.sh
 
 test-native:
-	cargo test --release --lib --bins
+	cargo test --release --lib --bins --test cli
 
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:
@@ -41,3 +41,7 @@ build-web:
 ## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/).
 test-e2e: build-web
 	cargo test --release --test e2e -- --nocapture --test-threads 1
+
+## Benchmarks (not timed tests): native CPU numbers of exercise 1 → target/bench/native.json
+bench: data
+	cargo run --release -- bench --out target/bench/native.json

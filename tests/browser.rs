@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use mnist_lab::app::backend::{is_software_name, probe_adapter, webgpu_device};
 use mnist_lab::lab::data::{Dataset, IMAGE_PIXELS, Images, idx};
 use mnist_lab::lab::mlp::{MLP_WIDTHS, Mlp};
-use mnist_lab::lab::train::{ClassifierTrainer, TrainConfig, evaluate};
+use mnist_lab::lab::train::{ClassifierTrainer, LrSchedule, TrainConfig, evaluate};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -22,7 +22,7 @@ async fn train_and_read(device: &Device) -> (f64, f64) {
     let ad = device.clone().autodiff();
     ad.seed(1);
     let data = toy(40);
-    let cfg = TrainConfig { epochs: 1, batch_size: 20, lr: 1e-3, seed: 1 };
+    let cfg = TrainConfig { epochs: 1, batch_size: 20, lr: 1e-3, seed: 1, schedule: LrSchedule::Constant, weight_decay: 0.0 };
     let mut trainer = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &ad), cfg, data.len(), &ad).unwrap();
     let report = trainer.train_chunk(&data, 2).await.unwrap();
     assert!(report.epoch_finished);

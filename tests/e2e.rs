@@ -116,3 +116,36 @@ fn a_corrupt_upload_shows_its_error_and_the_page_keeps_working() {
     b.screenshot("upload-error");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn rank_slider_rebuilds_the_factorized_model_and_drawing_predicts_with_both() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu");
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    let params_at = |b: &Browser| b.attr("[data-testid=factorized-params]", "data-params").and_then(|p| p.parse::<usize>().ok());
+    let accuracy_at = |b: &Browser| {
+        let t = b.text("factorized-accuracy");
+        t.trim_end_matches('%').parse::<f64>().ok()
+    };
+    // Default 2×: ranks (50, 25, 5).
+    let p2 = b.wait_for(120, "the 2× model", |b| params_at(b).filter(|&p| p == 48_410));
+    let a2 = b.wait_for(120, "the 2× accuracy", accuracy_at);
+    b.set_input("rank-factor", "8");
+    let p8 = b.wait_for(60, "the 8× model", |b| params_at(b).filter(|&p| p != p2));
+    assert_eq!(p8, 11_728, "8× means ranks (12, 6, 1)");
+    let a8 = b.wait_for(60, "the 8× accuracy", |b| accuracy_at(b).filter(|&a| a != a2));
+    assert!(a8 < a2, "8× loses accuracy before refinement: {a8} vs {a2}");
+    assert!(a2 > 50.0, "the shipped model factorised at 2× still classifies: {a2}");
+
+    // Draw a vertical stroke: a "1" for both models.
+    let pad = b.find("draw-pad").expect("the drawing pad");
+    b.stroke(&pad, "mouse", &[(0, -100), (0, -50), (0, 0), (0, 50), (0, 100)]);
+    let base = b.wait_for(30, "a base prediction", |b| Some(b.text("prediction-base")).filter(|t| t.trim().len() == 1));
+    let comp = b.wait_for(30, "a compressed prediction", |b| Some(b.text("prediction-compressed")).filter(|t| t.trim().len() == 1));
+    assert_eq!(base.trim(), "1", "a vertical stroke is a one");
+    assert!(comp.trim().chars().all(|c| c.is_ascii_digit()));
+    b.screenshot("compress-draw");
+    b.click(&b.find("draw-clear").unwrap());
+    b.wait_for(10, "cleared predictions", |b| (b.text("prediction-base").trim() == "–").then_some(()));
+}

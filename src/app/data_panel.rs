@@ -188,22 +188,22 @@ pub fn UserFiles() -> Html {
             files.set(list);
         })
     };
+    // Takes the files out of the (live) FileList first: clearing the input empties it.
     let read_list = {
         let add = add.clone();
         let busy = busy.clone();
         move |list: web_sys::FileList| {
+            let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.item(i)).collect();
             let add = add.clone();
             let busy = busy.clone();
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 let mut results = Vec::new();
-                for i in 0..list.length() {
-                    if let Some(f) = list.item(i) {
-                        results.push(match read_file(&f).await {
-                            Ok(bytes) => parse_user_file(&f.name(), &bytes),
-                            Err(e) => Err(format!("{}: {e}", f.name())),
-                        });
-                    }
+                for f in files {
+                    results.push(match read_file(&f).await {
+                        Ok(bytes) => parse_user_file(&f.name(), &bytes),
+                        Err(e) => Err(format!("{}: {e}", f.name())),
+                    });
                 }
                 busy.set(false);
                 add.emit(results);

@@ -4,7 +4,9 @@
 pub mod backend;
 pub mod banner;
 pub mod chart;
+pub mod compress_panel;
 pub mod data_panel;
+pub mod draw_pad;
 pub mod fetch;
 pub mod smoke;
 
@@ -14,6 +16,7 @@ use yew::prelude::*;
 
 use backend::{ActiveBackend, BackendKind};
 use banner::Banner;
+use compress_panel::CompressPanel;
 use data_panel::{DataState, DatasetCard, UserFiles, load_bundled};
 use smoke::SmokeTrain;
 
@@ -85,6 +88,10 @@ pub fn App() -> Html {
                         <DatasetCard kind={DatasetKind::FashionMnist} state={(*fashion).clone()} />
                         <UserFiles />
                     </div>
+                </section>
+                <section class="panel">
+                    <h2>{"Exercise 1 — SVD compression"}</h2>
+                    <CompressPanel backend={(*backend).clone()} mnist={(*mnist).clone()} />
                 </section>
                 <section class="panel">
                     <h2>{"Training"}</h2>

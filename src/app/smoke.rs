@@ -11,7 +11,7 @@ use crate::app::chart::{LineChart, Series};
 use crate::app::data_panel::DataState;
 use crate::app::{now_ms, url_param};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::train::{ClassifierTrainer, TrainConfig};
+use crate::lab::train::{ClassifierTrainer, LrSchedule, TrainConfig};
 
 /// What the smoke run needs: the backend and MNIST.
 #[derive(Properties, Debug, Clone, PartialEq)]
@@ -58,7 +58,7 @@ pub fn SmokeTrain(props: &SmokeTrainProps) -> Html {
                 run.set(state.clone());
                 let device = backend.device.clone().autodiff();
                 device.seed(7);
-                let config = TrainConfig { epochs: 1000, batch_size: 128, lr: 1e-3, seed: 7 };
+                let config = TrainConfig { epochs: 1000, batch_size: 128, lr: 1e-3, seed: 7, schedule: LrSchedule::Constant, weight_decay: 0.0 };
                 let model = Mlp::new(&MLP_WIDTHS, &device);
                 let mut trainer = match ClassifierTrainer::new(model, config, data.train.len(), &device) {
                     Ok(t) => t,

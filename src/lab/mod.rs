@@ -2,10 +2,13 @@
 //! code runs natively (CLI, tests) and in the browser.
 
 pub mod data;
+pub mod draw;
 pub mod error;
 pub mod factorized;
 pub mod metrics;
 pub mod mlp;
+pub mod plots;
+pub mod report;
 pub mod rng;
 pub mod summary;
 pub mod svd;

@@ -7,6 +7,7 @@
 
 use burn::module::Module;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,17 @@ impl Classifier for Mlp {
 /// Pixels are scaled to [0, 1] (divided by 255) and not standardised: the report says so.
 pub const PIXEL_SCALE: f32 = 1.0 / 255.0;
 
+/// How the learning rate moves over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LrSchedule {
+    /// The same rate for every step.
+    Constant,
+    /// Cosine decay from `lr` to 0 over the run's steps: the late, small steps settle the weights
+    /// instead of bouncing around a minimum, which gains a few tenths of a point of test accuracy.
+    #[default]
+    Cosine,
+}
+
 /// Hyper-parameters of a classifier run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -43,11 +55,18 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Seeds weight initialisation and shuffling.
     pub seed: u64,
+    /// Learning-rate schedule over the run.
+    #[serde(default)]
+    pub schedule: LrSchedule,
+    /// L2 penalty added to the gradient by Adam (0 = none): keeps 100 epochs from memorising
+    /// the training set at the expense of test accuracy.
+    #[serde(default)]
+    pub weight_decay: f64,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 100, batch_size: 128, lr: 1e-3, seed: 42 }
+        Self { epochs: 100, batch_size: 128, lr: 1e-3, seed: 42, schedule: LrSchedule::Cosine, weight_decay: 1e-4 }
     }
 }
 
@@ -57,6 +76,7 @@ impl TrainConfig {
         check_count("epochs", self.epochs, 1, 10_000)?;
         check_count("batch size", self.batch_size, 1, 60_000)?;
         check_range("learning rate", self.lr, 0.0, 10.0, false)?;
+        check_range("weight decay", self.weight_decay, 0.0, 1.0, true)?;
         Ok(())
     }
 }
@@ -94,6 +114,7 @@ pub struct ClassifierTrainer<M: Classifier> {
     pending: Option<(Tensor<1>, Tensor<1, Int>)>,
     pending_samples: usize,
     pending_batches: usize,
+    steps_done: usize,
 }
 
 impl<M: Classifier> ClassifierTrainer<M> {
@@ -105,7 +126,14 @@ impl<M: Classifier> ClassifierTrainer<M> {
         }
         Ok(Self {
             model: Some(model),
-            optim: AdamConfig::new().init(),
+            optim: {
+                let adam = AdamConfig::new();
+                if config.weight_decay > 0.0 {
+                    adam.with_weight_decay(Some(WeightDecayConfig { penalty: config.weight_decay as f32 })).init()
+                } else {
+                    adam.init()
+                }
+            },
             rng: SplitMix64::new(config.seed ^ 0x5EED),
             config,
             device: device.clone(),
@@ -116,6 +144,7 @@ impl<M: Classifier> ClassifierTrainer<M> {
             pending: None,
             pending_samples: 0,
             pending_batches: 0,
+            steps_done: 0,
         })
     }
 
@@ -149,6 +178,18 @@ impl<M: Classifier> ClassifierTrainer<M> {
         self.order.len().div_ceil(self.config.batch_size)
     }
 
+    /// The learning rate of the next step, following the schedule.
+    pub fn current_lr(&self) -> f64 {
+        match self.config.schedule {
+            LrSchedule::Constant => self.config.lr,
+            LrSchedule::Cosine => {
+                let total = (self.config.epochs * self.batches_per_epoch()).max(1) as f64;
+                let t = (self.steps_done as f64 / total).min(1.0);
+                self.config.lr * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+
     /// One Adam step on the next batch; metrics stay on the device until the chunk is read.
     pub fn step(&mut self, data: &Dataset) -> LabResult<()> {
         if data.len() != self.order.len() {
@@ -170,7 +211,8 @@ impl<M: Classifier> ClassifierTrainer<M> {
         let logits = model.logits(x);
         let loss = self.loss_fn.forward(logits.clone(), y.clone());
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optim.step(self.config.lr, model, grads));
+        self.model = Some(self.optim.step(self.current_lr(), model, grads));
+        self.steps_done += 1;
 
         let n = batch.len();
         let loss_sum = loss.detach() * n as f32;
@@ -225,6 +267,27 @@ impl<M: Classifier> ClassifierTrainer<M> {
         })
     }
 }
+
+impl<M: Classifier> ClassifierTrainer<M> {
+    /// Trains one whole epoch, then evaluates on `test`: one row of the exercise's table.
+    pub async fn train_epoch(&mut self, train: &Dataset, test: &Dataset) -> LabResult<crate::lab::report::EpochMetrics> {
+        let chunk = self.train_chunk(train, usize::MAX).await?;
+        let eval = evaluate(self.model(), test, EVAL_BATCH, &self.device).await?;
+        if !eval.loss.is_finite() {
+            return Err(LabError::NonFinite { what: "test loss", value: eval.loss as f32, epoch: chunk.epoch });
+        }
+        Ok(crate::lab::report::EpochMetrics {
+            epoch: chunk.epoch,
+            train_loss: chunk.loss,
+            train_acc: chunk.accuracy,
+            test_loss: eval.loss,
+            test_acc: eval.accuracy,
+        })
+    }
+}
+
+/// Batch size for evaluation: large, since there is no backward pass.
+pub const EVAL_BATCH: usize = 1000;
 
 /// Reads a one-element float tensor without blocking (WebGPU forbids sync reads).
 pub async fn read_f32(t: Tensor<1>) -> LabResult<f32> {
@@ -320,6 +383,7 @@ mod tests {
             (TrainConfig { lr: 0.0, ..Default::default() }, "learning rate"),
             (TrainConfig { batch_size: 0, ..Default::default() }, "batch size"),
             (TrainConfig { epochs: 0, ..Default::default() }, "epochs"),
+            (TrainConfig { weight_decay: -1.0, ..Default::default() }, "weight decay"),
         ] {
             match cfg.validate() {
                 Err(LabError::InvalidConfig(msg)) => assert!(msg.contains(needle), "{msg}"),
@@ -341,13 +405,15 @@ mod tests {
         let test = bands(200, 2);
         let model = Mlp::new(&MLP_WIDTHS, &device);
         let before = block_on(evaluate(&model, &test, 64, &device)).unwrap();
-        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 3 };
+        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 3, schedule: LrSchedule::Cosine, weight_decay: 0.0 };
         let mut trainer = ClassifierTrainer::new(model, config, train.len(), &device).unwrap();
         assert_eq!(trainer.batches_per_epoch(), 19);
+        assert_eq!(trainer.current_lr(), 1e-3);
         let mut reports = Vec::new();
         while !trainer.finished() {
             reports.push(block_on(trainer.train_chunk(&train, 7)).unwrap());
         }
+        assert!(trainer.current_lr() < 1e-9, "cosine decays to zero by the end");
         // 19 batches an epoch in chunks of ≤ 7 that stop at the epoch's end: 7, 7, 5.
         assert_eq!(reports.len(), 9);
         assert!(reports[2].epoch_finished && reports[2].batch_in_epoch == 19);

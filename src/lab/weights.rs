@@ -90,7 +90,7 @@ pub fn encode_safetensors(tensors: &[NamedTensor], metadata: &BTreeMap<String, S
         offset += len;
     }
     let mut json = serde_json::to_vec(&header).expect("json");
-    while json.len() % 8 != 0 {
+    while !json.len().is_multiple_of(8) {
         json.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + json.len() + offset);
@@ -141,15 +141,31 @@ pub fn decode_safetensors(bytes: &[u8]) -> Result<(Vec<NamedTensor>, BTreeMap<St
     Ok((tensors, metadata))
 }
 
+/// A layer's parameters as named tensors `{prefix}.weight` and `{prefix}.bias`.
+pub async fn linear_tensors(prefix: &str, layer: &Linear) -> LabResult<Vec<NamedTensor>> {
+    let w = read_linear(layer).await?;
+    let mut out = vec![NamedTensor { name: format!("{prefix}.weight"), shape: vec![w.weight.rows, w.weight.cols], data: w.weight.data }];
+    if let Some(b) = w.bias {
+        out.push(NamedTensor { name: format!("{prefix}.bias"), shape: vec![b.len()], data: b });
+    }
+    Ok(out)
+}
+
 /// The MLP's parameters as named tensors (`layers.{i}.weight`, `layers.{i}.bias`).
 pub async fn mlp_tensors(mlp: &Mlp) -> LabResult<Vec<NamedTensor>> {
     let mut out = Vec::new();
     for (i, layer) in mlp.layers.iter().enumerate() {
-        let w = read_linear(layer).await?;
-        out.push(NamedTensor { name: format!("layers.{i}.weight"), shape: vec![w.weight.rows, w.weight.cols], data: w.weight.data });
-        if let Some(b) = w.bias {
-            out.push(NamedTensor { name: format!("layers.{i}.bias"), shape: vec![b.len()], data: b });
-        }
+        out.extend(linear_tensors(&format!("layers.{i}"), layer).await?);
+    }
+    Ok(out)
+}
+
+/// A factorized MLP's parameters (`layers.{i}.first.weight`, `layers.{i}.second.{weight,bias}`).
+pub async fn factorized_tensors(model: &crate::lab::factorized::FactorizedMlp) -> LabResult<Vec<NamedTensor>> {
+    let mut out = Vec::new();
+    for (i, pair) in model.layers.iter().enumerate() {
+        out.extend(linear_tensors(&format!("layers.{i}.first"), &pair.first).await?);
+        out.extend(linear_tensors(&format!("layers.{i}.second"), &pair.second).await?);
     }
     Ok(out)
 }
@@ -209,7 +225,7 @@ mod tests {
         assert!(matches!(decode_safetensors(b"abc"), Err(WeightsError::Format(_))));
         assert!(matches!(decode_safetensors(&[255; 16]), Err(WeightsError::Format(_))));
         let t = NamedTensor { name: "layers.0.weight".into(), shape: vec![3, 2], data: vec![0.0; 6] };
-        let mut bytes = encode_safetensors(&[t.clone()], &BTreeMap::new());
+        let mut bytes = encode_safetensors(std::slice::from_ref(&t), &BTreeMap::new());
         bytes.truncate(bytes.len() - 4);
         assert!(matches!(decode_safetensors(&bytes), Err(WeightsError::Format(_))));
         let (tensors, _) = decode_safetensors(&encode_safetensors(&[t], &BTreeMap::new())).unwrap();

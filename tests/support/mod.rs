@@ -246,7 +246,30 @@ impl Browser {
 
     /// Types into an element (a file input takes a path).
     pub fn send_keys(&self, e: &Element, text: &str) {
-        self.cmd(&format!("element/{}/value", e.0), json!({"text": text}));
+        let v = self.cmd(&format!("element/{}/value", e.0), json!({"text": text}));
+        assert!(v.is_null() || v.get("error").is_none(), "WebDriver refused the keys: {v}");
+    }
+
+    /// Draws a stroke through `points` (offsets from the element's centre) with a pointer of
+    /// `kind` ("mouse", "pen" or "touch"), via WebDriver's pointer actions.
+    pub fn stroke(&self, e: &Element, kind: &str, points: &[(i64, i64)]) {
+        let origin = json!({"element-6066-11e4-a52e-4f735466cecf": e.0});
+        let mut actions = vec![json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": points[0].0, "y": points[0].1}),
+                               json!({"type": "pointerDown", "button": 0})];
+        for &(x, y) in &points[1..] {
+            actions.push(json!({"type": "pointerMove", "duration": 30, "origin": origin, "x": x, "y": y}));
+        }
+        actions.push(json!({"type": "pointerUp", "button": 0}));
+        self.cmd("actions", json!({"actions": [{"type": "pointer", "id": "p1", "parameters": {"pointerType": kind}, "actions": actions}]}));
+    }
+
+    /// Sets an `<input>`'s value and fires `input`, as a user dragging a slider would.
+    pub fn set_input(&self, testid: &str, value: &str) {
+        self.js(
+            "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); e.value = arguments[1]; \
+             e.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![json!(testid), json!(value)],
+        );
     }
 
     /// True when the element is enabled.

@@ -267,6 +267,7 @@ mod tests {
         assert!(IdxError::WrongImageSize { rows: 32, cols: 32 }.to_string().contains("28×28"));
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     mod fuzz {
         use super::super::*;
         use proptest::prelude::*;

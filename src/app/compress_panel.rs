@@ -1,0 +1,303 @@
+//! The compression lab: the shipped pretrained base model, a compression-factor slider and
+//! per-layer rank sliders that rebuild the factorized model by SVD and re-evaluate it on the full
+//! test set, and the drawing pad with both models' predictions side by side.
+
+use std::rc::Rc;
+
+use burn::module::Module;
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::app::backend::ActiveBackend;
+use crate::app::data_panel::DataState;
+use crate::app::draw_pad::DrawPad;
+use crate::app::fetch::fetch_bytes;
+use crate::app::now_ms;
+use crate::lab::data::Dataset;
+use crate::lab::factorized::{FactorizedMlp, MlpSpectrum, params_for};
+use crate::lab::mlp::{MLP_WIDTHS, Mlp};
+use crate::lab::summary::group;
+use crate::lab::train::{Classifier, EVAL_BATCH, evaluate};
+use crate::lab::weights::{decode_safetensors, mlp_from_tensors};
+
+/// Where the page finds the shipped base model.
+pub const PRETRAINED_URL: &str = "models/mlp-784-100-50-10.safetensors";
+
+/// What the panel needs.
+#[derive(Properties, Debug, Clone, PartialEq)]
+pub struct CompressPanelProps {
+    /// Backend to run on.
+    pub backend: Option<ActiveBackend>,
+    /// MNIST (for the test-set evaluation).
+    pub mnist: DataState,
+}
+
+/// The base model and its SVDs on the current device.
+#[derive(Clone)]
+struct Loaded {
+    device: Device,
+    base: Rc<Mlp>,
+    spectrum: Rc<MlpSpectrum>,
+    base_acc: Option<f64>,
+}
+
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.base, &other.base)
+    }
+}
+
+/// The factorized model at the current ranks and how it scores.
+#[derive(Clone)]
+struct Current {
+    ranks: Vec<usize>,
+    model: Rc<FactorizedMlp>,
+    accuracy: Option<f64>,
+    ms: f64,
+}
+
+impl PartialEq for Current {
+    fn eq(&self, other: &Self) -> bool {
+        self.ranks == other.ranks && self.accuracy == other.accuracy
+    }
+}
+
+async fn load_base(device: &Device) -> Result<Loaded, String> {
+    let bytes = fetch_bytes(PRETRAINED_URL, |_, _| {}).await?;
+    let (tensors, _) = decode_safetensors(&bytes).map_err(|e| e.to_string())?;
+    let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
+    let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
+    Ok(Loaded { device: device.clone(), base: Rc::new(base), spectrum: Rc::new(spectrum), base_acc: None })
+}
+
+/// Class probabilities of one image.
+async fn probabilities<M: Classifier>(model: &M, image: &[f32], device: &Device) -> Result<Vec<f32>, String> {
+    let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, image.len()]), device);
+    let p = softmax(model.logits(x), 1);
+    let data = p.into_data_async().await.map_err(|e| e.to_string())?;
+    data.try_into_vec_as::<f32>().map_err(|e| format!("{e:?}"))
+}
+
+fn argmax(p: &[f32]) -> usize {
+    p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0)
+}
+
+/// One model's prediction: the digit and a bar per class.
+fn prediction_view(testid: &'static str, title: &str, probs: &Option<Vec<f32>>) -> Html {
+    let Some(p) = probs else {
+        return html! { <div class="prediction"><h4>{title}</h4><div data-testid={testid} class="digit">{"–"}</div></div> };
+    };
+    let best = argmax(p);
+    html! {
+        <div class="prediction">
+            <h4>{title}</h4>
+            <div data-testid={testid} class="digit">{best.to_string()}</div>
+            <div class="bars">
+                { for p.iter().enumerate().map(|(i, &v)| html! {
+                    <div class={classes!("bar-row", (i == best).then_some("best"))}>
+                        <span>{i}</span>
+                        <div class="bar"><div style={format!("width:{:.1}%", v * 100.0)}></div></div>
+                        <span class="pct">{format!("{:.1}%", v * 100.0)}</span>
+                    </div>
+                }) }
+            </div>
+        </div>
+    }
+}
+
+/// The compression lab panel.
+#[component]
+pub fn CompressPanel(props: &CompressPanelProps) -> Html {
+    let loaded = use_state(|| None::<Result<Loaded, String>>);
+    let current = use_state(|| None::<Current>);
+    let factor = use_state(|| 2.0f64);
+    let image = use_state(|| None::<Vec<f32>>);
+    let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>));
+    let generation = use_mut_ref(|| 0u64);
+    let test: Option<Rc<Dataset>> = match &props.mnist {
+        DataState::Ready(tt) => Some(Rc::new(tt.test.clone())),
+        _ => None,
+    };
+
+    // Load the pretrained base model on the active device (again after a backend switch).
+    let kind = props.backend.as_ref().map(|b| b.kind);
+    {
+        let loaded = loaded.clone();
+        let current = current.clone();
+        let device = props.backend.as_ref().map(|b| b.device.clone());
+        use_effect_with(kind, move |_| {
+            if let Some(device) = device {
+                // Models live on one device: drop the old ones before loading on the new one.
+                current.set(None);
+                loaded.set(None);
+                wasm_bindgen_futures::spawn_local(async move { loaded.set(Some(load_base(&device).await)) });
+            }
+        });
+    }
+
+    // Rebuild: SVD factors at `ranks`, then a full test-set evaluation. Newer requests win.
+    let rebuild = {
+        let loaded = loaded.clone();
+        let current = current.clone();
+        let generation = generation.clone();
+        let test = test.clone();
+        Callback::from(move |ranks: Vec<usize>| {
+            let Some(Ok(l)) = (*loaded).clone() else { return };
+            let current = current.clone();
+            let test = test.clone();
+            *generation.borrow_mut() += 1;
+            let mine = *generation.borrow();
+            let generation = generation.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                // Debounce: let a dragging slider settle before the work starts.
+                gloo_timers::future::TimeoutFuture::new(120).await;
+                if *generation.borrow() != mine {
+                    return;
+                }
+                let start = now_ms();
+                let Ok(model) = l.spectrum.build(&ranks, &l.device) else { return };
+                let accuracy = match &test {
+                    Some(t) => evaluate(&model, t, EVAL_BATCH, &l.device).await.ok().map(|e| e.accuracy),
+                    None => None,
+                };
+                if *generation.borrow() == mine {
+                    current.set(Some(Current { ranks, model: Rc::new(model), accuracy, ms: now_ms() - start }));
+                }
+            });
+        })
+    };
+
+    // First build once the base model is there, and base accuracy once MNIST is.
+    {
+        let rebuild = rebuild.clone();
+        let factor = *factor;
+        let loaded_state = loaded.clone();
+        let test = test.clone();
+        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind);
+        use_effect_with(ready, move |_| {
+            if let Some(Ok(l)) = (*loaded_state).clone() {
+                if let Ok(r) = l.spectrum.ranks_for_factor(factor) {
+                    rebuild.emit(r);
+                }
+                if let (Some(t), None) = (test, l.base_acc) {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Ok(e) = evaluate(l.base.as_ref(), &t, EVAL_BATCH, &l.device).await {
+                            loaded_state.set(Some(Ok(Loaded { base_acc: Some(e.accuracy), ..l })));
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    // Predictions for the drawing with both models.
+    {
+        let probs = probs.clone();
+        let l = (*loaded).clone();
+        let c = (*current).clone();
+        use_effect_with(((*image).clone(), c.as_ref().map(|c| c.ranks.clone()), l.as_ref().map(|l| l.is_ok())), move |(img, _, _)| {
+            let img = img.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let (Some(img), Some(Ok(l))) = (img, l) else {
+                    probs.set((None, None));
+                    return;
+                };
+                let base = probabilities(l.base.as_ref(), &img, &l.device).await.ok();
+                let comp = match c {
+                    Some(c) => probabilities(c.model.as_ref(), &img, &l.device).await.ok(),
+                    None => None,
+                };
+                probs.set((base, comp));
+            });
+        });
+    }
+
+    let on_factor = {
+        let factor = factor.clone();
+        let loaded = loaded.clone();
+        let rebuild = rebuild.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let f: f64 = input.value().parse().unwrap_or(1.0);
+            factor.set(f);
+            if let Some(Ok(l)) = &*loaded
+                && let Ok(r) = l.spectrum.ranks_for_factor(f)
+            {
+                rebuild.emit(r);
+            }
+        })
+    };
+    let on_layer = |layer: usize| {
+        let current = current.clone();
+        let rebuild = rebuild.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let (Some(c), Ok(k)) = (&*current, input.value().parse::<usize>()) {
+                let mut ranks = c.ranks.clone();
+                ranks[layer] = k;
+                rebuild.emit(ranks);
+            }
+        })
+    };
+    let on_image = {
+        let image = image.clone();
+        Callback::from(move |img: Option<Vec<f32>>| image.set(img))
+    };
+
+    let body = match &*loaded {
+        None => html! { <p>{"loading the pretrained model…"}</p> },
+        Some(Err(e)) => html! { <p class="error" role="alert">{format!("could not load the pretrained model: {e}")}</p> },
+        Some(Ok(l)) => {
+            let shapes = l.spectrum.shapes();
+            let base_params = l.base.num_params();
+            let (params, acc_text, ranks, ms) = match &*current {
+                Some(c) => (
+                    params_for(&shapes, &c.ranks),
+                    c.accuracy.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "waiting for MNIST…".into()),
+                    c.ranks.clone(),
+                    c.ms,
+                ),
+                None => (0, "…".into(), vec![0; shapes.len()], 0.0),
+            };
+            html! {
+                <>
+                <div class="sliders">
+                    <label>{format!("compression factor {:.2}×", *factor)}
+                        <input type="range" min="1" max="16" step="0.25" value={factor.to_string()} data-testid="rank-factor" oninput={on_factor} />
+                    </label>
+                    { for shapes.iter().enumerate().map(|(i, &(m, n))| html! {
+                        <label>{format!("layer {} ({m}×{n}) rank {}", i + 1, ranks[i])}
+                            <input type="range" min="1" max={m.min(n).to_string()} value={ranks[i].to_string()}
+                                   data-testid={format!("rank-layer-{}", i + 1)} oninput={on_layer(i)} />
+                        </label>
+                    }) }
+                </div>
+                <table class="compare">
+                    <tr><th></th><th>{"parameters"}</th><th>{"ratio"}</th><th>{"test accuracy"}</th></tr>
+                    <tr><td>{"base"}</td><td>{group(base_params)}</td><td>{"1.00×"}</td>
+                        <td>{l.base_acc.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "…".into())}</td></tr>
+                    <tr><td>{format!("ranks {ranks:?}")}</td>
+                        <td data-testid="factorized-params" data-params={params.to_string()}>{group(params)}</td>
+                        <td>{format!("{:.2}×", base_params as f64 / params.max(1) as f64)}</td>
+                        <td data-testid="factorized-accuracy">{acc_text}</td></tr>
+                </table>
+                <p class="hint">{format!("rebuilt by SVD and evaluated on the 10 000 test images in {ms:.0} ms")}</p>
+                <div class="draw-row">
+                    <DrawPad on_image={on_image} />
+                    {prediction_view("prediction-base", "base model", &probs.0)}
+                    {prediction_view("prediction-compressed", "compressed model", &probs.1)}
+                </div>
+                </>
+            }
+        }
+    };
+    html! {
+        <div class="card wide">
+            <h3>{"Compress: rank slider and drawing pad"}</h3>
+            <p class="hint">{"The shipped base model (784-100-50-10) factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer."}</p>
+            {body}
+        </div>
+    }
+}
