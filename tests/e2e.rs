@@ -149,3 +149,82 @@ fn rank_slider_rebuilds_the_factorized_model_and_drawing_predicts_with_both() {
     b.click(&b.find("draw-clear").unwrap());
     b.wait_for(10, "cleared predictions", |b| (b.text("prediction-base").trim() == "–").then_some(()));
 }
+
+fn train_status(b: &Browser) -> String {
+    b.attr("[data-testid=train-status]", "data-status").unwrap_or_default()
+}
+
+#[test]
+fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_base() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu&train_subset=2000");
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
+    b.set_input("train-epochs", "2");
+    let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
+    b.click(&start);
+    b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
+    assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("2"), "one chart point per epoch");
+    let total: u64 = b
+        .js(
+            "return [...document.querySelectorAll('[data-testid=confusion-matrix] td')].reduce((s, td) => s + Number(td.dataset.count), 0)",
+            vec![],
+        )
+        .as_u64()
+        .unwrap();
+    assert_eq!(total, 10_000, "the confusion matrix covers the test set");
+    let diagonal: u64 = b
+        .js("return [...document.querySelectorAll('[data-testid=confusion-matrix] td')].filter(td => td.dataset.true === td.dataset.pred).reduce((s, td) => s + Number(td.dataset.count), 0)", vec![])
+        .as_u64()
+        .unwrap();
+    assert!(diagonal > 3_000, "2 epochs (32 Adam steps) on 2000 images: far above chance ({diagonal} correct)");
+    // Click an off-diagonal cell: its images are listed.
+    b.js("document.querySelector('[data-testid=confusion-matrix] td[data-true=\"4\"][data-pred=\"9\"]').click()", vec![]);
+    let sel = b.wait_for(10, "the selected cell", |b| Some(b.text("confusion-selection")).filter(|t| !t.is_empty()));
+    assert!(sel.starts_with("true 4, predicted 9"), "{sel}");
+    b.wait_for(60, "the trained model to drive the slider", |b| b.text("base-source").contains("you trained").then_some(()));
+    b.screenshot("train");
+}
+
+#[test]
+fn training_pauses_and_resumes() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu");
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    b.set_input("train-epochs", "20");
+    let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
+    b.click(&start);
+    b.wait_for(60, "the first batches", |b| (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0").then_some(()));
+    b.click(&b.find("train-pause").unwrap());
+    b.wait_for(10, "the paused state", |b| (train_status(b) == "paused").then_some(()));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let frozen = b.text("train-status");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(b.text("train-status"), frozen, "nothing moves while paused");
+    b.click(&b.find("train-pause").unwrap());
+    b.wait_for(60, "training to move again", |b| (b.text("train-status") != frozen && train_status(b) != "paused").then_some(()));
+    b.click(&b.find("train-stop").unwrap());
+    b.wait_for(30, "the stop", |b| (train_status(b) == "stopped").then_some(()));
+}
+
+#[test]
+fn an_invalid_learning_rate_shows_a_message_and_starts_nothing() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu&train_subset=2000");
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    for (lr, needle) in [("NaN", "learning rate"), ("-1", "learning rate"), ("abc", "not a number")] {
+        b.set_input("train-lr", lr);
+        b.click(&b.find("train-start").unwrap());
+        let err = b.wait_for(10, "the validation message", |b| Some(b.text("train-error")).filter(|t| !t.is_empty()));
+        assert!(err.contains(needle), "lr {lr}: {err}");
+        assert_eq!(train_status(&b), "idle", "nothing started for lr {lr}");
+    }
+    b.set_input("train-batch", "0");
+    b.set_input("train-lr", "0.001");
+    b.click(&b.find("train-start").unwrap());
+    let err = b.wait_for(10, "the batch-size message", |b| Some(b.text("train-error")).filter(|t| t.contains("batch size")));
+    assert!(err.contains("between 1"), "{err}");
+}

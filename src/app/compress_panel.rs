@@ -20,7 +20,7 @@ use crate::lab::factorized::{FactorizedMlp, MlpSpectrum, params_for};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::summary::group;
 use crate::lab::train::{Classifier, EVAL_BATCH, evaluate};
-use crate::lab::weights::{decode_safetensors, mlp_from_tensors};
+use crate::lab::weights::{NamedTensor, decode_safetensors, mlp_from_tensors};
 
 /// Where the page finds the shipped base model.
 pub const PRETRAINED_URL: &str = "models/mlp-784-100-50-10.safetensors";
@@ -32,6 +32,9 @@ pub struct CompressPanelProps {
     pub backend: Option<ActiveBackend>,
     /// MNIST (for the test-set evaluation).
     pub mnist: DataState,
+    /// Weights trained in this page, which replace the pretrained model when present.
+    #[prop_or_default]
+    pub trained: Option<Rc<Vec<NamedTensor>>>,
 }
 
 /// The base model and its SVDs on the current device.
@@ -64,9 +67,14 @@ impl PartialEq for Current {
     }
 }
 
-async fn load_base(device: &Device) -> Result<Loaded, String> {
-    let bytes = fetch_bytes(PRETRAINED_URL, |_, _| {}).await?;
-    let (tensors, _) = decode_safetensors(&bytes).map_err(|e| e.to_string())?;
+async fn load_base(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Result<Loaded, String> {
+    let tensors = match trained {
+        Some(t) => (*t).clone(),
+        None => {
+            let bytes = fetch_bytes(PRETRAINED_URL, |_, _| {}).await?;
+            decode_safetensors(&bytes).map_err(|e| e.to_string())?.0
+        }
+    };
     let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
     let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
     Ok(Loaded { device: device.clone(), base: Rc::new(base), spectrum: Rc::new(spectrum), base_acc: None })
@@ -123,16 +131,19 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
 
     // Load the pretrained base model on the active device (again after a backend switch).
     let kind = props.backend.as_ref().map(|b| b.kind);
+    // Which base model: the shipped one, or the n-th model trained in this page.
+    let source = props.trained.as_ref().map(|t| Rc::as_ptr(t) as usize);
     {
         let loaded = loaded.clone();
         let current = current.clone();
         let device = props.backend.as_ref().map(|b| b.device.clone());
-        use_effect_with(kind, move |_| {
+        let trained = props.trained.clone();
+        use_effect_with((kind, source), move |_| {
             if let Some(device) = device {
                 // Models live on one device: drop the old ones before loading on the new one.
                 current.set(None);
                 loaded.set(None);
-                wasm_bindgen_futures::spawn_local(async move { loaded.set(Some(load_base(&device).await)) });
+                wasm_bindgen_futures::spawn_local(async move { loaded.set(Some(load_base(&device, trained).await)) });
             }
         });
     }
@@ -175,7 +186,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let factor = *factor;
         let loaded_state = loaded.clone();
         let test = test.clone();
-        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind);
+        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
         use_effect_with(ready, move |_| {
             if let Some(Ok(l)) = (*loaded_state).clone() {
                 if let Ok(r) = l.spectrum.ranks_for_factor(factor) {
@@ -296,7 +307,11 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     html! {
         <div class="card wide">
             <h3>{"Compress: rank slider and drawing pad"}</h3>
-            <p class="hint">{"The shipped base model (784-100-50-10) factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer."}</p>
+            <p class="hint" data-testid="base-source">{ if props.trained.is_some() {
+                "The model you trained in this page, factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer."
+            } else {
+                "The shipped pretrained base model (784-100-50-10), factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer."
+            } }</p>
             {body}
         </div>
     }

@@ -5,10 +5,12 @@ pub mod backend;
 pub mod banner;
 pub mod chart;
 pub mod compress_panel;
+pub mod confusion;
 pub mod data_panel;
 pub mod draw_pad;
 pub mod fetch;
 pub mod smoke;
+pub mod train_panel;
 
 use std::rc::Rc;
 
@@ -19,6 +21,7 @@ use banner::Banner;
 use compress_panel::CompressPanel;
 use data_panel::{DataState, DatasetCard, UserFiles, load_bundled};
 use smoke::SmokeTrain;
+use train_panel::TrainPanel;
 
 use crate::lab::data::DatasetKind;
 
@@ -39,6 +42,7 @@ pub fn App() -> Html {
     let backend = use_state(|| None::<ActiveBackend>);
     let mnist = use_state(|| DataState::Loading(0.0));
     let fashion = use_state(|| DataState::Loading(0.0));
+    let trained = use_state(|| None::<Rc<Vec<crate::lab::weights::NamedTensor>>>);
 
     {
         let backend = backend.clone();
@@ -91,10 +95,12 @@ pub fn App() -> Html {
                 </section>
                 <section class="panel">
                     <h2>{"Exercise 1 — SVD compression"}</h2>
-                    <CompressPanel backend={(*backend).clone()} mnist={(*mnist).clone()} />
+                    <TrainPanel backend={(*backend).clone()} mnist={(*mnist).clone()}
+                                on_trained={{ let trained = trained.clone(); Callback::from(move |t| trained.set(Some(t))) }} />
+                    <CompressPanel backend={(*backend).clone()} mnist={(*mnist).clone()} trained={(*trained).clone()} />
                 </section>
                 <section class="panel">
-                    <h2>{"Training"}</h2>
+                    <h2>{"Is training real here? A smoke test"}</h2>
                     <SmokeTrain backend={(*backend).clone()} mnist={(*mnist).clone()} />
                 </section>
             </main>
