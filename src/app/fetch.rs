@@ -15,8 +15,12 @@ pub fn js_error(e: JsValue) -> String {
 /// GETs `url` and returns its bytes, calling `progress(received, total)` as chunks arrive
 /// (`total` is 0 when the server does not say).
 pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let resp: Response = JsFuture::from(window.fetch_with_str(url))
+    // Works in the page and in a Web Worker (which has no `window`).
+    let promise = match web_sys::window() {
+        Some(w) => w.fetch_with_str(url),
+        None => js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>().fetch_with_str(url),
+    };
+    let resp: Response = JsFuture::from(promise)
         .await
         .map_err(|e| format!("could not fetch {url}: {}", js_error(e)))?
         .dyn_into()

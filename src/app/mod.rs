@@ -9,8 +9,10 @@ pub mod confusion;
 pub mod data_panel;
 pub mod draw_pad;
 pub mod fetch;
+pub mod protocol;
 pub mod smoke;
 pub mod train_panel;
+pub mod worker;
 
 use std::rc::Rc;
 

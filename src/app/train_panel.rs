@@ -1,27 +1,29 @@
 //! Training the exercise-1 classifier from scratch in the page: settings with validation,
 //! start / pause / resume / stop, progress bars, live per-epoch charts and the confusion matrix.
 //!
-//! The loop hands control back to the browser after every chunk of batches, so the page keeps
-//! painting while it trains. (Moving it into a Web Worker is the next step; see the README.)
+//! The training itself runs in a dedicated Web Worker (`worker.rs`) that owns burn and its
+//! device; this component only sends commands and renders the typed progress it streams back.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use burn::module::Module;
-use web_sys::HtmlInputElement;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{HtmlInputElement, MessageEvent, Worker};
 use yew::prelude::*;
 
-use crate::app::backend::{ActiveBackend, BackendKind};
+use crate::app::backend::ActiveBackend;
 use crate::app::chart::{LineChart, Series};
 use crate::app::confusion::ConfusionHeatmap;
 use crate::app::data_panel::DataState;
+use crate::app::fetch::js_error;
+use crate::app::protocol::{FromWorker, ToWorker, decode, encode};
 use crate::app::url_param;
-use crate::lab::data::{Dataset, TrainTest};
+use crate::lab::data::Dataset;
 use crate::lab::metrics::ConfusionMatrix;
-use crate::lab::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::report::EpochMetrics;
-use crate::lab::train::{ClassifierTrainer, EVAL_BATCH, LrSchedule, TrainConfig, evaluate};
-use crate::lab::weights::{NamedTensor, mlp_tensors};
+use crate::lab::train::{LrSchedule, TrainConfig};
+use crate::lab::weights::NamedTensor;
 
 /// What the panel needs and reports.
 #[derive(Properties, Debug, Clone, PartialEq)]
@@ -42,13 +44,6 @@ enum Status {
     Done,
     Stopped,
     Failed,
-}
-
-/// Flags the buttons set and the loop reads between chunks.
-#[derive(Default)]
-struct Control {
-    paused: bool,
-    stop: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,16 +89,35 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     let progress = use_state(Progress::default);
     let history = use_state(Vec::<EpochMetrics>::new);
     let confusion = use_state(|| None::<(ConfusionMatrix, Rc<Vec<u8>>, Rc<Dataset>)>);
-    let control = use_mut_ref(Control::default);
     let subset = url_param("train_subset").and_then(|s| s.parse::<usize>().ok());
+
+    // The worker is created on the first start and kept: its WebGPU device can be made only once.
+    let worker = use_mut_ref(|| None::<Worker>);
+    // Commands wait here until the worker says it is ready.
+    let outbox = use_mut_ref(|| (false, Vec::<ToWorker>::new()));
+    let post = {
+        let worker = worker.clone();
+        let outbox = outbox.clone();
+        move |msg: &ToWorker| {
+            let mut o = outbox.borrow_mut();
+            match &*worker.borrow() {
+                Some(w) if o.0 => {
+                    let _ = w.post_message(&encode(msg));
+                }
+                _ => o.1.push(msg.clone()),
+            }
+        }
+    };
 
     let on_start = {
         let (epochs, batch, lr, seed) = (epochs.clone(), batch.clone(), lr.clone(), seed.clone());
         let (error, status, progress, history, confusion) = (error.clone(), status.clone(), progress.clone(), history.clone(), confusion.clone());
-        let control = control.clone();
         let backend = props.backend.clone();
         let mnist = props.mnist.clone();
         let on_trained = props.on_trained.clone();
+        let worker = worker.clone();
+        let outbox = outbox.clone();
+        let post = post.clone();
         Callback::from(move |_| {
             let config = match parse_config(&epochs, &batch, &lr, &seed) {
                 Ok(c) => c,
@@ -116,39 +130,97 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 error.set(Some("wait until the backend and MNIST have loaded".into()));
                 return;
             };
-            error.set(None);
-            *control.borrow_mut() = Control::default();
-            history.set(Vec::new());
-            confusion.set(None);
-            status.set(Status::Running);
-            let (error, status, progress, history, confusion) = (error.clone(), status.clone(), progress.clone(), history.clone(), confusion.clone());
-            let control = control.clone();
-            let on_trained = on_trained.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let result = run(config, backend, data, subset, control, &progress, &history, &confusion, &status).await;
-                match result {
-                    Ok(Some(tensors)) => on_trained.emit(Rc::new(tensors)),
-                    Ok(None) => {}
+            if worker.borrow().is_none() {
+                match Worker::new("./worker_loader.js") {
+                    Ok(w) => *worker.borrow_mut() = Some(w),
                     Err(e) => {
-                        error.set(Some(e));
-                        status.set(Status::Failed);
+                        error.set(Some(format!("could not start the training worker: {}", js_error(e))));
+                        return;
                     }
                 }
-            });
+            }
+            // Every message from the worker lands here; the UI thread only renders it.
+            let done = Rc::new(RefCell::new(Vec::<EpochMetrics>::new()));
+            let test = Rc::new(data.test.clone());
+            let epochs_total = config.epochs;
+            let handler = {
+                let (error, status, progress, history, confusion) = (error.clone(), status.clone(), progress.clone(), history.clone(), confusion.clone());
+                let on_trained = on_trained.clone();
+                let (worker, outbox) = (worker.clone(), outbox.clone());
+                let state = Rc::new(RefCell::new(Progress { epochs: epochs_total, ..Default::default() }));
+                Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                    let msg: FromWorker = match decode(&e.data()) {
+                        Ok(m) => m,
+                        Err(err) => return error.set(Some(format!("the worker sent {err}"))),
+                    };
+                    let mut p = state.borrow_mut();
+                    match msg {
+                        FromWorker::Ready => {
+                            let mut o = outbox.borrow_mut();
+                            o.0 = true;
+                            if let Some(w) = &*worker.borrow() {
+                                for m in o.1.drain(..) {
+                                    let _ = w.post_message(&encode(&m));
+                                }
+                            }
+                        }
+                        FromWorker::Started { batches_per_epoch, .. } => {
+                            p.batches = batches_per_epoch;
+                            progress.set(p.clone());
+                        }
+                        FromWorker::Progress { epoch, batch, loss } => {
+                            (p.epoch, p.batch, p.last_loss) = (epoch, batch, loss);
+                            progress.set(p.clone());
+                        }
+                        FromWorker::Epoch { metrics, confusion: m, predictions } => {
+                            done.borrow_mut().push(metrics);
+                            history.set(done.borrow().clone());
+                            confusion.set(Some((m, Rc::new(predictions), test.clone())));
+                        }
+                        FromWorker::Paused => status.set(Status::Paused),
+                        FromWorker::Resumed => status.set(Status::Running),
+                        FromWorker::Stopped => status.set(Status::Stopped),
+                        FromWorker::Done { tensors } => {
+                            status.set(Status::Done);
+                            on_trained.emit(Rc::new(tensors));
+                        }
+                        FromWorker::Failed(msg) => {
+                            error.set(Some(msg));
+                            status.set(Status::Failed);
+                        }
+                    }
+                })
+            };
+            // A worker that fails to load or panics reports here, in words.
+            let on_error = {
+                let (error, status) = (error.clone(), status.clone());
+                Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                    error.set(Some(format!("the training worker failed: {}", e.message())));
+                    status.set(Status::Failed);
+                })
+            };
+            if let Some(w) = &*worker.borrow() {
+                w.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+                w.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            }
+            handler.forget();
+            on_error.forget();
+            error.set(None);
+            history.set(Vec::new());
+            confusion.set(None);
+            progress.set(Progress { epochs: epochs_total, ..Default::default() });
+            status.set(Status::Running);
+            post(&ToWorker::Train { config, backend: backend.kind, subset });
         })
     };
     let on_pause = {
-        let control = control.clone();
+        let post = post.clone();
         let status = status.clone();
-        Callback::from(move |_| {
-            let mut c = control.borrow_mut();
-            c.paused = !c.paused;
-            status.set(if c.paused { Status::Paused } else { Status::Running });
-        })
+        Callback::from(move |_| post(if *status == Status::Paused { &ToWorker::Resume } else { &ToWorker::Pause }))
     };
     let on_stop = {
-        let control = control.clone();
-        Callback::from(move |_| control.borrow_mut().stop = true)
+        let post = post.clone();
+        Callback::from(move |_| post(&ToWorker::Stop))
     };
 
     let running = matches!(*status, Status::Running | Status::Paused);
@@ -215,61 +287,3 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     }
 }
 
-/// The loop: chunks of batches, a yield to the browser after each, an evaluation per epoch.
-/// Returns the trained weights when every epoch ran.
-#[allow(clippy::too_many_arguments)]
-async fn run(
-    config: TrainConfig,
-    backend: ActiveBackend,
-    data: Rc<TrainTest>,
-    subset: Option<usize>,
-    control: Rc<RefCell<Control>>,
-    progress: &UseStateHandle<Progress>,
-    history: &UseStateHandle<Vec<EpochMetrics>>,
-    confusion: &UseStateHandle<Option<(ConfusionMatrix, Rc<Vec<u8>>, Rc<Dataset>)>>,
-    status: &UseStateHandle<Status>,
-) -> Result<Option<Vec<NamedTensor>>, String> {
-    let train = match subset {
-        Some(n) => Rc::new(data.train.take(n)),
-        None => Rc::new(data.train.clone()),
-    };
-    let test = Rc::new(data.test.clone());
-    let device = backend.device.clone().autodiff();
-    device.seed(config.seed);
-    let epochs = config.epochs;
-    let mut trainer = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config, train.len(), &device).map_err(|e| e.to_string())?;
-    // A software GPU takes ~1 s a step: read back after every batch there, every 10 on the CPU.
-    let chunk = if backend.kind == BackendKind::WebGpu { 2 } else { 10 };
-    let mut done = Vec::new();
-    let mut state = Progress { epochs, batches: trainer.batches_per_epoch(), ..Default::default() };
-    // The epoch's training loss and accuracy, summed over its chunks.
-    let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
-    while !trainer.finished() {
-        if control.borrow().stop {
-            status.set(Status::Stopped);
-            return Ok(None);
-        }
-        if control.borrow().paused {
-            gloo_timers::future::TimeoutFuture::new(100).await;
-            continue;
-        }
-        let r = trainer.train_chunk(&train, chunk).await.map_err(|e| e.to_string())?;
-        state = Progress { epoch: r.epoch, batch: r.batch_in_epoch, last_loss: r.loss, ..state };
-        progress.set(state.clone());
-        loss_sum += r.loss * r.samples as f64;
-        correct += r.accuracy * r.samples as f64;
-        seen += r.samples;
-        if r.epoch_finished {
-            let eval = evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(|e| e.to_string())?;
-            let (train_loss, train_acc) = (loss_sum / seen as f64, correct / seen as f64);
-            (loss_sum, correct, seen) = (0.0, 0.0, 0);
-            done.push(EpochMetrics { epoch: r.epoch, train_loss, train_acc, test_loss: eval.loss, test_acc: eval.accuracy });
-            history.set(done.clone());
-            confusion.set(Some((eval.confusion, Rc::new(eval.predictions), test.clone())));
-        }
-        gloo_timers::future::TimeoutFuture::new(0).await;
-    }
-    status.set(Status::Done);
-    let tensors = mlp_tensors(&trainer.model().valid()).await.map_err(|e| e.to_string())?;
-    Ok(Some(tensors))
-}

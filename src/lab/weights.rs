@@ -47,7 +47,7 @@ pub fn linear_from(weight: &Matrix, bias: Option<&[f32]>, device: &Device) -> Li
 }
 
 /// One named float tensor, as stored in a weights file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamedTensor {
     /// e.g. `layers.0.weight`.
     pub name: String,

@@ -1,0 +1,87 @@
+//! Messages between the page and the training worker (JSON over `postMessage`), so the UI
+//! thread only renders typed progress and never runs a training step.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::backend::BackendKind;
+use crate::lab::metrics::ConfusionMatrix;
+use crate::lab::report::EpochMetrics;
+use crate::lab::train::TrainConfig;
+use crate::lab::weights::NamedTensor;
+
+/// Page → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Train a fresh MLP on MNIST (the first `subset` training images if given).
+    Train {
+        /// Hyper-parameters (already validated by the page; validated again here).
+        config: TrainConfig,
+        /// Where to compute.
+        backend: BackendKind,
+        /// Train on the first n images only (tests, quick looks).
+        subset: Option<usize>,
+    },
+    /// Hold after the current chunk of batches.
+    Pause,
+    /// Carry on.
+    Resume,
+    /// Give up the run.
+    Stop,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's wasm is up and listening. Messages posted before this are lost (the
+    /// worker's `onmessage` does not exist yet), so the page queues them until it arrives.
+    Ready,
+    /// The worker's backend is up and the data is loaded.
+    Started {
+        /// Backend title as the banner writes it.
+        backend: String,
+        /// Batches per epoch.
+        batches_per_epoch: usize,
+    },
+    /// A chunk of batches is done.
+    Progress {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Batches done in it.
+        batch: usize,
+        /// Mean loss of the chunk.
+        loss: f64,
+    },
+    /// An epoch is done and evaluated on the test set.
+    Epoch {
+        /// Its row of the table.
+        metrics: EpochMetrics,
+        /// Test-set confusion matrix.
+        confusion: ConfusionMatrix,
+        /// Predicted class of each test image.
+        predictions: Vec<u8>,
+    },
+    /// Holding.
+    Paused,
+    /// Going again.
+    Resumed,
+    /// Stopped on request.
+    Stopped,
+    /// All epochs ran; the trained weights.
+    Done {
+        /// `layers.{i}.weight` / `.bias`.
+        tensors: Vec<NamedTensor>,
+    },
+    /// The run failed (bad setting, lost device, NaN): the message says why.
+    Failed(String),
+}
+
+/// Encodes a message for `postMessage`.
+pub fn encode<T: Serialize>(msg: &T) -> wasm_bindgen::JsValue {
+    wasm_bindgen::JsValue::from_str(&serde_json::to_string(msg).expect("messages serialise"))
+}
+
+/// Decodes a message from a `MessageEvent`'s data.
+pub fn decode<T: for<'de> Deserialize<'de>>(data: &wasm_bindgen::JsValue) -> Result<T, String> {
+    let text = data.as_string().ok_or("a message that is not text")?;
+    serde_json::from_str(&text).map_err(|e| format!("a malformed message: {e}"))
+}
