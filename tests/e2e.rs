@@ -228,3 +228,48 @@ fn an_invalid_learning_rate_shows_a_message_and_starts_nothing() {
     let err = b.wait_for(10, "the batch-size message", |b| Some(b.text("train-error")).filter(|t| t.contains("batch size")));
     assert!(err.contains("between 1"), "{err}");
 }
+
+#[test]
+fn the_worker_trains_on_webgpu_too() {
+    let b = Browser::new(site());
+    b.open("/?backend=webgpu&train_subset=256");
+    assert_eq!(wait_backend(&b), "webgpu");
+    wait_dataset(&b, "mnist");
+    b.set_input("train-epochs", "1");
+    let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
+    b.click(&start);
+    b.wait_for(480, "a WebGPU epoch in the worker", |b| {
+        let s = train_status(b);
+        assert_ne!(s, "failed", "{}", b.text("train-error"));
+        (s == "done").then_some(())
+    });
+    assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("1"));
+}
+
+#[test]
+fn presets_refine_in_the_worker_and_fill_the_comparison_table() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu&train_subset=3000");
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    b.wait_for(120, "the 2× model", |b| (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(()));
+    let totals = b.js("return [...document.querySelectorAll('[data-testid=model-summary] [data-total]')].map(e => e.dataset.total)", vec![]);
+    assert_eq!(totals, serde_json::json!(["84060", "48410"]), "summaries of the base and the factorized model");
+    assert!(b.js("return !!document.querySelector('[data-testid=spectrum-plot] svg circle')", vec![]).as_bool().unwrap());
+    b.wait_for(120, "the accuracy-vs-parameters sweep", |b| (b.attr("[data-testid=sweep-plot]", "data-points")? == "10").then_some(()));
+
+    b.set_input("refine-epochs", "2");
+    b.click(&b.find("preset-8").unwrap());
+    b.wait_for(30, "the slider at 8×", |b| (b.attr("[data-testid=factorized-params]", "data-params")? == "11728").then_some(()));
+    b.wait_for(60, "the 8× test accuracy", |b| b.text("factorized-accuracy").trim_end_matches('%').parse::<f64>().ok());
+    b.wait_for(300, "the 8× refinement", |b| {
+        let s = b.attr("[data-testid=refine-status]", "data-status")?;
+        assert_ne!(s, "failed", "{}", b.text("refine-error"));
+        (s == "done").then_some(())
+    });
+    let row = |name: &str| b.attr("[data-testid=compare-table] tr[data-factor=\"8\"]", name).and_then(|v| v.parse::<f64>().ok()).unwrap();
+    let (before, after) = (row("data-before"), row("data-after"));
+    assert!(after > before, "refinement improves the 8× model: {before} → {after}");
+    assert!(b.text("compare-table").contains("[12, 6, 1]"));
+    b.screenshot("refine");
+}

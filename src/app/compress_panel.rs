@@ -18,9 +18,15 @@ use crate::app::now_ms;
 use crate::lab::data::Dataset;
 use crate::lab::factorized::{FactorizedMlp, MlpSpectrum, params_for};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::summary::group;
+use crate::app::refine_panel::RefinePanel;
+use crate::lab::plots::{spectrum_svg, sweep_svg};
+use crate::lab::report::RankPoint;
+use crate::lab::summary::{Summary, factorized_summary, group, mlp_summary};
 use crate::lab::train::{Classifier, EVAL_BATCH, evaluate};
 use crate::lab::weights::{NamedTensor, decode_safetensors, mlp_from_tensors};
+
+/// Factors of the accuracy-vs-parameters curve.
+const SWEEP: [f64; 10] = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 50.0];
 
 /// Where the page finds the shipped base model.
 pub const PRETRAINED_URL: &str = "models/mlp-784-100-50-10.safetensors";
@@ -41,6 +47,7 @@ pub struct CompressPanelProps {
 #[derive(Clone)]
 struct Loaded {
     device: Device,
+    tensors: Rc<Vec<NamedTensor>>,
     base: Rc<Mlp>,
     spectrum: Rc<MlpSpectrum>,
     base_acc: Option<f64>,
@@ -77,7 +84,7 @@ async fn load_base(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Re
     };
     let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
     let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
-    Ok(Loaded { device: device.clone(), base: Rc::new(base), spectrum: Rc::new(spectrum), base_acc: None })
+    Ok(Loaded { device: device.clone(), tensors: Rc::new(tensors), base: Rc::new(base), spectrum: Rc::new(spectrum), base_acc: None })
 }
 
 /// Class probabilities of one image.
@@ -115,6 +122,23 @@ fn prediction_view(testid: &'static str, title: &str, probs: &Option<Vec<f32>>) 
     }
 }
 
+/// A model summary as an HTML table.
+fn summary_table(s: &Summary) -> Html {
+    html! {
+        <table class="compare summary">
+            <caption>{&s.title}</caption>
+            <tr><th>{"layer"}</th><th>{"type"}</th><th>{"shape"}</th><th>{"parameters"}</th></tr>
+            { for s.rows.iter().map(|r| html! { <tr><td>{&r.name}</td><td>{&r.kind}</td><td>{&r.shape}</td><td>{group(r.params)}</td></tr> }) }
+            <tr><td><strong>{"total"}</strong></td><td></td><td></td><td><strong data-total={s.total().to_string()}>{group(s.total())}</strong></td></tr>
+        </table>
+    }
+}
+
+/// Inline SVG made by plotters (our own markup, not user input).
+fn svg(markup: String) -> Html {
+    Html::from_html_unchecked(AttrValue::from(markup))
+}
+
 /// The compression lab panel.
 #[component]
 pub fn CompressPanel(props: &CompressPanelProps) -> Html {
@@ -124,9 +148,15 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     let image = use_state(|| None::<Vec<f32>>);
     let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>));
     let generation = use_mut_ref(|| 0u64);
-    let test: Option<Rc<Dataset>> = match &props.mnist {
-        DataState::Ready(tt) => Some(Rc::new(tt.test.clone())),
-        _ => None,
+    let sweep = use_state(Vec::<RankPoint>::new);
+    // The test set, copied once per loaded MNIST (not on every render).
+    let test: Option<Rc<Dataset>> = {
+        let tt = match &props.mnist {
+            DataState::Ready(tt) => Some(tt.clone()),
+            _ => None,
+        };
+        let key = tt.as_ref().map(|t| Rc::as_ptr(t) as usize);
+        (*use_memo(key, move |_| tt.map(|t| Rc::new(t.test.clone())))).clone()
     };
 
     // Load the pretrained base model on the active device (again after a backend switch).
@@ -203,6 +233,31 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         });
     }
 
+    // The accuracy-vs-parameters curve over many factors, computed in the background.
+    {
+        let sweep = sweep.clone();
+        let l = (*loaded).clone();
+        let test = test.clone();
+        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
+        use_effect_with(ready, move |_| {
+            sweep.set(Vec::new());
+            if let (Some(Ok(l)), Some(t)) = (l, test) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let mut points = Vec::new();
+                    for f in SWEEP {
+                        let Ok(ranks) = l.spectrum.ranks_for_factor(f) else { continue };
+                        let Ok(model) = l.spectrum.build(&ranks, &l.device) else { continue };
+                        if let Ok(e) = evaluate(&model, &t, EVAL_BATCH, &l.device).await {
+                            points.push(RankPoint { factor: f, params: params_for(&l.spectrum.shapes(), &ranks), ranks, test_acc: e.accuracy });
+                            sweep.set(points.clone());
+                        }
+                        gloo_timers::future::TimeoutFuture::new(0).await;
+                    }
+                });
+            }
+        });
+    }
+
     // Predictions for the drawing with both models.
     {
         let probs = probs.clone();
@@ -249,6 +304,19 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 let mut ranks = c.ranks.clone();
                 ranks[layer] = k;
                 rebuild.emit(ranks);
+            }
+        })
+    };
+    let on_preset = {
+        let factor = factor.clone();
+        let loaded = loaded.clone();
+        let rebuild = rebuild.clone();
+        Callback::from(move |f: f64| {
+            factor.set(f);
+            if let Some(Ok(l)) = &*loaded
+                && let Ok(r) = l.spectrum.ranks_for_factor(f)
+            {
+                rebuild.emit(r);
             }
         })
     };
@@ -300,6 +368,24 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     {prediction_view("prediction-base", "base model", &probs.0)}
                     {prediction_view("prediction-compressed", "compressed model", &probs.1)}
                 </div>
+                <div class="summaries" data-testid="model-summary">
+                    {summary_table(&mlp_summary(&l.base))}
+                    { match &*current { Some(c) => summary_table(&factorized_summary(&c.model)), None => html! {} } }
+                </div>
+                <div class="plots">
+                    <div class="svg" data-testid="spectrum-plot">{svg(spectrum_svg(
+                        &l.spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect::<Vec<_>>(),
+                        &[(*factor, ranks.clone())],
+                    ))}</div>
+                    if !sweep.is_empty() {
+                        <div class="svg" data-testid="sweep-plot" data-points={sweep.len().to_string()}>
+                            {svg(sweep_svg(&sweep, (base_params, l.base_acc.unwrap_or(0.0))))}
+                        </div>
+                    }
+                </div>
+                <RefinePanel base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
+                             backend={props.backend.as_ref().map(|b| b.kind).unwrap_or(crate::app::backend::BackendKind::Cpu)}
+                             on_preset={on_preset} />
                 </>
             }
         }

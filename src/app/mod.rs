@@ -10,9 +10,11 @@ pub mod data_panel;
 pub mod draw_pad;
 pub mod fetch;
 pub mod protocol;
+pub mod refine_panel;
 pub mod smoke;
 pub mod train_panel;
 pub mod worker;
+pub mod worker_client;
 
 use std::rc::Rc;
 

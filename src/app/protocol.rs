@@ -21,6 +21,21 @@ pub enum ToWorker {
         /// Train on the first n images only (tests, quick looks).
         subset: Option<usize>,
     },
+    /// Factorise `base` at `ranks` by SVD, then refine the factorized model on MNIST.
+    Refine {
+        /// The base model's weights (`layers.{i}.weight` / `.bias`).
+        base: Vec<NamedTensor>,
+        /// Rank per layer.
+        ranks: Vec<usize>,
+        /// The compression factor these ranks came from (for the comparison table).
+        factor: f64,
+        /// Refinement hyper-parameters.
+        config: TrainConfig,
+        /// Where to compute.
+        backend: BackendKind,
+        /// Refine on the first n training images only.
+        subset: Option<usize>,
+    },
     /// Hold after the current chunk of batches.
     Pause,
     /// Carry on.
@@ -71,6 +86,8 @@ pub enum FromWorker {
         /// `layers.{i}.weight` / `.bias`.
         tensors: Vec<NamedTensor>,
     },
+    /// A refinement finished: one row of the comparison table.
+    Refined(RefineRow),
     /// The run failed (bad setting, lost device, NaN): the message says why.
     Failed(String),
 }
@@ -84,4 +101,19 @@ pub fn encode<T: Serialize>(msg: &T) -> wasm_bindgen::JsValue {
 pub fn decode<T: for<'de> Deserialize<'de>>(data: &wasm_bindgen::JsValue) -> Result<T, String> {
     let text = data.as_string().ok_or("a message that is not text")?;
     serde_json::from_str(&text).map_err(|e| format!("a malformed message: {e}"))
+}
+
+/// One compression setting, before and after refinement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefineRow {
+    /// Compression factor.
+    pub factor: f64,
+    /// Rank per layer.
+    pub ranks: Vec<usize>,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Test accuracy straight after the SVD.
+    pub before: f64,
+    /// Test accuracy after refinement.
+    pub after: f64,
 }

@@ -7,17 +7,15 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
-use web_sys::{HtmlInputElement, MessageEvent, Worker};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::app::backend::ActiveBackend;
 use crate::app::chart::{LineChart, Series};
 use crate::app::confusion::ConfusionHeatmap;
 use crate::app::data_panel::DataState;
-use crate::app::fetch::js_error;
-use crate::app::protocol::{FromWorker, ToWorker, decode, encode};
+use crate::app::protocol::{FromWorker, ToWorker};
+use crate::app::worker_client::WorkerClient;
 use crate::app::url_param;
 use crate::lab::data::Dataset;
 use crate::lab::metrics::ConfusionMatrix;
@@ -92,22 +90,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     let subset = url_param("train_subset").and_then(|s| s.parse::<usize>().ok());
 
     // The worker is created on the first start and kept: its WebGPU device can be made only once.
-    let worker = use_mut_ref(|| None::<Worker>);
-    // Commands wait here until the worker says it is ready.
-    let outbox = use_mut_ref(|| (false, Vec::<ToWorker>::new()));
-    let post = {
-        let worker = worker.clone();
-        let outbox = outbox.clone();
-        move |msg: &ToWorker| {
-            let mut o = outbox.borrow_mut();
-            match &*worker.borrow() {
-                Some(w) if o.0 => {
-                    let _ = w.post_message(&encode(msg));
-                }
-                _ => o.1.push(msg.clone()),
-            }
-        }
-    };
+    let worker = use_mut_ref(|| None::<WorkerClient>);
 
     let on_start = {
         let (epochs, batch, lr, seed) = (epochs.clone(), batch.clone(), lr.clone(), seed.clone());
@@ -116,8 +99,6 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         let mnist = props.mnist.clone();
         let on_trained = props.on_trained.clone();
         let worker = worker.clone();
-        let outbox = outbox.clone();
-        let post = post.clone();
         Callback::from(move |_| {
             let config = match parse_config(&epochs, &batch, &lr, &seed) {
                 Ok(c) => c,
@@ -131,96 +112,75 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 return;
             };
             if worker.borrow().is_none() {
-                match Worker::new("./worker_loader.js") {
+                match WorkerClient::start() {
                     Ok(w) => *worker.borrow_mut() = Some(w),
                     Err(e) => {
-                        error.set(Some(format!("could not start the training worker: {}", js_error(e))));
+                        error.set(Some(e));
                         return;
                     }
                 }
             }
-            // Every message from the worker lands here; the UI thread only renders it.
+            let client = worker.borrow().clone().expect("started above");
+            // Every reply of this run lands here; the UI thread only renders it.
             let done = Rc::new(RefCell::new(Vec::<EpochMetrics>::new()));
             let test = Rc::new(data.test.clone());
             let epochs_total = config.epochs;
-            let handler = {
+            {
                 let (error, status, progress, history, confusion) = (error.clone(), status.clone(), progress.clone(), history.clone(), confusion.clone());
                 let on_trained = on_trained.clone();
-                let (worker, outbox) = (worker.clone(), outbox.clone());
-                let state = Rc::new(RefCell::new(Progress { epochs: epochs_total, ..Default::default() }));
-                Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                    let msg: FromWorker = match decode(&e.data()) {
-                        Ok(m) => m,
-                        Err(err) => return error.set(Some(format!("the worker sent {err}"))),
-                    };
-                    let mut p = state.borrow_mut();
-                    match msg {
-                        FromWorker::Ready => {
-                            let mut o = outbox.borrow_mut();
-                            o.0 = true;
-                            if let Some(w) = &*worker.borrow() {
-                                for m in o.1.drain(..) {
-                                    let _ = w.post_message(&encode(&m));
-                                }
-                            }
-                        }
-                        FromWorker::Started { batches_per_epoch, .. } => {
-                            p.batches = batches_per_epoch;
-                            progress.set(p.clone());
-                        }
-                        FromWorker::Progress { epoch, batch, loss } => {
-                            (p.epoch, p.batch, p.last_loss) = (epoch, batch, loss);
-                            progress.set(p.clone());
-                        }
-                        FromWorker::Epoch { metrics, confusion: m, predictions } => {
-                            done.borrow_mut().push(metrics);
-                            history.set(done.borrow().clone());
-                            confusion.set(Some((m, Rc::new(predictions), test.clone())));
-                        }
-                        FromWorker::Paused => status.set(Status::Paused),
-                        FromWorker::Resumed => status.set(Status::Running),
-                        FromWorker::Stopped => status.set(Status::Stopped),
-                        FromWorker::Done { tensors } => {
-                            status.set(Status::Done);
-                            on_trained.emit(Rc::new(tensors));
-                        }
-                        FromWorker::Failed(msg) => {
-                            error.set(Some(msg));
-                            status.set(Status::Failed);
-                        }
+                let mut p = Progress { epochs: epochs_total, ..Default::default() };
+                client.on_reply(move |msg| match msg {
+                    Ok(FromWorker::Started { batches_per_epoch, .. }) => {
+                        p.batches = batches_per_epoch;
+                        progress.set(p.clone());
                     }
-                })
-            };
-            // A worker that fails to load or panics reports here, in words.
-            let on_error = {
-                let (error, status) = (error.clone(), status.clone());
-                Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-                    error.set(Some(format!("the training worker failed: {}", e.message())));
-                    status.set(Status::Failed);
-                })
-            };
-            if let Some(w) = &*worker.borrow() {
-                w.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-                w.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+                    Ok(FromWorker::Progress { epoch, batch, loss }) => {
+                        (p.epoch, p.batch, p.last_loss) = (epoch, batch, loss);
+                        progress.set(p.clone());
+                    }
+                    Ok(FromWorker::Epoch { metrics, confusion: m, predictions }) => {
+                        done.borrow_mut().push(metrics);
+                        history.set(done.borrow().clone());
+                        confusion.set(Some((m, Rc::new(predictions), test.clone())));
+                    }
+                    Ok(FromWorker::Paused) => status.set(Status::Paused),
+                    Ok(FromWorker::Resumed) => status.set(Status::Running),
+                    Ok(FromWorker::Stopped) => status.set(Status::Stopped),
+                    Ok(FromWorker::Done { tensors }) => {
+                        status.set(Status::Done);
+                        on_trained.emit(Rc::new(tensors));
+                    }
+                    Ok(FromWorker::Refined(_)) | Ok(FromWorker::Ready) => {}
+                    Ok(FromWorker::Failed(msg)) | Err(msg) => {
+                        error.set(Some(msg));
+                        status.set(Status::Failed);
+                    }
+                });
             }
-            handler.forget();
-            on_error.forget();
             error.set(None);
             history.set(Vec::new());
             confusion.set(None);
             progress.set(Progress { epochs: epochs_total, ..Default::default() });
             status.set(Status::Running);
-            post(&ToWorker::Train { config, backend: backend.kind, subset });
+            client.post(ToWorker::Train { config, backend: backend.kind, subset });
         })
     };
     let on_pause = {
-        let post = post.clone();
+        let worker = worker.clone();
         let status = status.clone();
-        Callback::from(move |_| post(if *status == Status::Paused { &ToWorker::Resume } else { &ToWorker::Pause }))
+        Callback::from(move |_| {
+            if let Some(w) = &*worker.borrow() {
+                w.post(if *status == Status::Paused { ToWorker::Resume } else { ToWorker::Pause });
+            }
+        })
     };
     let on_stop = {
-        let post = post.clone();
-        Callback::from(move |_| post(&ToWorker::Stop))
+        let worker = worker.clone();
+        Callback::from(move |_| {
+            if let Some(w) = &*worker.borrow() {
+                w.post(ToWorker::Stop);
+            }
+        })
     };
 
     let running = matches!(*status, Status::Running | Status::Paused);

@@ -49,7 +49,7 @@ pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
             else {
                 continue;
             };
-            let _ = chart.configure_mesh().x_desc("epoch").draw();
+            let _ = chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw();
             for (i, (label, f)) in series.iter().enumerate() {
                 let color = PALETTE[i];
                 if let Ok(s) = chart.draw_series(LineSeries::new(epochs.iter().map(|e| (e.epoch as f64, f(e))), color.stroke_width(2))) {
@@ -84,7 +84,13 @@ pub fn spectrum_svg(spectra: &[Vec<f64>], cuts: &[(f64, Vec<usize>)]) -> String 
             else {
                 continue;
             };
-            let _ = chart.configure_mesh().x_desc("index i").y_desc("σᵢ").draw();
+            let _ = chart
+                .configure_mesh()
+                .x_desc("index i")
+                .y_desc("singular value")
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&|v| format!("{v:.0e}"))
+                .draw();
             let _ = chart.draw_series(sv.iter().enumerate().filter(|(_, s)| **s > 0.0).map(|(i, &s)| Circle::new(((i + 1) as f64, s), 2, BLUE.filled())));
             for (c, (factor, ranks)) in cuts.iter().enumerate() {
                 let Some(&k) = ranks.get(layer) else { continue };
@@ -116,7 +122,12 @@ pub fn sweep_svg(points: &[RankPoint], base: (usize, f64)) -> String {
             .y_label_area_size(55)
             .build_cartesian_2d(x0.max(1.0)..x1, y0..y1.min(1.0))
         {
-            let _ = chart.configure_mesh().x_desc("trainable parameters").y_desc("test accuracy").draw();
+            let _ = chart
+                .configure_mesh()
+                .x_desc("trainable parameters")
+                .y_desc("test accuracy")
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw();
             let mut sorted = points.to_vec();
             sorted.sort_by_key(|p| p.params);
             let _ = chart.draw_series(LineSeries::new(sorted.iter().map(|p| (p.params as f64, p.test_acc)), BLUE.stroke_width(2)));
