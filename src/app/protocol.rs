@@ -70,8 +70,8 @@ pub enum FromWorker {
     Epoch {
         /// Its row of the table.
         metrics: EpochMetrics,
-        /// Test-set confusion matrix.
-        confusion: ConfusionMatrix,
+        /// Test-set confusion matrix (boxed: it is large next to the other messages).
+        confusion: Box<ConfusionMatrix>,
         /// Predicted class of each test image.
         predictions: Vec<u8>,
     },

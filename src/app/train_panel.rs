@@ -141,7 +141,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                     Ok(FromWorker::Epoch { metrics, confusion: m, predictions }) => {
                         done.borrow_mut().push(metrics);
                         history.set(done.borrow().clone());
-                        confusion.set(Some((m, Rc::new(predictions), test.clone())));
+                        confusion.set(Some((*m, Rc::new(predictions), test.clone())));
                     }
                     Ok(FromWorker::Paused) => status.set(Status::Paused),
                     Ok(FromWorker::Resumed) => status.set(Status::Running),

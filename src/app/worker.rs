@@ -134,7 +134,7 @@ async fn drive<M: Classifier>(
                 test_acc: eval.accuracy,
             };
             (loss_sum, correct, seen) = (0.0, 0.0, 0);
-            send(FromWorker::Epoch { metrics, confusion: eval.confusion, predictions: eval.predictions });
+            send(FromWorker::Epoch { metrics, confusion: Box::new(eval.confusion), predictions: eval.predictions });
         }
         // Let pause/stop messages in between chunks.
         gloo_timers::future::TimeoutFuture::new(0).await;
