@@ -99,6 +99,25 @@ impl MlpSpectrum {
     }
 }
 
+impl MlpSpectrum {
+    /// The same function as [`build`](Self::build)`(ranks)`, as a plain MLP whose weights are the
+    /// products U'Vᵀ (m×n). Its tensor shapes never change with the ranks, so a GPU backend reuses
+    /// its compiled kernels while the rank slider moves (a software WebGPU adapter otherwise spends
+    /// seconds compiling shaders for every new rank). Counting, summaries, refinement and export
+    /// use the real two-layer factorisation.
+    pub fn dense_equivalent(&self, ranks: &[usize], device: &Device) -> LabResult<Mlp> {
+        if ranks.len() != self.layers.len() {
+            return Err(LabError::InvalidConfig(format!("need {} ranks (one per layer), got {}", self.layers.len(), ranks.len())));
+        }
+        let mut layers = Vec::new();
+        for ((svd, bias), &k) in self.layers.iter().zip(ranks) {
+            let lr = svd.truncate(k)?;
+            layers.push(linear_from(&lr.u_sigma.matmul(&lr.v_t), Some(bias), device));
+        }
+        Ok(Mlp::from_layers(layers))
+    }
+}
+
 /// Trainable parameters of a factorized MLP with these layer shapes and ranks.
 pub fn params_for(shapes: &[(usize, usize)], ranks: &[usize]) -> usize {
     shapes.iter().zip(ranks).map(|(&(m, n), &k)| crate::lab::svd::factorized_params(m, n, k)).sum()
@@ -126,6 +145,22 @@ mod tests {
         let b = values(full.forward(x));
         let max = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
         assert!(max <= 1e-4, "max abs logit difference {max}");
+    }
+
+    #[test]
+    fn the_dense_equivalent_computes_the_same_logits_at_low_rank() {
+        let device = Device::flex();
+        device.seed(9);
+        let mlp = Mlp::new(&MLP_WIDTHS, &device);
+        let spectrum = block_on(MlpSpectrum::of(&mlp)).unwrap();
+        let x = Tensor::<2>::random([8, 784], burn::tensor::Distribution::Uniform(0.0, 1.0), &device);
+        for ranks in [[12, 6, 1], [50, 25, 5]] {
+            let a = values(spectrum.build(&ranks, &device).unwrap().forward(x.clone()));
+            let b = values(spectrum.dense_equivalent(&ranks, &device).unwrap().forward(x.clone()));
+            let max = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+            assert!(max <= 1e-4, "ranks {ranks:?}: max abs logit difference {max}");
+        }
+        assert!(spectrum.dense_equivalent(&[0, 1, 1], &device).is_err());
     }
 
     #[test]
