@@ -35,8 +35,11 @@ fn arc(cx: f32, cy: f32, rx: f32, ry: f32, from_deg: f32, to_deg: f32) -> Vec<(f
         .collect()
 }
 
+/// A pen stroke: points on the 280×280 pad.
+type Stroke = Vec<(f32, f32)>;
+
 /// Each digit as the strokes a person might draw (angles in degrees, y pointing down).
-fn digits() -> Vec<(usize, Vec<Vec<(f32, f32)>>)> {
+fn digits() -> Vec<(usize, Vec<Stroke>)> {
     vec![
         (0, vec![arc(140.0, 140.0, 60.0, 95.0, 0.0, 360.0)]),
         (1, vec![vec![(150.0, 45.0), (140.0, 235.0)]]),

@@ -6,6 +6,7 @@ mod support;
 
 use std::sync::OnceLock;
 
+use mnist_lab::lab::adapter::is_software_adapter;
 use mnist_lab::lab::data::idx::{Images, encode_images};
 use support::{Browser, dist_dir, serve_dir};
 
@@ -28,6 +29,15 @@ fn wait_dataset(b: &Browser, slug: &str) -> (String, String) {
     b.wait_for(180, &format!("{slug} to load"), |b| Some((b.attr(&sel, "data-train")?, b.attr(&sel, "data-test")?)))
 }
 
+/// Opens `path` and waits until the backend is chosen and MNIST has loaded.
+fn open_ready(path: &str) -> Browser {
+    let b = Browser::new(site());
+    b.open(path);
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    b
+}
+
 /// Runs the smoke training on the page and returns (first loss, last loss, steps).
 fn smoke_train(b: &Browser, secs: u64) -> (f64, f64, f64) {
     let button = b.wait_for(60, "an enabled smoke-train button", |b| b.find("smoke-train").filter(|e| b.enabled(e)));
@@ -47,7 +57,7 @@ fn banner_names_backend_and_adapter_and_both_datasets_load() {
     let adapter = b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default();
     assert!(!adapter.is_empty(), "headless Chromium with --enable-unsafe-webgpu has a WebGPU adapter; banner: {banner}");
     assert!(banner.contains(&adapter), "the banner names the adapter: {banner}");
-    let expected = if mnist_lab_is_software(&adapter) { "cpu" } else { "webgpu" };
+    let expected = if is_software_adapter(&adapter) { "cpu" } else { "webgpu" };
     assert_eq!(backend, expected, "auto picks the faster backend for adapter {adapter}: {banner}");
     assert!(banner.contains(if expected == "cpu" { "Backend: CPU (Flex)" } else { "Backend: WebGPU" }), "{banner}");
     for slug in ["mnist", "fashion-mnist"] {
@@ -58,11 +68,6 @@ fn banner_names_backend_and_adapter_and_both_datasets_load() {
     b.screenshot("home");
 }
 
-/// Same rule as the app: CPU-emulated adapters are named so.
-fn mnist_lab_is_software(name: &str) -> bool {
-    let n = name.to_lowercase();
-    ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "software", "basic render"].iter().any(|s| n.contains(s))
-}
 
 #[test]
 fn cpu_backend_smoke_train_lowers_the_loss() {
@@ -119,10 +124,7 @@ fn a_corrupt_upload_shows_its_error_and_the_page_keeps_working() {
 
 #[test]
 fn rank_slider_rebuilds_the_factorized_model_and_drawing_predicts_with_both() {
-    let b = Browser::new(site());
-    b.open("/?backend=cpu");
-    wait_backend(&b);
-    wait_dataset(&b, "mnist");
+    let b = open_ready("/?backend=cpu");
     let params_at = |b: &Browser| b.attr("[data-testid=factorized-params]", "data-params").and_then(|p| p.parse::<usize>().ok());
     let accuracy_at = |b: &Browser| {
         let t = b.text("factorized-accuracy");
@@ -156,10 +158,7 @@ fn train_status(b: &Browser) -> String {
 
 #[test]
 fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_base() {
-    let b = Browser::new(site());
-    b.open("/?backend=cpu&train_subset=2000");
-    wait_backend(&b);
-    wait_dataset(&b, "mnist");
+    let b = open_ready("/?backend=cpu&train_subset=2000");
     b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
     b.set_input("train-epochs", "2");
     let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
@@ -189,10 +188,7 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
 
 #[test]
 fn training_pauses_and_resumes() {
-    let b = Browser::new(site());
-    b.open("/?backend=cpu");
-    wait_backend(&b);
-    wait_dataset(&b, "mnist");
+    let b = open_ready("/?backend=cpu");
     b.set_input("train-epochs", "20");
     let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
     b.click(&start);
@@ -211,10 +207,7 @@ fn training_pauses_and_resumes() {
 
 #[test]
 fn an_invalid_learning_rate_shows_a_message_and_starts_nothing() {
-    let b = Browser::new(site());
-    b.open("/?backend=cpu&train_subset=2000");
-    wait_backend(&b);
-    wait_dataset(&b, "mnist");
+    let b = open_ready("/?backend=cpu&train_subset=2000");
     for (lr, needle) in [("NaN", "learning rate"), ("-1", "learning rate"), ("abc", "not a number")] {
         b.set_input("train-lr", lr);
         b.click(&b.find("train-start").unwrap());
@@ -248,10 +241,7 @@ fn the_worker_trains_on_webgpu_too() {
 
 #[test]
 fn presets_refine_in_the_worker_and_fill_the_comparison_table() {
-    let b = Browser::new(site());
-    b.open("/?backend=cpu&train_subset=3000");
-    wait_backend(&b);
-    wait_dataset(&b, "mnist");
+    let b = open_ready("/?backend=cpu&train_subset=3000");
     b.wait_for(120, "the 2× model", |b| (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(()));
     let totals = b.js("return [...document.querySelectorAll('[data-testid=model-summary] [data-total]')].map(e => e.dataset.total)", vec![]);
     assert_eq!(totals, serde_json::json!(["84060", "48410"]), "summaries of the base and the factorized model");

@@ -118,11 +118,7 @@ pub async fn probe_adapter() -> Option<AdapterDesc> {
     Some(AdapterDesc { software: fallback || is_software_name(&name), name })
 }
 
-/// Names of CPU-emulated GPU adapters.
-pub fn is_software_name(name: &str) -> bool {
-    let n = name.to_lowercase();
-    ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "software", "basic render"].iter().any(|s| n.contains(s))
-}
+pub use crate::lab::adapter::is_software_adapter as is_software_name;
 
 /// The `?backend=` parameter: `Some(kind)` to force one, `None` for automatic.
 pub fn requested_backend() -> Option<BackendKind> {

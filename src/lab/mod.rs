@@ -1,6 +1,7 @@
 //! The engine: data, models, training, SVD compression, metrics, summaries. UI-free; the same
 //! code runs natively (CLI, tests) and in the browser.
 
+pub mod adapter;
 pub mod data;
 pub mod draw;
 pub mod error;
