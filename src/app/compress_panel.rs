@@ -16,12 +16,12 @@ use crate::app::draw_pad::DrawPad;
 use crate::app::fetch::fetch_bytes;
 use crate::app::now_ms;
 use crate::lab::data::Dataset;
-use crate::lab::factorized::{FactorizedMlp, MlpSpectrum, params_for};
+use crate::lab::factorized::{MlpSpectrum, params_for};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
 use crate::app::refine_panel::RefinePanel;
 use crate::lab::plots::{spectrum_svg, sweep_svg};
 use crate::lab::report::RankPoint;
-use crate::lab::summary::{Summary, factorized_summary, group, mlp_summary};
+use crate::lab::summary::{Summary, factorized_summary_for, group, mlp_summary};
 use crate::lab::train::{Classifier, EVAL_BATCH, evaluate};
 use crate::lab::weights::{NamedTensor, decode_safetensors, mlp_from_tensors};
 
@@ -63,9 +63,7 @@ impl PartialEq for Loaded {
 #[derive(Clone)]
 struct Current {
     ranks: Vec<usize>,
-    /// The two-layer factorisation: what is counted and summarised.
-    model: Rc<FactorizedMlp>,
-    /// The same function with fixed-shape dense weights U'Vᵀ: what the page evaluates, so a GPU
+    /// The same function as the two-layer factorisation at `ranks` with fixed-shape dense weights U'Vᵀ: what the page evaluates, so a GPU
     /// reuses its kernels as the ranks change.
     dense: Rc<Mlp>,
     accuracy: Option<f64>,
@@ -202,15 +200,13 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     return;
                 }
                 let start = now_ms();
-                let (Ok(model), Ok(dense)) = (l.spectrum.build(&ranks, &l.device), l.spectrum.dense_equivalent(&ranks, &l.device)) else {
-                    return;
-                };
+                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &l.device) else { return };
                 let accuracy = match &test {
                     Some(t) => evaluate(&dense, t, EVAL_BATCH, &l.device).await.ok().map(|e| e.accuracy),
                     None => None,
                 };
                 if *generation.borrow() == mine {
-                    current.set(Some(Current { ranks, model: Rc::new(model), dense: Rc::new(dense), accuracy, ms: now_ms() - start }));
+                    current.set(Some(Current { ranks, dense: Rc::new(dense), accuracy, ms: now_ms() - start }));
                 }
             });
         })
@@ -376,7 +372,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 </div>
                 <div class="summaries" data-testid="model-summary">
                     {summary_table(&mlp_summary(&l.base))}
-                    { match &*current { Some(c) => summary_table(&factorized_summary(&c.model)), None => html! {} } }
+                    { match &*current { Some(c) => summary_table(&factorized_summary_for(&shapes, &c.ranks)), None => html! {} } }
                 </div>
                 <div class="plots">
                     <div class="svg" data-testid="spectrum-plot">{svg(spectrum_svg(

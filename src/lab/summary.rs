@@ -80,21 +80,25 @@ pub fn mlp_summary(mlp: &Mlp) -> Summary {
 
 /// Summary of a factorized MLP: two rows per original layer.
 pub fn factorized_summary(model: &FactorizedMlp) -> Summary {
-    let last = model.layers.len() - 1;
+    let shapes: Vec<(usize, usize)> = model.layers.iter().map(|p| (p.first.weight.dims()[0], p.second.weight.dims()[1])).collect();
+    factorized_summary_for(&shapes, &model.ranks())
+}
+
+/// The same summary from the layer shapes `(m, n)` and ranks alone (every second layer carries the
+/// copied bias), so the page can show it without building the model's tensors.
+pub fn factorized_summary_for(shapes: &[(usize, usize)], ranks: &[usize]) -> Summary {
+    let last = shapes.len().saturating_sub(1);
     let mut rows = Vec::new();
-    for (i, pair) in model.layers.iter().enumerate() {
-        let [m, k] = pair.first.weight.dims();
-        let [_, n] = pair.second.weight.dims();
+    for (i, (&(m, n), &k)) in shapes.iter().zip(ranks).enumerate() {
         rows.push(LayerRow { name: format!("dense_{}a", i + 1), kind: "Dense U' = UₖΣₖ, no bias".into(), shape: format!("{m} → {k}"), params: m * k });
-        let bias = if pair.second.bias.is_some() { n } else { 0 };
         rows.push(LayerRow {
             name: format!("dense_{}b", i + 1),
             kind: format!("Dense Vₖᵀ + copied bias{}", act(i, last)),
             shape: format!("{k} → {n}"),
-            params: k * n + bias,
+            params: k * n + n,
         });
     }
-    let ranks: Vec<String> = model.ranks().iter().map(|k| k.to_string()).collect();
+    let ranks: Vec<String> = ranks.iter().map(|k| k.to_string()).collect();
     Summary { title: format!("Factorized MLP, ranks ({})", ranks.join(", ")), rows }
 }
 
@@ -119,6 +123,7 @@ mod tests {
         let fs = factorized_summary(&f);
         assert_eq!(fs.rows.len(), 6);
         assert_eq!(fs.total(), f.num_params());
+        assert_eq!(factorized_summary_for(&[(784, 100), (100, 50), (50, 10)], &[12, 6, 1]), fs);
         assert_eq!(group(1234567), "1,234,567");
     }
 }

@@ -113,7 +113,6 @@ pub struct ClassifierTrainer<M: Classifier> {
     epochs_done: usize,
     pending: Option<(Tensor<1>, Tensor<1, Int>)>,
     pending_samples: usize,
-    pending_batches: usize,
     steps_done: usize,
 }
 
@@ -143,7 +142,6 @@ impl<M: Classifier> ClassifierTrainer<M> {
             epochs_done: 0,
             pending: None,
             pending_samples: 0,
-            pending_batches: 0,
             steps_done: 0,
         })
     }
@@ -222,7 +220,6 @@ impl<M: Classifier> ClassifierTrainer<M> {
             None => (loss_sum, correct),
         });
         self.pending_samples += n;
-        self.pending_batches += 1;
 
         self.cursor = end;
         if self.cursor >= self.order.len() {
@@ -249,7 +246,6 @@ impl<M: Classifier> ClassifierTrainer<M> {
         let batch_in_epoch = if epoch_finished { self.batches_per_epoch() } else { self.cursor.div_ceil(self.config.batch_size) };
         let (loss_sum, correct) = self.pending.take().expect("at least one step ran");
         let samples = std::mem::take(&mut self.pending_samples);
-        self.pending_batches = 0;
         let loss_sum = read_f32(loss_sum).await?;
         let correct = read_i64(correct).await?;
         let loss = loss_sum as f64 / samples as f64;
