@@ -27,7 +27,7 @@ data:
 	./scripts/fetch-data.sh
 
 test-native:
-	cargo test --release --lib --bins --test cli --test drawn_digits
+	cargo test --release --lib --bins --test cli --test drawn_digits --test gan
 
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:

@@ -21,6 +21,8 @@ use crate::lab::train::{ClassifierTrainer, EVAL_BATCH, LrSchedule, TrainConfig, 
 use crate::lab::weights::{encode_safetensors, factorized_tensors, mlp_tensors};
 use crate::lab::{plots, svd};
 
+mod gan;
+
 const USAGE: &str = "mnist-lab — the MNIST Lab engine, headless
 
 USAGE:
@@ -36,6 +38,16 @@ USAGE:
       native CPU benchmarks of exercise 1: base-training epoch time, and SVD + rebuild + full
       10k test evaluation per compression factor; medians as JSON (default target/bench/native.json)
 
+  mnist-lab gan [--arch dense|cnn] [--epochs 100] [--batch-size 128] [--lr-g 2e-4] [--lr-d 2e-4] [--beta1 0.5]
+                [--soft-labels] [--noise SIGMA] [--noise-anneal EPOCHS] [--seed 42] [--train-subset N]
+                [--quality-every 10] [--quality-samples 2000] [--judge FILE] [--out DIR] [--data DIR]
+      exercise 2: train a GAN on Fashion-MNIST and write DIR/report.md, DIR/metrics.json, loss and
+      gradient-norm plots, sample grids DIR/samples-epoch-NNN.png (epochs 1, 10, 20, …) and the
+      weights of G and D (default DIR: out/gan-ARCH)
+  mnist-lab judge [--epochs 10] [--seed 7] [--out FILE]
+      train the Fashion-MNIST classifier behind the GAN quality score
+      (default FILE: static/models/fashion-judge-784-256-64-10.safetensors)
+
 --data DIR defaults to ./static (run `make data` first).";
 
 /// Runs the CLI; returns the process exit code.
@@ -45,6 +57,8 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("smoke") => smoke(&args[1..]),
         Some("compress") => compress(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("gan") => gan::gan(&args[1..]),
+        Some("judge") => gan::judge(&args[1..]),
         Some("-h") | Some("--help") | None => {
             println!("{USAGE}");
             return 0;
@@ -117,29 +131,41 @@ fn parsed<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> LabR
 struct Progress {
     total: usize,
     done: usize,
+    unit: &'static str,
+    /// Last 5 % step printed when stderr is a log file (one line per step, not per batch).
+    printed: usize,
     start: Instant,
     tty: bool,
 }
 
 impl Progress {
     fn new(total: usize) -> Self {
-        Self { total, done: 0, start: Instant::now(), tty: std::io::stderr().is_terminal() }
+        Self::with_unit(total, "epochs")
+    }
+
+    fn with_unit(total: usize, unit: &'static str) -> Self {
+        Self { total, done: 0, unit, start: Instant::now(), tty: std::io::stderr().is_terminal(), printed: usize::MAX }
     }
 
     fn tick(&mut self, what: &str) {
-        self.done += 1;
+        self.advance(1, what);
+    }
+
+    fn advance(&mut self, n: usize, what: &str) {
+        self.done = (self.done + n).min(self.total);
         let frac = self.done as f64 / self.total.max(1) as f64;
         let width = 30;
         let filled = (frac * width as f64).round() as usize;
         let elapsed = self.start.elapsed().as_secs_f64();
         let eta = if self.done > 0 { elapsed / self.done as f64 * (self.total - self.done) as f64 } else { 0.0 };
         let line = format!(
-            "[{}{}] {:3.0}% {}/{} epochs · {what} · {:.0}s elapsed, ~{:.0}s left",
+            "[{}{}] {:3.0}% {}/{} {} · {what} · {:.0}s elapsed, ~{:.0}s left",
             "#".repeat(filled),
             "-".repeat(width - filled),
             frac * 100.0,
             self.done,
             self.total,
+            self.unit,
             elapsed,
             eta
         );
@@ -148,7 +174,8 @@ impl Progress {
             if self.done == self.total {
                 eprintln!();
             }
-        } else {
+        } else if self.unit == "epochs" || (frac * 20.0) as usize != self.printed {
+            self.printed = (frac * 20.0) as usize;
             eprintln!("{line}");
         }
         let _ = std::io::stderr().flush();

@@ -39,6 +39,16 @@ impl Mlp {
         x
     }
 
+    /// The last hidden layer's activations and the logits: the features a classifier-based
+    /// quality score (Fréchet distance) compares.
+    pub fn forward_features(&self, mut x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let last = self.layers.len() - 1;
+        for layer in &self.layers[..last] {
+            x = self.activation.forward(layer.forward(x));
+        }
+        (x.clone(), self.layers[last].forward(x))
+    }
+
     /// Layer widths, input first.
     pub fn widths(&self) -> Vec<usize> {
         let mut w = vec![self.layers[0].weight.dims()[0]];

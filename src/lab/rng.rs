@@ -25,6 +25,24 @@ impl SplitMix64 {
         (self.next_u64() % n as u64) as usize
     }
 
+    /// A uniform float in [0, 1) (53 random bits).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A standard normal sample (Box–Muller): the GAN's latent vectors, identical on every
+    /// backend so a seed gives the same fixed-noise grid in the CLI and the page.
+    pub fn normal(&mut self) -> f32 {
+        let u1 = 1.0 - self.uniform(); // (0, 1]: ln stays finite
+        let u2 = self.uniform();
+        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+    }
+
+    /// `n` standard normal samples.
+    pub fn normals(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.normal()).collect()
+    }
+
     /// Fisher–Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -48,5 +66,15 @@ mod tests {
         let mut sorted = a.clone();
         sorted.sort();
         assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn normals_have_unit_moments() {
+        let v = SplitMix64::new(3).normals(20_000);
+        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / v.len() as f64;
+        assert!(mean.abs() < 0.03, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.05, "variance {var}");
+        assert!(v.iter().all(|x| x.is_finite()));
     }
 }

@@ -1,0 +1,14 @@
+//! Exercise 2: GANs on Fashion-MNIST — dense and DCGAN-style networks, the classic training loop
+//! (real and fake concatenated and permuted for the D step, then a G step through a frozen D),
+//! per-layer health numbers, a classifier-based quality score, and the write-up.
+
+pub mod grid;
+pub mod loss;
+pub mod models;
+pub mod quality;
+pub mod report;
+pub mod summary;
+pub mod trainer;
+
+pub use models::{Discriminator, GanArch, Generator, LATENT_DIM};
+pub use trainer::{GanChunk, GanConfig, GanEpoch, GanTrainer};

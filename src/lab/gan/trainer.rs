@@ -1,0 +1,731 @@
+//! The GAN training loop, driven a few batches at a time (the page must get control back between
+//! batches; the CLI drives the same code with `block_on`).
+//!
+//! Per batch of B real images:
+//! 1. **D step** — B latent vectors z ~ N(0, I₁₀₀), fake = G(z) (detached: no gradient reaches
+//!    G); the 2B images real ‖ fake are permuted (whole images, labels moving with them), labelled
+//!    real 1 / fake 0 (or 0.9 / 0.1 with soft labels), optionally blurred by instance noise, and D
+//!    takes one Adam step on their binary cross-entropy.
+//! 2. **G step** — B fresh z pass through G and a **frozen** D (its parameters stop requiring
+//!    gradients, so no gradient is even computed for them) with target 1; only G takes an Adam
+//!    step.
+//!
+//! Losses and D's outputs stay on the device until a chunk ends: one readback per chunk.
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::lab::data::Dataset;
+use crate::lab::error::{LabError, LabResult, check_count, check_range};
+use crate::lab::gan::loss::bce_with_logits;
+use crate::lab::gan::models::{Discriminator, GanArch, Generator, LATENT_DIM, SIDE};
+use crate::lab::params::{LayerNorm, layer_sq_norms};
+use crate::lab::rng::SplitMix64;
+use crate::lab::weights::read_values;
+
+/// Hyper-parameters of a GAN run, with the stabilisers the page exposes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GanConfig {
+    /// Dense or convolutional networks.
+    pub arch: GanArch,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Real images per step (D sees twice as many: real and fake).
+    pub batch_size: usize,
+    /// Adam learning rate of the generator.
+    pub lr_g: f64,
+    /// Adam learning rate of the discriminator.
+    pub lr_d: f64,
+    /// Adam β₁ for both (0.5, as in the DCGAN paper: less momentum in a moving game).
+    pub beta1: f64,
+    /// Real 0.9 / fake 0.1 targets in the D step, so D cannot become arbitrarily confident.
+    pub soft_labels: bool,
+    /// Instance noise: σ of Gaussian noise added to every image D sees (0 = off).
+    pub noise: f64,
+    /// Epochs over which σ falls linearly to 0 (0 = over the whole run).
+    pub noise_anneal_epochs: usize,
+    /// Seeds the weights, the shuffles, the latent vectors and the fixed sample noise.
+    pub seed: u64,
+}
+
+impl Default for GanConfig {
+    fn default() -> Self {
+        Self {
+            arch: GanArch::Dense,
+            epochs: 100,
+            batch_size: 128,
+            lr_g: 2e-4,
+            lr_d: 2e-4,
+            beta1: 0.5,
+            soft_labels: false,
+            noise: 0.0,
+            noise_anneal_epochs: 0,
+            seed: 42,
+        }
+    }
+}
+
+impl GanConfig {
+    /// Refuses settings that cannot train (NaN rates, a batch too small for batch norm, σ < 0, …).
+    pub fn validate(&self) -> LabResult<()> {
+        check_count("epochs", self.epochs, 1, 10_000)?;
+        // Batch norm in G needs at least two images to have a batch variance.
+        check_count("batch size", self.batch_size, 2, 4_096)?;
+        check_range("generator learning rate", self.lr_g, 0.0, 1.0, false)?;
+        check_range("discriminator learning rate", self.lr_d, 0.0, 1.0, false)?;
+        check_range("Adam β₁", self.beta1, 0.0, 0.999, true)?;
+        check_range("instance noise σ", self.noise, 0.0, 10.0, true)?;
+        check_count("noise anneal epochs", self.noise_anneal_epochs, 0, 10_000)?;
+        Ok(())
+    }
+
+    /// Instance-noise σ during `epoch` (1-based): linear from `noise` to 0.
+    pub fn noise_at(&self, epoch: usize) -> f64 {
+        let span = if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
+        self.noise * (1.0 - (epoch.saturating_sub(1) as f64 / span.max(1) as f64)).max(0.0)
+    }
+
+    /// The stabilisers in use, in words, for the report.
+    pub fn stabilisers(&self) -> Vec<String> {
+        let mut s = vec![format!("Adam β₁ = {}", self.beta1), "dropout 0.3 in D".to_string(), "batch norm in G".to_string()];
+        if self.lr_g != self.lr_d {
+            s.push(format!("separate learning rates (G {}, D {})", self.lr_g, self.lr_d));
+        }
+        if self.soft_labels {
+            s.push("soft labels (real 0.9, fake 0.1) in the D step".into());
+        }
+        if self.noise > 0.0 {
+            let span = if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
+            s.push(format!("instance noise σ = {} on D's inputs, falling linearly to 0 over {span} epochs", self.noise));
+        }
+        s
+    }
+}
+
+/// A number of fixed-noise samples: the 8×8 grid.
+pub const GRID_SAMPLES: usize = 64;
+/// Steps between two samples of the per-layer norms (plus the epoch's last step).
+pub const NORM_EVERY: usize = 50;
+
+/// What one chunk of batches measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GanChunk {
+    /// The epoch these batches belong to (1-based).
+    pub epoch: usize,
+    /// Batches done in that epoch so far.
+    pub batch_in_epoch: usize,
+    /// Batches in an epoch.
+    pub batches_per_epoch: usize,
+    /// Mean D loss over the chunk's batches.
+    pub d_loss: f64,
+    /// Mean G loss over the chunk's batches.
+    pub g_loss: f64,
+    /// Mean D(x) on real images in the D steps.
+    pub d_real: f64,
+    /// Mean D(G(z)) on fake images in the D steps.
+    pub d_fake: f64,
+    /// Batches in this chunk.
+    pub batches: usize,
+    /// Set when the chunk finished an epoch.
+    pub finished_epoch: Option<GanEpoch>,
+}
+
+/// One epoch's numbers, as the exercise asks for them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GanEpoch {
+    /// 1-based.
+    pub epoch: usize,
+    /// Mean D loss over the epoch's batches.
+    pub d_loss: f64,
+    /// Mean G loss.
+    pub g_loss: f64,
+    /// Mean D(real).
+    pub d_real: f64,
+    /// Mean D(fake) in the D steps.
+    pub d_fake: f64,
+    /// Per-layer norms of G (mean over the epoch's samples).
+    pub g_norms: Vec<LayerNorm>,
+    /// Per-layer norms of D.
+    pub d_norms: Vec<LayerNorm>,
+}
+
+/// Sums accumulated on the device between readbacks.
+#[derive(Clone, Default)]
+struct Pending {
+    sums: Option<Tensor<1>>, // [d_loss, g_loss, d_real_sum, d_fake_sum]
+    batches: usize,
+    images: usize,
+}
+
+/// Per-epoch accumulators on the CPU, and norm samples on the device.
+#[derive(Clone, Default)]
+struct EpochAcc {
+    d_loss: f64,
+    g_loss: f64,
+    d_real: f64,
+    d_fake: f64,
+    batches: usize,
+    images: usize,
+    g_norms: Option<(Vec<String>, Tensor<2>)>,
+    d_norms: Option<(Vec<String>, Tensor<2>)>,
+    norm_samples: usize,
+}
+
+/// Everything that moves during training: cloned after each good chunk, restored on NaN.
+#[derive(Clone)]
+struct State {
+    g: Generator,
+    d: Discriminator,
+    optim_g: ModuleOptimizer,
+    optim_d: ModuleOptimizer,
+    rng: SplitMix64,
+    order: Vec<usize>,
+    cursor: usize,
+    epochs_done: usize,
+    steps_done: usize,
+    acc: EpochAcc,
+}
+
+impl State {
+    /// A copy that shares nothing mutable: batch norm's running statistics live behind a shared
+    /// lock, so a plain clone would see later updates (NaN included). `valid()` syncs and copies
+    /// them; `train()` makes the copy trainable again with the same parameter ids.
+    fn snapshot(&self) -> State {
+        State { g: self.g.valid().train(), d: self.d.valid().train(), ..self.clone() }
+    }
+}
+
+/// Drives the exercise's GAN loop on one device (an autodiff device).
+pub struct GanTrainer {
+    state: State,
+    last_good: Option<State>,
+    pending: Pending,
+    config: GanConfig,
+    device: Device,
+    fixed_noise: Vec<f32>,
+    history: Vec<GanEpoch>,
+}
+
+/// Seeds derived from the run's seed, so each random stream is independent.
+const FIXED_NOISE_SALT: u64 = 0xF1_7ED;
+const LOOP_SALT: u64 = 0x6A_17;
+
+/// Latent vectors `[n, 100]` from the CPU generator (identical on every backend).
+pub fn latent(rng: &mut SplitMix64, n: usize, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(rng.normals(n * LATENT_DIM), [n, LATENT_DIM]), device)
+}
+
+/// The D step's batch: `real ‖ fake` reordered by `perm` (a permutation of `0..2B`; item `i` of
+/// the result is input image `perm[i]`), with targets (`real_label` for real images,
+/// `fake_label` for fakes) and a 0/1 "is real" mask, both `[2B, 1]`.
+pub fn shuffle_batch(real: Tensor<4>, fake: Tensor<4>, perm: &[usize], real_label: f32, fake_label: f32) -> (Tensor<4>, Tensor<2>, Tensor<2>) {
+    let b = real.dims()[0];
+    let device = real.device();
+    let both = Tensor::cat(vec![real, fake], 0);
+    let idx: Vec<i64> = perm.iter().map(|&p| p as i64).collect();
+    let images = both.select(0, Tensor::<1, Int>::from_data(TensorData::new(idx, [perm.len()]), &device));
+    let is_real: Vec<f32> = perm.iter().map(|&p| if p < b { 1.0 } else { 0.0 }).collect();
+    let targets: Vec<f32> = is_real.iter().map(|&r| if r > 0.5 { real_label } else { fake_label }).collect();
+    let n = perm.len();
+    (
+        images,
+        Tensor::from_data(TensorData::new(targets, [n, 1]), &device),
+        Tensor::from_data(TensorData::new(is_real, [n, 1]), &device),
+    )
+}
+
+fn adam(config: &GanConfig) -> ModuleOptimizer {
+    AdamConfig::new().with_beta_1(config.beta1 as f32).init()
+}
+
+fn add(a: Option<Tensor<1>>, b: Tensor<1>) -> Option<Tensor<1>> {
+    Some(match a {
+        Some(a) => a + b,
+        None => b,
+    })
+}
+
+fn add_norms(a: Option<(Vec<String>, Tensor<2>)>, b: (Vec<String>, Tensor<2>)) -> Option<(Vec<String>, Tensor<2>)> {
+    Some(match a {
+        Some((names, t)) => (names, t + b.1),
+        None => b,
+    })
+}
+
+impl GanTrainer {
+    /// A new run: fresh networks (initialised from `config.seed`) on `device`, which must be an
+    /// autodiff device, over a training set of `train_len` images.
+    pub fn new(config: GanConfig, train_len: usize, device: &Device) -> LabResult<Self> {
+        config.validate()?;
+        if train_len == 0 {
+            return Err(LabError::EmptyDataset);
+        }
+        if train_len < config.batch_size {
+            return Err(LabError::InvalidConfig(format!("batch size {} is larger than the training set ({train_len} images)", config.batch_size)));
+        }
+        device.seed(config.seed);
+        let g = Generator::new(config.arch, device);
+        let d = Discriminator::new(config.arch, device);
+        Self::resume(config, g, d, train_len, device)
+    }
+
+    /// Continues from given networks (e.g. loaded weights) with fresh optimisers.
+    pub fn resume(config: GanConfig, g: Generator, d: Discriminator, train_len: usize, device: &Device) -> LabResult<Self> {
+        config.validate()?;
+        if train_len < config.batch_size.max(1) {
+            return Err(LabError::InvalidConfig(format!("batch size {} is larger than the training set ({train_len} images)", config.batch_size)));
+        }
+        let fixed_noise = SplitMix64::new(config.seed ^ FIXED_NOISE_SALT).normals(GRID_SAMPLES * LATENT_DIM);
+        let state = State {
+            g,
+            d,
+            optim_g: adam(&config),
+            optim_d: adam(&config),
+            rng: SplitMix64::new(config.seed ^ LOOP_SALT),
+            order: (0..train_len).collect(),
+            cursor: 0,
+            epochs_done: 0,
+            steps_done: 0,
+            acc: EpochAcc::default(),
+        };
+        Ok(Self { last_good: None, state, pending: Pending::default(), config, device: device.clone(), fixed_noise, history: Vec::new() })
+    }
+
+    /// The generator as trained so far.
+    pub fn generator(&self) -> &Generator {
+        &self.state.g
+    }
+
+    /// The discriminator as trained so far.
+    pub fn discriminator(&self) -> &Discriminator {
+        &self.state.d
+    }
+
+    /// The run's settings.
+    pub fn config(&self) -> &GanConfig {
+        &self.config
+    }
+
+    /// Completed epochs' numbers, oldest first.
+    pub fn history(&self) -> &[GanEpoch] {
+        &self.history
+    }
+
+    /// Full epochs completed.
+    pub fn epochs_done(&self) -> usize {
+        self.state.epochs_done
+    }
+
+    /// True once every configured epoch has run.
+    pub fn finished(&self) -> bool {
+        self.state.epochs_done >= self.config.epochs
+    }
+
+    /// Steps per epoch: whole batches only (batch norm needs full batches; the ≤ B−1 images left
+    /// over change with every shuffle, so none is skipped for good).
+    pub fn batches_per_epoch(&self) -> usize {
+        self.state.order.len() / self.config.batch_size
+    }
+
+    /// The latent vectors of the fixed sample grid (64 × 100, row-major).
+    pub fn fixed_noise(&self) -> &[f32] {
+        &self.fixed_noise
+    }
+
+    fn real_fake_labels(&self) -> (f32, f32) {
+        if self.config.soft_labels { (0.9, 0.1) } else { (1.0, 0.0) }
+    }
+
+    fn with_noise(&self, x: Tensor<4>, sigma: f64) -> Tensor<4> {
+        if sigma > 0.0 {
+            let noise = Tensor::random(x.dims(), Distribution::Normal(0.0, sigma), &self.device);
+            x + noise
+        } else {
+            x
+        }
+    }
+
+    /// One D step and one G step on the next batch. Metrics stay on the device.
+    pub fn step(&mut self, data: &Dataset) -> LabResult<()> {
+        if data.len() != self.state.order.len() {
+            return Err(LabError::InvalidConfig(format!(
+                "the training set changed size ({} → {} items) during the run",
+                self.state.order.len(),
+                data.len()
+            )));
+        }
+        let b = self.config.batch_size;
+        if self.state.cursor == 0 {
+            let s = &mut self.state;
+            s.rng.shuffle(&mut s.order);
+        }
+        let batch: Vec<usize> = self.state.order[self.state.cursor..self.state.cursor + b].to_vec();
+        let sigma = self.config.noise_at(self.state.epochs_done + 1);
+        let (real_label, fake_label) = self.real_fake_labels();
+        let real: Tensor<4> = data.images_tensor(&batch, 2.0 / 255.0, -1.0, &self.device).reshape([b, 1, SIDE, SIDE]);
+        let measure_norms = (self.state.steps_done + 1).is_multiple_of(NORM_EVERY) || self.state.cursor + 2 * b > self.state.order.len();
+
+        // 1. The D step on real ‖ fake, permuted.
+        let z = latent(&mut self.state.rng, b, &self.device);
+        let fake = self.state.g.forward(z).detach();
+        let mut perm: Vec<usize> = (0..2 * b).collect();
+        self.state.rng.shuffle(&mut perm);
+        let (x, targets, is_real) = shuffle_batch(real, fake, &perm, real_label, fake_label);
+        let x = self.with_noise(x, sigma);
+        let d = self.state.d.clone();
+        let logits = d.logits(x);
+        let d_loss = bce_with_logits(logits.clone(), targets);
+        let d_grads = GradientsParams::from_grads(d_loss.backward(), &d);
+        let d_norms = measure_norms.then(|| layer_sq_norms(&d, Some(&d_grads)));
+        self.state.d = self.state.optim_d.step(self.config.lr_d, d, d_grads);
+        let probs = sigmoid(logits.detach());
+        let d_real = (probs.clone() * is_real).sum();
+        let d_fake = probs.sum() - d_real.clone();
+
+        // 2. The G step through a frozen D.
+        let z = latent(&mut self.state.rng, b, &self.device);
+        let frozen = self.state.d.clone().no_grad();
+        let g = self.state.g.clone();
+        let images = self.with_noise(g.forward(z), sigma);
+        let ones = Tensor::<2>::ones([b, 1], &self.device);
+        let g_loss = bce_with_logits(frozen.logits(images), ones);
+        let g_grads = GradientsParams::from_grads(g_loss.backward(), &g);
+        let g_norms = measure_norms.then(|| layer_sq_norms(&g, Some(&g_grads)));
+        self.state.g = self.state.optim_g.step(self.config.lr_g, g, g_grads);
+
+        let sums = Tensor::cat(vec![d_loss.detach(), g_loss.detach(), d_real, d_fake], 0);
+        self.pending.sums = add(self.pending.sums.take(), sums);
+        self.pending.batches += 1;
+        self.pending.images += b;
+        if let (Some(gn), Some(dn)) = (g_norms, d_norms) {
+            let acc = &mut self.state.acc;
+            acc.g_norms = add_norms(acc.g_norms.take(), (gn.0, gn.1.sqrt()));
+            acc.d_norms = add_norms(acc.d_norms.take(), (dn.0, dn.1.sqrt()));
+            acc.norm_samples += 1;
+        }
+        self.state.steps_done += 1;
+        self.state.cursor += b;
+        if self.state.cursor + b > self.state.order.len() {
+            self.state.cursor = 0;
+            self.state.epochs_done += 1;
+        }
+        Ok(())
+    }
+
+    /// Runs up to `max_batches` steps (never past the end of an epoch) and reads their numbers
+    /// with one readback. On NaN or infinity it puts back the state after the last good chunk
+    /// and returns [`LabError::NonFinite`].
+    pub async fn train_chunk(&mut self, data: &Dataset, max_batches: usize) -> LabResult<GanChunk> {
+        if self.finished() {
+            return Err(LabError::InvalidConfig("the run has already finished all its epochs".into()));
+        }
+        if self.last_good.is_none() {
+            self.last_good = Some(self.state.snapshot());
+        }
+        let epoch = self.state.epochs_done + 1;
+        for _ in 0..max_batches.max(1) {
+            self.step(data)?;
+            if self.state.cursor == 0 {
+                break;
+            }
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let sums = read_values(pending.sums.expect("at least one step ran")).await?;
+        let n = pending.batches as f64;
+        let (d_loss, g_loss) = (sums[0] as f64 / n, sums[1] as f64 / n);
+        let (d_real, d_fake) = (sums[2] as f64 / (pending.images as f64), sums[3] as f64 / (pending.images as f64));
+        for (what, v) in [("discriminator loss", d_loss), ("generator loss", g_loss)] {
+            if !v.is_finite() {
+                self.state = self.last_good.as_ref().expect("set above").snapshot();
+                return Err(LabError::NonFinite { what, value: v as f32, epoch });
+            }
+        }
+        let acc = &mut self.state.acc;
+        acc.d_loss += sums[0] as f64;
+        acc.g_loss += sums[1] as f64;
+        acc.d_real += sums[2] as f64;
+        acc.d_fake += sums[3] as f64;
+        acc.batches += pending.batches;
+        acc.images += pending.images;
+        let epoch_finished = self.state.cursor == 0;
+        let finished_epoch = if epoch_finished { Some(self.close_epoch(epoch).await?) } else { None };
+        self.last_good = Some(self.state.snapshot());
+        let batch_in_epoch = if epoch_finished { self.batches_per_epoch() } else { self.state.cursor / self.config.batch_size };
+        Ok(GanChunk { epoch, batch_in_epoch, batches_per_epoch: self.batches_per_epoch(), d_loss, g_loss, d_real, d_fake, batches: pending.batches, finished_epoch })
+    }
+
+    async fn close_epoch(&mut self, epoch: usize) -> LabResult<GanEpoch> {
+        let acc = std::mem::take(&mut self.state.acc);
+        let samples = acc.norm_samples.max(1) as f64;
+        let read = |norms: Option<(Vec<String>, Tensor<2>)>| async move {
+            match norms {
+                None => Ok::<_, LabError>(Vec::new()),
+                Some((names, t)) => {
+                    let v = read_values(t).await?;
+                    Ok(names.into_iter().enumerate().map(|(i, layer)| LayerNorm { layer, weight: v[2 * i] as f64 / samples, grad: v[2 * i + 1] as f64 / samples }).collect())
+                }
+            }
+        };
+        let g_norms = read(acc.g_norms).await?;
+        let d_norms = read(acc.d_norms).await?;
+        let e = GanEpoch {
+            epoch,
+            d_loss: acc.d_loss / acc.batches.max(1) as f64,
+            g_loss: acc.g_loss / acc.batches.max(1) as f64,
+            d_real: acc.d_real / acc.images.max(1) as f64,
+            d_fake: acc.d_fake / acc.images.max(1) as f64,
+            g_norms,
+            d_norms,
+        };
+        self.history.push(e.clone());
+        Ok(e)
+    }
+
+    /// Trains one whole epoch: one row of the exercise's table.
+    pub async fn train_epoch(&mut self, data: &Dataset) -> LabResult<GanEpoch> {
+        loop {
+            let chunk = self.train_chunk(data, usize::MAX).await?;
+            if let Some(e) = chunk.finished_epoch {
+                return Ok(e);
+            }
+        }
+    }
+
+    /// Images from the given latent vectors (`n × 100`, row-major) in inference mode, as
+    /// `n × 784` values in [-1, 1].
+    pub async fn generate(&self, noise: &[f32]) -> LabResult<Vec<f32>> {
+        generate(&self.state.g, noise, &self.device).await
+    }
+}
+
+/// Images from latent vectors (`n × 100`, row-major) with `g` in inference mode (batch norm uses
+/// its running statistics), as `n × 784` values in [-1, 1].
+pub async fn generate(g: &Generator, noise: &[f32], device: &Device) -> LabResult<Vec<f32>> {
+    if noise.is_empty() || !noise.len().is_multiple_of(LATENT_DIM) {
+        return Err(LabError::InvalidConfig(format!("latent vectors must be a multiple of {LATENT_DIM} values, got {}", noise.len())));
+    }
+    let n = noise.len() / LATENT_DIM;
+    let device = device.clone().without_autodiff();
+    let z = Tensor::from_data(TensorData::new(noise.to_vec(), [n, LATENT_DIM]), &device);
+    let images = g.valid().forward(z);
+    read_values(images).await
+}
+
+/// Points along the straight line between two latent vectors (both ends included): the
+/// latent walk.
+pub fn interpolate(a: &[f32], b: &[f32], steps: usize) -> Vec<f32> {
+    let steps = steps.max(2);
+    let mut out = Vec::with_capacity(steps * a.len());
+    for s in 0..steps {
+        let t = s as f32 / (steps - 1) as f32;
+        out.extend(a.iter().zip(b).map(|(&x, &y)| x + (y - x) * t));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::data::{IMAGE_PIXELS, Images};
+    use crate::lab::params::module_tensors;
+    use futures_lite::future::block_on;
+
+    /// A tiny "clothing" set: a bright rectangle whose size depends on the class.
+    fn shapes(n: usize) -> Dataset {
+        let mut pixels = Vec::with_capacity(n * IMAGE_PIXELS);
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let c = i % 10;
+            labels.push(c as u8);
+            for p in 0..IMAGE_PIXELS {
+                let (r, col) = (p / 28, p % 28);
+                let half = 4 + c;
+                let on = r.abs_diff(14) < half && col.abs_diff(14) < half;
+                pixels.push(if on { 220 } else { 10 });
+            }
+        }
+        Dataset::new(Images { count: n, pixels }, labels).unwrap()
+    }
+
+    fn cfg(arch: GanArch, batch: usize) -> GanConfig {
+        GanConfig { arch, epochs: 3, batch_size: batch, lr_g: 1e-3, lr_d: 1e-3, seed: 5, ..GanConfig::default() }
+    }
+
+    fn values<M: Module>(m: &M) -> Vec<(String, Vec<u32>)> {
+        block_on(module_tensors(m)).unwrap().into_iter().map(|t| (t.name, t.data.iter().map(|x| x.to_bits()).collect())).collect()
+    }
+
+    fn trainable(v: Vec<(String, Vec<u32>)>) -> Vec<(String, Vec<u32>)> {
+        v.into_iter().filter(|(n, _)| !n.ends_with("running_mean") && !n.ends_with("running_var")).collect()
+    }
+
+    #[test]
+    fn bad_settings_are_typed_errors() {
+        let device = Device::flex().autodiff();
+        for (c, needle) in [
+            (GanConfig { lr_g: f64::NAN, ..GanConfig::default() }, "generator learning rate"),
+            (GanConfig { lr_d: -1.0, ..GanConfig::default() }, "discriminator learning rate"),
+            (GanConfig { batch_size: 0, ..GanConfig::default() }, "batch size"),
+            (GanConfig { batch_size: 1, ..GanConfig::default() }, "batch size"),
+            (GanConfig { noise: -0.1, ..GanConfig::default() }, "noise"),
+            (GanConfig { noise: f64::INFINITY, ..GanConfig::default() }, "noise"),
+            (GanConfig { beta1: 1.0, ..GanConfig::default() }, "β₁"),
+            (GanConfig { epochs: 0, ..GanConfig::default() }, "epochs"),
+        ] {
+            match GanTrainer::new(c, 1000, &device) {
+                Err(LabError::InvalidConfig(msg)) => assert!(msg.contains(needle), "{msg}"),
+                Err(e) => panic!("expected InvalidConfig about {needle}, got {e:?}"),
+                Ok(_) => panic!("expected InvalidConfig about {needle}, got a trainer"),
+            }
+        }
+        assert!(matches!(GanTrainer::new(GanConfig::default(), 0, &device), Err(LabError::EmptyDataset)));
+        assert!(matches!(GanTrainer::new(GanConfig::default(), 100, &device), Err(LabError::InvalidConfig(_))));
+        assert!(matches!(block_on(generate(&Generator::new(GanArch::Dense, &device), &[0.0; 99], &device)), Err(LabError::InvalidConfig(_))));
+    }
+
+    #[test]
+    fn the_permutation_moves_whole_images_with_their_labels() {
+        let device = Device::flex();
+        let b = 5;
+        // Image i is filled with the tag i: reals 0..5, fakes 5..10.
+        let tagged = |from: usize| {
+            let v: Vec<f32> = (from..from + b).flat_map(|i| std::iter::repeat_n(i as f32, IMAGE_PIXELS)).collect();
+            Tensor::<4>::from_data(TensorData::new(v, [b, 1, 28, 28]), &device)
+        };
+        let mut perm: Vec<usize> = (0..2 * b).collect();
+        SplitMix64::new(9).shuffle(&mut perm);
+        assert_ne!(perm, (0..2 * b).collect::<Vec<_>>());
+        let (x, y, real) = shuffle_batch(tagged(0), tagged(b), &perm, 0.9, 0.1);
+        let x = x.into_data().try_into_vec_as::<f32>().unwrap();
+        let y = y.into_data().try_into_vec_as::<f32>().unwrap();
+        let real = real.into_data().try_into_vec_as::<f32>().unwrap();
+        for (i, &p) in perm.iter().enumerate() {
+            let img = &x[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS];
+            assert!(img.iter().all(|&v| v == p as f32), "image {i} is not intact input image {p}");
+            let is_real = p < b;
+            assert_eq!(real[i], if is_real { 1.0 } else { 0.0 });
+            assert_eq!(y[i], if is_real { 0.9 } else { 0.1 });
+        }
+    }
+
+    #[test]
+    fn each_step_moves_only_its_own_network() {
+        for arch in [GanArch::Dense, GanArch::Cnn] {
+            let device = Device::flex().autodiff();
+            let data = shapes(64);
+            let mut t = GanTrainer::new(cfg(arch, 16), data.len(), &device).unwrap();
+            let g0 = values(t.generator());
+            let d0 = values(t.discriminator());
+            t.step(&data).unwrap();
+            let g1 = values(t.generator());
+            let d1 = values(t.discriminator());
+            assert_ne!(trainable(g0.clone()), trainable(g1.clone()), "{arch:?}: G did not move");
+            assert_ne!(d0, d1, "{arch:?}: D did not move");
+
+            // A G step alone (as the loop does it) must leave every D tensor bit-identical…
+            let frozen = t.state.d.clone().no_grad();
+            let g = t.state.g.clone();
+            let z = latent(&mut SplitMix64::new(1), 16, &device);
+            let loss = bce_with_logits(frozen.logits(g.forward(z)), Tensor::ones([16, 1], &device));
+            let grads = GradientsParams::from_grads(loss.backward(), &g);
+            assert!(!grads.is_empty());
+            t.state.g = t.state.optim_g.step(1e-3, g, grads);
+            assert_eq!(values(t.discriminator()), d1, "{arch:?}: the G step changed D");
+            assert_ne!(trainable(values(t.generator())), trainable(g1.clone()));
+            // …and D's own parameters still train afterwards (freezing a clone froze nothing else).
+            let g2 = values(t.generator());
+            let d = t.state.d.clone();
+            let real = data.images_tensor(&(0..16).collect::<Vec<_>>(), 2.0 / 255.0, -1.0, &device).reshape([16, 1, 28, 28]);
+            let fake = t.state.g.forward(latent(&mut SplitMix64::new(2), 16, &device)).detach();
+            let (x, y, _) = shuffle_batch(real, fake, &(0..32).rev().collect::<Vec<_>>(), 1.0, 0.0);
+            let loss = bce_with_logits(d.logits(x), y);
+            let grads = GradientsParams::from_grads(loss.backward(), &d);
+            t.state.d = t.state.optim_d.step(1e-3, d, grads);
+            assert_ne!(values(t.discriminator()), d1, "{arch:?}: D no longer trains");
+            // The D step leaves every trainable G parameter identical.
+            assert_eq!(trainable(values(t.generator())), trainable(g2), "{arch:?}: the D step changed G");
+        }
+    }
+
+    #[test]
+    fn a_few_steps_give_finite_losses_that_move_and_epochs_close() {
+        let device = Device::flex().autodiff();
+        let data = shapes(96);
+        let config = GanConfig { noise: 0.1, soft_labels: true, ..cfg(GanArch::Dense, 16) };
+        let mut t = GanTrainer::new(config, data.len(), &device).unwrap();
+        assert_eq!(t.batches_per_epoch(), 6);
+        let a = block_on(t.train_chunk(&data, 2)).unwrap();
+        let b = block_on(t.train_chunk(&data, 2)).unwrap();
+        for c in [&a, &b] {
+            assert!(c.d_loss.is_finite() && c.g_loss.is_finite(), "{c:?}");
+            assert!((0.0..=1.0).contains(&c.d_real) && (0.0..=1.0).contains(&c.d_fake), "{c:?}");
+            assert!(c.finished_epoch.is_none());
+        }
+        assert_ne!((a.d_loss, a.g_loss), (b.d_loss, b.g_loss));
+        let c = block_on(t.train_chunk(&data, 100)).unwrap();
+        assert_eq!(c.batches, 2, "a chunk never crosses an epoch boundary");
+        let e = c.finished_epoch.expect("epoch 1 finished");
+        assert_eq!(e.epoch, 1);
+        assert_eq!(t.history().len(), 1);
+        assert!(e.d_loss.is_finite() && e.g_loss.is_finite());
+        let layers: Vec<&str> = e.g_norms.iter().map(|n| n.layer.as_str()).collect();
+        assert_eq!(layers, ["layers.0", "layers.1", "layers.2", "layers.3", "norms.0", "norms.1", "norms.2"]);
+        assert!(e.g_norms.iter().chain(&e.d_norms).all(|n| n.weight > 0.0 && n.grad > 0.0 && n.grad.is_finite()), "{e:?}");
+        let samples = block_on(t.generate(t.fixed_noise())).unwrap();
+        assert_eq!(samples.len(), GRID_SAMPLES * IMAGE_PIXELS);
+        assert!(samples.iter().all(|v| (-1.0..=1.0).contains(v)));
+    }
+
+    #[test]
+    fn divergence_stops_with_a_message_and_keeps_the_last_good_state() {
+        let device = Device::flex().autodiff();
+        let data = shapes(64);
+        let mut t = GanTrainer::new(cfg(GanArch::Dense, 16), data.len(), &device).unwrap();
+        block_on(t.train_chunk(&data, 1)).unwrap();
+        let good_g = values(t.generator());
+        // Poison the generator: the next chunk's losses become NaN.
+        let nan: Vec<_> = block_on(module_tensors(t.generator())).unwrap().into_iter().map(|mut x| {
+            x.data.iter_mut().for_each(|v| *v = f32::NAN);
+            x
+        }).collect();
+        let poisoned = poison(t.generator(), &nan);
+        t.state.g = poisoned;
+        match block_on(t.train_chunk(&data, 1)) {
+            Err(LabError::NonFinite { what, .. }) => assert!(what.contains("loss")),
+            other => panic!("expected NonFinite, got {other:?}"),
+        }
+        assert_eq!(values(t.generator()), good_g, "the last good generator is back");
+        assert!(block_on(t.train_chunk(&data, 1)).is_ok(), "training can go on from there");
+    }
+
+    /// Writes values in bypassing the loader's finiteness check (only a test needs a NaN model).
+    fn poison(g: &Generator, tensors: &[crate::lab::weights::NamedTensor]) -> Generator {
+        struct P<'a>(&'a [crate::lab::weights::NamedTensor], usize);
+        impl burn::module::ModuleMapper for P<'_> {
+            fn map_float<const D: usize>(&mut self, p: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+                let t = &self.0[self.1];
+                self.1 += 1;
+                let data = TensorData::new(t.data.clone(), t.shape.clone());
+                p.map(|old| {
+                    let t = Tensor::from_data(data, &old.device());
+                    if old.is_require_grad() { t.require_grad() } else { t }
+                })
+            }
+        }
+        g.clone().map(&mut P(tensors, 0))
+    }
+
+    #[test]
+    fn interpolation_runs_from_one_vector_to_the_other() {
+        let a = vec![0.0; 100];
+        let b = vec![1.0; 100];
+        let walk = interpolate(&a, &b, 5);
+        assert_eq!(walk.len(), 500);
+        assert_eq!(&walk[..100], &a[..]);
+        assert_eq!(&walk[400..], &b[..]);
+        assert!((walk[250] - 0.5).abs() < 1e-6);
+    }
+}
