@@ -35,8 +35,9 @@ USAGE:
       (k = int(n/f) per layer), refine each, and write DIR/report.md, DIR/metrics.json,
       DIR/*.svg plots and DIR/weights/*.safetensors (default DIR: out/compress)
   mnist-lab bench [--runs 5] [--out FILE]
-      native CPU benchmarks of exercise 1: base-training epoch time, and SVD + rebuild + full
-      10k test evaluation per compression factor; medians as JSON (default target/bench/native.json)
+      native CPU benchmarks: exercise 1's base-training epoch time and SVD + rebuild + full 10k test
+      evaluation per compression factor; exercise 2's GAN training-step time (dense and CNN, B = 64
+      and 128); medians as JSON (default target/bench/native.json)
 
   mnist-lab gan [--arch dense|cnn] [--epochs 100] [--batch-size 128] [--lr-g 2e-4] [--lr-d 2e-4] [--beta1 0.5]
                 [--soft-labels] [--noise SIGMA] [--noise-anneal EPOCHS] [--seed 42] [--train-subset N]
@@ -377,7 +378,9 @@ fn bench(args: &[String]) -> LabResult<()> {
         println!("{factor:>5}×  ranks {ranks:?}: SVD + rebuild + 10k evaluation {ms:.1} ms (test acc {:.2}%)", acc * 100.0);
         rows.push(serde_json::json!({"factor": factor, "ranks": ranks, "svd_rebuild_eval_ms": ms}));
     }
+    let gan_steps = gan::bench_steps(&data_dir(args), runs)?;
     let json = serde_json::json!({
+        "gan_steps": gan_steps,
         "machine": format!("{} logical CPUs, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), std::env::consts::ARCH),
         "backend": "Flex CPU (native, rayon + SIMD)",
         "runs": runs,

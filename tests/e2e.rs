@@ -263,3 +263,126 @@ fn presets_refine_in_the_worker_and_fill_the_comparison_table() {
     assert!(b.text("compare-table").contains("[12, 6, 1]"));
     b.screenshot("refine");
 }
+
+fn gan_status(b: &Browser) -> String {
+    b.attr("[data-testid=gan-status]", "data-status").unwrap_or_default()
+}
+
+/// A cheap fingerprint of the sample canvas's pixels: (sum, count of non-black pixels).
+fn canvas_pixels(b: &Browser) -> (u64, u64) {
+    let v = b.js(
+        "const c = document.querySelector('[data-testid=gan-canvas]'); if (!c) return null;
+         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+         let s = 0, lit = 0; for (let i = 0; i < d.length; i += 4) { s += d[i]; if (d[i] > 16) lit++; } return [s, lit];",
+        vec![],
+    );
+    match v.as_array() {
+        Some(a) => (a[0].as_u64().unwrap_or(0), a[1].as_u64().unwrap_or(0)),
+        None => (0, 0),
+    }
+}
+
+fn canvas_updates(b: &Browser) -> usize {
+    b.attr("[data-canvas-updates]", "data-canvas-updates").and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn gan_studio_trains_the_dense_gan_with_a_live_canvas_pause_gallery_and_latent_walk() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu&gan_subset=512");
+    wait_backend(&b);
+    b.set_input("gan-epochs", "200");
+    let start = b.wait_for(60, "an enabled GAN start button", |b| b.find("gan-start").filter(|e| b.enabled(e)));
+    b.click(&start);
+    b.wait_for(180, "the first GAN batches", |b| {
+        let s = gan_status(b);
+        assert_ne!(s, "failed", "{}", b.text("gan-error"));
+        (s == "running" && canvas_updates(b) >= 2).then_some(())
+    });
+    let first = canvas_pixels(&b);
+    b.screenshot("gan-canvas-first");
+    assert!(first.1 > 500, "the canvas has lit pixels: {first:?}");
+    for name in ["data-d-loss", "data-g-loss"] {
+        let v: f64 = b.attr("[data-testid=gan-status]", name).unwrap().parse().unwrap();
+        assert!(v.is_finite() && v > 0.0, "{name} = {v}");
+    }
+    let seen = canvas_updates(&b);
+    b.wait_for(60, "another canvas update", |b| {
+        assert_eq!(gan_status(b), "running", "{}", b.text("gan-status"));
+        (canvas_updates(b) > seen).then_some(())
+    });
+    b.screenshot("gan-canvas-changing");
+    assert_ne!(canvas_pixels(&b), first, "the samples change as G trains");
+
+    // Pause: nothing changes; resume: it moves on.
+    b.click(&b.find("gan-pause").unwrap());
+    b.wait_for(30, "the paused state", |b| (gan_status(b) == "paused").then_some(()));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let (frozen, frozen_status) = (canvas_pixels(&b), b.text("gan-status"));
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    assert_eq!(canvas_pixels(&b), frozen, "the canvas holds still while paused");
+    assert_eq!(b.text("gan-status"), frozen_status);
+    b.click(&b.find("gan-pause").unwrap());
+    b.wait_for(600, "snapshots at epochs 1 and 10", |b| {
+        let s = gan_status(b);
+        assert_ne!(s, "failed", "{}", b.text("gan-error"));
+        (b.attr("[data-testid=gan-gallery]", "data-snapshots")?.parse::<usize>().ok()? >= 2).then_some(())
+    });
+    b.click(&b.find("gan-stop").unwrap());
+    b.wait_for(120, "the stop", |b| matches!(gan_status(b).as_str(), "stopped" | "done").then_some(()));
+    let epochs: usize = b.attr("[data-testid=gan-loss-chart]", "data-points").unwrap().parse().unwrap();
+    assert!(epochs >= 10, "one chart point per epoch: {epochs}");
+    assert_eq!(b.attr("[data-testid=gan-health]", "data-epoch"), Some(epochs.to_string()));
+    let captions = b.text("gan-gallery");
+    assert!(captions.contains("epoch 1 ") && captions.contains("epoch 10 "), "{captions}");
+    let health = b.text("gan-health");
+    assert!(health.contains("layers.0") && health.contains("Fréchet"), "{health}");
+    b.js("document.querySelector('[data-testid=gan-gallery] figure').click()", vec![]);
+    b.wait_for(10, "the enlarged snapshot", |b| b.find("gan-enlarged"));
+
+    // Latent walk between two picked samples.
+    b.js("document.querySelector('[data-testid=gan-enlarged]').click()", vec![]);
+    b.js(
+        "const c = document.querySelector('[data-testid=gan-canvas]'); const r = c.getBoundingClientRect();
+         for (const [x, y] of [[r.left + 5, r.top + 5], [r.right - 5, r.bottom - 5]])
+           c.dispatchEvent(new MouseEvent('click', {clientX: x, clientY: y, bubbles: true}));",
+        vec![],
+    );
+    let go = b.wait_for(10, "two picked samples", |b| b.find("gan-walk-go").filter(|e| b.enabled(e)));
+    b.click(&go);
+    b.wait_for(60, "the latent walk", |b| (b.attr("[data-testid=gan-walk]", "data-images")? == "10").then_some(()));
+    b.screenshot("gan-dense");
+}
+
+#[test]
+fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu&gan_subset=256");
+    wait_backend(&b);
+    let totals = |b: &Browser| b.js("return ['g', 'd'].map(n => document.querySelector(`[data-testid=gan-summary-${n}]`).dataset.total)", vec![]);
+    assert_eq!(b.wait_for(30, "the dense summaries", |b| Some(totals(b))), serde_json::json!(["581520", "533505"]));
+    for (field, value, needle) in [("gan-lr-g", "NaN", "generator learning rate"), ("gan-batch", "1", "batch size"), ("gan-noise", "-1", "noise")] {
+        b.set_input(field, value);
+        b.click(&b.find("gan-start").unwrap());
+        let err = b.wait_for(10, "the validation message", |b| Some(b.text("gan-error")).filter(|t| t.contains(needle)));
+        assert!(!err.is_empty());
+        assert_eq!(gan_status(&b), "idle", "nothing started for {field} = {value}");
+        b.set_input(field, match field { "gan-lr-g" => "0.0002", "gan-batch" => "32", _ => "0" });
+    }
+    b.js("const s = document.querySelector('[data-testid=gan-arch]'); s.value = 'cnn'; s.dispatchEvent(new Event('change', {bubbles: true}));", vec![]);
+    b.wait_for(10, "the CNN summaries", |b| (b.attr("[data-testid=gan-summaries]", "data-arch")? == "cnn").then_some(()));
+    assert_eq!(totals(&b), serde_json::json!(["833985", "212865"]));
+    assert!(b.text("gan-summaries").contains("7×7×128"));
+    b.set_input("gan-epochs", "5");
+    b.click(&b.find("gan-start").unwrap());
+    b.wait_for(300, "a few CNN batches", |b| {
+        let s = gan_status(b);
+        assert_ne!(s, "failed", "{}", b.text("gan-error"));
+        (s == "running" && b.attr("[data-testid=gan-status]", "data-batch")?.parse::<usize>().ok()? >= 2).then_some(())
+    });
+    let g: f64 = b.attr("[data-testid=gan-status]", "data-g-loss").unwrap().parse().unwrap();
+    assert!(g.is_finite());
+    b.click(&b.find("gan-stop").unwrap());
+    b.wait_for(300, "the stop", |b| (gan_status(b) == "stopped").then_some(()));
+    b.screenshot("gan-cnn");
+}

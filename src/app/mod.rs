@@ -9,6 +9,8 @@ pub mod confusion;
 pub mod data_panel;
 pub mod draw_pad;
 pub mod fetch;
+pub mod gan_panel;
+pub mod gan_views;
 pub mod protocol;
 pub mod refine_panel;
 pub mod smoke;
@@ -102,6 +104,10 @@ pub fn App() -> Html {
                     <TrainPanel backend={(*backend).clone()} mnist={(*mnist).clone()}
                                 on_trained={{ let trained = trained.clone(); Callback::from(move |t| trained.set(Some(t))) }} />
                     <CompressPanel backend={(*backend).clone()} mnist={(*mnist).clone()} trained={(*trained).clone()} />
+                </section>
+                <section class="panel">
+                    <h2>{"Exercise 2 — GANs"}</h2>
+                    <gan_panel::GanPanel backend={(*backend).clone()} />
                 </section>
                 <section class="panel">
                     <h2>{"Is training real here? A smoke test"}</h2>

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::backend::BackendKind;
+use crate::lab::gan::quality::Quality;
+use crate::lab::gan::{GanArch, GanChunk, GanConfig};
 use crate::lab::metrics::ConfusionMatrix;
 use crate::lab::report::EpochMetrics;
 use crate::lab::train::TrainConfig;
@@ -35,6 +37,36 @@ pub enum ToWorker {
         backend: BackendKind,
         /// Refine on the first n training images only.
         subset: Option<usize>,
+    },
+    /// Train a GAN on Fashion-MNIST, streaming losses, sample grids and snapshots.
+    Gan {
+        /// Hyper-parameters (validated again here).
+        config: GanConfig,
+        /// Where to compute.
+        backend: BackendKind,
+        /// Train on the first n images only.
+        subset: Option<usize>,
+    },
+    /// Show the shipped pretrained generator of `arch` (if there is one) on the canvas.
+    Pretrained {
+        /// Which generator.
+        arch: GanArch,
+        /// The canvas's noise seed.
+        noise_seed: u64,
+    },
+    /// Redraw the canvas from a new fixed-noise batch (seeded, so the page knows the vectors).
+    Noise {
+        /// Seed of [`crate::lab::gan::trainer::grid_noise`].
+        seed: u64,
+    },
+    /// Images along the straight line between two latent vectors, with the latest generator.
+    Walk {
+        /// Start (100 values).
+        a: Vec<f32>,
+        /// End (100 values).
+        b: Vec<f32>,
+        /// Images, ends included.
+        steps: usize,
     },
     /// Hold after the current chunk of batches.
     Pause,
@@ -88,6 +120,35 @@ pub enum FromWorker {
     },
     /// A refinement finished: one row of the comparison table.
     Refined(RefineRow),
+    /// A GAN run is set up.
+    GanStarted {
+        /// Backend title.
+        backend: String,
+        /// Batches per epoch.
+        batches_per_epoch: usize,
+    },
+    /// A chunk of GAN batches is done (with the epoch's numbers when it closed one).
+    GanProgress(Box<GanChunk>),
+    /// The canvas: 64 images as bytes (0 = black), 784 each, from the current noise.
+    GanSamples {
+        /// Epoch the generator is in (0 = pretrained / not trained yet).
+        epoch: usize,
+        /// `64 × 784` bytes.
+        images: Vec<u8>,
+    },
+    /// A gallery snapshot from the run's fixed noise, with the quality numbers when measured.
+    GanSnapshot {
+        /// Epoch just finished.
+        epoch: usize,
+        /// `64 × 784` bytes.
+        images: Vec<u8>,
+        /// Fréchet distance and score, if the judge is available.
+        quality: Option<Quality>,
+    },
+    /// The latent walk's images (`steps × 784` bytes).
+    Walk(Vec<u8>),
+    /// A GAN run finished all its epochs.
+    GanDone,
     /// The run failed (bad setting, lost device, NaN): the message says why.
     Failed(String),
 }

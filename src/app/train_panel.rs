@@ -150,11 +150,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                         status.set(Status::Done);
                         on_trained.emit(Rc::new(tensors));
                     }
-                    Ok(FromWorker::Refined(_)) | Ok(FromWorker::Ready) => {}
                     Ok(FromWorker::Failed(msg)) | Err(msg) => {
                         error.set(Some(msg));
                         status.set(Status::Failed);
                     }
+                    Ok(_) => {}
                 });
             }
             error.set(None);

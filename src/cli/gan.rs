@@ -200,3 +200,29 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         None => Ok(()),
     }
 }
+
+/// Median GAN training-step time (one D step and one G step) per architecture and batch size,
+/// on the native CPU backend: rows for `bench`'s JSON.
+pub fn bench_steps(data_root: &Path, runs: usize) -> LabResult<Vec<serde_json::Value>> {
+    let data = load_dir(data_root, DatasetKind::FashionMnist)?;
+    let device = Device::flex().autodiff();
+    let mut rows = Vec::new();
+    for arch in [GanArch::Dense, GanArch::Cnn] {
+        for batch in [64, 128] {
+            let config = GanConfig { arch, batch_size: batch, epochs: 1, ..GanConfig::default() };
+            let mut t = GanTrainer::new(config, data.train.len(), &device)?;
+            block_on(t.train_chunk(&data.train, 2))?; // warm-up: allocations, first kernels
+            let steps = if arch == GanArch::Cnn { 3 } else { 10 };
+            let mut times = Vec::new();
+            for _ in 0..runs {
+                let start = Instant::now();
+                block_on(t.train_chunk(&data.train, steps))?;
+                times.push(start.elapsed().as_secs_f64() * 1000.0 / steps as f64);
+            }
+            let ms = super::median(times);
+            println!("GAN {:5} B={batch:3}: {ms:7.1} ms per training step (D step + G step), {:.0} real images/s", arch.slug(), batch as f64 / ms * 1000.0);
+            rows.push(serde_json::json!({"arch": arch.slug(), "batch_size": batch, "step_ms": ms}));
+        }
+    }
+    Ok(rows)
+}

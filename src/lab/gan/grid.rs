@@ -1,5 +1,7 @@
 //! Sample grids: generated images tiled into one grayscale picture (the 8×8 canvas, the report's
-//! PNGs), and PNG encoding through the `png` crate.
+//! PNGs), and a minimal PNG encoder (8-bit grayscale, zlib via flate2). The `png` crate would
+//! turn on miniz_oxide's `simd` feature, which cascades through `backtrace` into a rebuild of the
+//! whole burn/cubecl stack; a grayscale PNG is 40 lines on the zlib we already use.
 
 use crate::lab::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::lab::error::{LabError, LabResult};
@@ -45,15 +47,49 @@ pub fn tile(images: &[f32], cols: usize, pad: usize, scale: usize) -> LabResult<
     Ok(Gray { width, height, pixels })
 }
 
-/// Encodes a grayscale picture as PNG.
+/// CRC-32 (IEEE) as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// Encodes a grayscale picture as PNG (8-bit, no filter, zlib-compressed).
 pub fn png(image: &Gray) -> LabResult<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, image.width as u32, image.height as u32);
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
-    writer.write_image_data(&image.pixels).map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
-    writer.finish().map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
+    use std::io::Write;
+    if image.pixels.len() != image.width * image.height || image.width == 0 || image.height == 0 {
+        return Err(LabError::InvalidConfig(format!("a {}×{} picture needs {} pixels, got {}", image.width, image.height, image.width * image.height, image.pixels.len())));
+    }
+    let mut raw = Vec::with_capacity((image.width + 1) * image.height);
+    for row in image.pixels.chunks(image.width) {
+        raw.push(0); // filter: none
+        raw.extend_from_slice(row);
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).and_then(|_| z.flush()).map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
+    let idat = z.finish().map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&(image.width as u32).to_be_bytes());
+    ihdr.extend_from_slice(&(image.height as u32).to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit, grayscale, deflate, no filter, no interlace
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", &[]);
     Ok(out)
 }
 
@@ -74,12 +110,34 @@ mod tests {
         }
         assert_eq!(g.pixels[0], 40, "padding");
         let bytes = png(&g).unwrap();
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width as usize, info.height as usize), (g.width, g.height));
-        assert_eq!(&buf[..info.buffer_size()], &g.pixels[..]);
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926, "the standard CRC-32 check value");
+        // Walk the chunks: every CRC holds, and IDAT inflates back to the filtered rows.
+        let (mut at, mut idat, mut kinds) = (8, Vec::new(), Vec::new());
+        while at < bytes.len() {
+            let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+            let kind = &bytes[at + 4..at + 8];
+            let crc = u32::from_be_bytes(bytes[at + 8 + len..at + 12 + len].try_into().unwrap());
+            assert_eq!(crc, crc32(&bytes[at + 4..at + 8 + len]));
+            if kind == b"IHDR" {
+                assert_eq!(u32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize, g.width);
+                assert_eq!(u32::from_be_bytes(bytes[at + 12..at + 16].try_into().unwrap()) as usize, g.height);
+            }
+            if kind == b"IDAT" {
+                idat.extend_from_slice(&bytes[at + 8..at + 8 + len]);
+            }
+            kinds.push(String::from_utf8_lossy(kind).to_string());
+            at += 12 + len;
+        }
+        assert_eq!(kinds, ["IHDR", "IDAT", "IEND"]);
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&idat[..]), &mut raw).unwrap();
+        let rows: Vec<u8> = raw.chunks(g.width + 1).flat_map(|r| {
+            assert_eq!(r[0], 0);
+            r[1..].to_vec()
+        }).collect();
+        assert_eq!(rows, g.pixels);
+        assert!(png(&Gray { width: 2, height: 2, pixels: vec![0; 3] }).is_err());
         assert!(tile(&[0.0; 10], 2, 1, 1).is_err());
     }
 }

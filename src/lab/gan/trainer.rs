@@ -213,6 +213,12 @@ pub struct GanTrainer {
 const FIXED_NOISE_SALT: u64 = 0xF1_7ED;
 const LOOP_SALT: u64 = 0x6A_17;
 
+/// The 64 latent vectors of a sample grid for `seed` (a run's fixed noise uses its own seed):
+/// the page recomputes them to pick the two ends of a latent walk.
+pub fn grid_noise(seed: u64) -> Vec<f32> {
+    SplitMix64::new(seed ^ FIXED_NOISE_SALT).normals(GRID_SAMPLES * LATENT_DIM)
+}
+
 /// Latent vectors `[n, 100]` from the CPU generator (identical on every backend).
 pub fn latent(rng: &mut SplitMix64, n: usize, device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(rng.normals(n * LATENT_DIM), [n, LATENT_DIM]), device)
@@ -278,7 +284,7 @@ impl GanTrainer {
         if train_len < config.batch_size.max(1) {
             return Err(LabError::InvalidConfig(format!("batch size {} is larger than the training set ({train_len} images)", config.batch_size)));
         }
-        let fixed_noise = SplitMix64::new(config.seed ^ FIXED_NOISE_SALT).normals(GRID_SAMPLES * LATENT_DIM);
+        let fixed_noise = grid_noise(config.seed);
         let state = State {
             g,
             d,
@@ -677,6 +683,13 @@ mod tests {
         let samples = block_on(t.generate(t.fixed_noise())).unwrap();
         assert_eq!(samples.len(), GRID_SAMPLES * IMAGE_PIXELS);
         assert!(samples.iter().all(|v| (-1.0..=1.0).contains(v)));
+        let mean = samples.iter().sum::<f32>() / samples.len() as f32;
+        let std = (samples.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / samples.len() as f32).sqrt();
+        eprintln!("samples after one epoch: mean {mean}, std {std}");
+        assert!(std > 0.05, "the grid is not one flat grey: std {std}");
+        let fresh = block_on(generate(&Generator::new(GanArch::Dense, &device), t.fixed_noise(), &device)).unwrap();
+        let fresh_std = (fresh.iter().map(|v| v * v).sum::<f32>() / fresh.len() as f32).sqrt();
+        eprintln!("an untrained generator: rms {fresh_std}");
     }
 
     #[test]

@@ -1,0 +1,415 @@
+//! The GAN studio (exercise 2 in the page): dense or CNN, the exercise's settings with
+//! validation, start / pause / resume / stop with progress bars, the live 8×8 sample canvas, a
+//! gallery of snapshots, loss and D-output charts, per-layer health, and a latent walk.
+//!
+//! Training runs in its own Web Worker (the same design as exercise 1); this component sends
+//! commands and renders what the worker streams back.
+
+use std::rc::Rc;
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::app::backend::ActiveBackend;
+use crate::app::chart::{LineChart, Series};
+use crate::app::gan_views::{Gallery, Health, SampleGrid, Snapshot};
+use crate::app::protocol::{FromWorker, ToWorker};
+use crate::app::url_param;
+use crate::app::worker_client::WorkerClient;
+use crate::lab::gan::quality::Quality;
+use crate::lab::gan::summary::{discriminator_summary, generator_summary};
+use crate::lab::gan::trainer::grid_noise;
+use crate::lab::gan::{GanArch, GanConfig, GanEpoch, LATENT_DIM};
+use crate::lab::summary::{Summary, group};
+
+/// Props: where to train.
+#[derive(Properties, Debug, Clone, PartialEq)]
+pub struct GanPanelProps {
+    /// The active backend.
+    pub backend: Option<ActiveBackend>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Status {
+    #[default]
+    Idle,
+    Starting,
+    Running,
+    Paused,
+    Done,
+    Stopped,
+    Failed,
+}
+
+/// Everything a run streams back, kept outside yew's state so the worker's handler can append.
+#[derive(Default)]
+struct GanView {
+    status: Status,
+    error: Option<String>,
+    backend: String,
+    epoch: usize,
+    batch: usize,
+    batches: usize,
+    d_loss: f64,
+    g_loss: f64,
+    /// Smoothed per-batch losses: (global batch, D, G).
+    smooth: Vec<(f64, f64, f64)>,
+    history: Rc<Vec<GanEpoch>>,
+    canvas: Option<(usize, Rc<Vec<u8>>)>,
+    canvas_updates: usize,
+    snapshots: Vec<Snapshot>,
+    quality: Vec<Quality>,
+    walk: Option<Rc<Vec<u8>>>,
+}
+
+impl GanView {
+    fn apply(&mut self, msg: Result<FromWorker, String>) {
+        match msg {
+            Ok(FromWorker::GanStarted { backend, batches_per_epoch }) => {
+                self.backend = backend;
+                self.batches = batches_per_epoch;
+                self.status = Status::Running;
+            }
+            Ok(FromWorker::GanProgress(c)) => {
+                (self.epoch, self.batch, self.batches) = (c.epoch, c.batch_in_epoch, c.batches_per_epoch);
+                (self.d_loss, self.g_loss) = (c.d_loss, c.g_loss);
+                let x = ((c.epoch - 1) * c.batches_per_epoch + c.batch_in_epoch) as f64;
+                let (d, g) = match self.smooth.last() {
+                    Some(&(_, d, g)) => (0.9 * d + 0.1 * c.d_loss, 0.9 * g + 0.1 * c.g_loss),
+                    None => (c.d_loss, c.g_loss),
+                };
+                self.smooth.push((x, d, g));
+                if let Some(e) = c.finished_epoch {
+                    Rc::make_mut(&mut self.history).push(e);
+                }
+            }
+            Ok(FromWorker::GanSamples { epoch, images }) => {
+                self.canvas = Some((epoch, Rc::new(images)));
+                self.canvas_updates += 1;
+            }
+            Ok(FromWorker::GanSnapshot { epoch, images, quality }) => {
+                if let Some(q) = quality {
+                    self.quality.push(q);
+                }
+                self.snapshots.push(Snapshot { epoch, images: Rc::new(images), quality });
+            }
+            Ok(FromWorker::Walk(images)) => self.walk = Some(Rc::new(images)),
+            Ok(FromWorker::Paused) => self.status = Status::Paused,
+            Ok(FromWorker::Resumed) => self.status = Status::Running,
+            Ok(FromWorker::Stopped) => self.status = Status::Stopped,
+            Ok(FromWorker::GanDone) => self.status = Status::Done,
+            Ok(FromWorker::Failed(e)) | Err(e) => {
+                if matches!(self.status, Status::Starting | Status::Running | Status::Paused) {
+                    self.status = Status::Failed;
+                }
+                self.error = Some(e);
+            }
+            Ok(_) => {}
+        }
+    }
+
+    fn reset_run(&mut self, epochs: usize) {
+        *self = GanView { canvas: self.canvas.take(), canvas_updates: self.canvas_updates, status: Status::Starting, ..Default::default() };
+        let _ = epochs;
+    }
+}
+
+/// The text fields of the settings.
+#[derive(Debug, Clone, PartialEq)]
+struct Fields {
+    epochs: String,
+    batch: String,
+    lr_g: String,
+    lr_d: String,
+    beta1: String,
+    noise: String,
+    seed: String,
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Self {
+            epochs: "20".into(),
+            batch: "64".into(),
+            lr_g: "0.0002".into(),
+            lr_d: "0.0002".into(),
+            beta1: "0.5".into(),
+            noise: "0".into(),
+            seed: "42".into(),
+        }
+    }
+}
+
+/// Reads the settings into a validated config, or says what is wrong.
+fn parse(arch: GanArch, f: &Fields, soft_labels: bool) -> Result<GanConfig, String> {
+    let num = |name: &str, v: &str| -> Result<f64, String> { v.trim().parse::<f64>().map_err(|_| format!("{name}: `{v}` is not a number")) };
+    let whole = |name: &str, v: &str| -> Result<usize, String> { v.trim().parse::<usize>().map_err(|_| format!("{name}: `{v}` is not a whole number ≥ 0")) };
+    let config = GanConfig {
+        arch,
+        epochs: whole("epochs", &f.epochs)?,
+        batch_size: whole("batch size", &f.batch)?,
+        lr_g: num("generator learning rate", &f.lr_g)?,
+        lr_d: num("discriminator learning rate", &f.lr_d)?,
+        beta1: num("Adam β₁", &f.beta1)?,
+        soft_labels,
+        noise: num("instance noise σ", &f.noise)?,
+        noise_anneal_epochs: 0,
+        seed: f.seed.trim().parse().map_err(|_| format!("seed: `{}` is not a whole number", f.seed))?,
+    };
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+fn summary_table(s: &Summary, testid: &str) -> Html {
+    html! {
+        <table class="compare summary" data-testid={testid.to_string()} data-total={s.total().to_string()}>
+            <caption>{&s.title}</caption>
+            <tr><th>{"layer"}</th><th>{"type"}</th><th>{"shape"}</th><th>{"parameters"}</th></tr>
+            { for s.rows.iter().map(|r| html! { <tr><td>{&r.name}</td><td>{&r.kind}</td><td>{&r.shape}</td><td>{group(r.params)}</td></tr> }) }
+            <tr><td><strong>{"total"}</strong></td><td></td><td></td><td><strong>{group(s.total())}</strong></td></tr>
+        </table>
+    }
+}
+
+/// The GAN studio.
+#[component]
+pub fn GanPanel(props: &GanPanelProps) -> Html {
+    let arch = use_state(GanArch::default);
+    let fields = use_state(Fields::default);
+    let soft = use_state(|| false);
+    let noise_seed = use_state(|| 42u64);
+    let picked = use_state(Vec::<usize>::new);
+    let view = use_mut_ref(GanView::default);
+    let redraw = use_force_update();
+    let subset = url_param("gan_subset").and_then(|s| s.parse::<usize>().ok());
+
+    // One worker for the panel, started at once so the pretrained generator (if shipped) shows.
+    let worker = use_mut_ref(|| None::<WorkerClient>);
+    {
+        let (worker, view, redraw) = (worker.clone(), view.clone(), redraw.clone());
+        use_effect_with((), move |_| {
+            match WorkerClient::start() {
+                Ok(w) => {
+                    w.on_reply(move |msg| {
+                        view.borrow_mut().apply(msg);
+                        redraw.force_update();
+                    });
+                    w.post(ToWorker::Pretrained { arch: GanArch::Dense, noise_seed: 42 });
+                    *worker.borrow_mut() = Some(w);
+                }
+                Err(e) => {
+                    view.borrow_mut().error = Some(e);
+                    redraw.force_update();
+                }
+            }
+        });
+    }
+    let post = {
+        let worker = worker.clone();
+        move |msg: ToWorker| {
+            if let Some(w) = &*worker.borrow() {
+                w.post(msg);
+            }
+        }
+    };
+
+    let v = view.borrow();
+    let running = matches!(v.status, Status::Starting | Status::Running | Status::Paused);
+
+    let on_start = {
+        let (arch, fields, soft, view, redraw, noise_seed, picked) = (arch.clone(), fields.clone(), soft.clone(), view.clone(), redraw.clone(), noise_seed.clone(), picked.clone());
+        let backend = props.backend.clone();
+        let post = post.clone();
+        Callback::from(move |_| {
+            let config = match parse(*arch, &fields, *soft) {
+                Ok(c) => c,
+                Err(e) => {
+                    view.borrow_mut().error = Some(e);
+                    redraw.force_update();
+                    return;
+                }
+            };
+            let Some(backend) = backend.clone() else {
+                view.borrow_mut().error = Some("wait until the backend is ready".into());
+                redraw.force_update();
+                return;
+            };
+            view.borrow_mut().reset_run(config.epochs);
+            noise_seed.set(config.seed);
+            picked.set(Vec::new());
+            redraw.force_update();
+            post(ToWorker::Noise { seed: config.seed });
+            post(ToWorker::Gan { config, backend: backend.kind, subset });
+        })
+    };
+    let on_pause = {
+        let post = post.clone();
+        let paused = v.status == Status::Paused;
+        Callback::from(move |_| post(if paused { ToWorker::Resume } else { ToWorker::Pause }))
+    };
+    let on_stop = {
+        let post = post.clone();
+        Callback::from(move |_| post(ToWorker::Stop))
+    };
+    let on_arch = {
+        let (arch, post) = (arch.clone(), post.clone());
+        let (noise_seed, view, picked) = (noise_seed.clone(), view.clone(), picked.clone());
+        Callback::from(move |e: Event| {
+            let a = GanArch::parse(&e.target_unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
+            arch.set(a);
+            {
+                let mut v = view.borrow_mut();
+                (v.canvas, v.walk) = (None, None);
+            }
+            picked.set(Vec::new());
+            post(ToWorker::Pretrained { arch: a, noise_seed: *noise_seed });
+        })
+    };
+    let on_new_noise = {
+        let (noise_seed, post, picked) = (noise_seed.clone(), post.clone(), picked.clone());
+        Callback::from(move |_| {
+            let seed = (*noise_seed).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) >> 1;
+            noise_seed.set(seed);
+            picked.set(Vec::new());
+            post(ToWorker::Noise { seed });
+        })
+    };
+    let on_pick = {
+        let picked = picked.clone();
+        Callback::from(move |k: usize| {
+            let mut p = (*picked).clone();
+            if p.len() == 2 {
+                p.clear();
+            }
+            if !p.contains(&k) {
+                p.push(k);
+            }
+            picked.set(p);
+        })
+    };
+    let on_walk = {
+        let (picked, noise_seed, post) = (picked.clone(), noise_seed.clone(), post.clone());
+        Callback::from(move |_| {
+            if let [i, j] = picked[..] {
+                let noise = grid_noise(*noise_seed);
+                let vec = |k: usize| noise[k * LATENT_DIM..(k + 1) * LATENT_DIM].to_vec();
+                post(ToWorker::Walk { a: vec(i), b: vec(j), steps: 10 });
+            }
+        })
+    };
+
+    let field = |label: &str, testid: &str, get: fn(&Fields) -> &String, set: fn(&mut Fields, String)| {
+        let f = fields.clone();
+        html! {
+            <label>{label}
+                <input data-testid={testid.to_string()} value={get(&fields).clone()} disabled={running}
+                       oninput={Callback::from(move |e: InputEvent| {
+                           let mut n = (*f).clone();
+                           set(&mut n, e.target_unchecked_into::<HtmlInputElement>().value());
+                           f.set(n);
+                       })} />
+            </label>
+        }
+    };
+    let epochs_total = fields.epochs.trim().parse::<usize>().unwrap_or(0);
+    let epoch_frac = if v.batches > 0 { v.batch as f64 / v.batches as f64 } else { 0.0 };
+    let run_frac = if epochs_total > 0 { ((v.epoch.max(1) - 1) as f64 + epoch_frac) / epochs_total as f64 } else { 0.0 };
+    let status_text = match v.status {
+        Status::Idle => "ready".to_string(),
+        Status::Starting => "starting: loading Fashion-MNIST and the quality judge…".to_string(),
+        Status::Running => format!("training on {}: epoch {}, batch {}/{} · D loss {:.4} · G loss {:.4}", v.backend, v.epoch, v.batch, v.batches, v.d_loss, v.g_loss),
+        Status::Paused => format!("paused at epoch {}, batch {}/{}", v.epoch, v.batch, v.batches),
+        Status::Done => format!("done: {} epochs", v.history.len()),
+        Status::Stopped => format!("stopped after {} full epoch(s)", v.history.len()),
+        Status::Failed => "failed".to_string(),
+    };
+    let per_epoch = |f: fn(&GanEpoch) -> f64| v.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
+    let (g_sum, d_sum) = (generator_summary(*arch), discriminator_summary(*arch));
+    html! {
+        <div class="card wide gan">
+            <h3>{"GAN studio — Fashion-MNIST"}</h3>
+            <p class="hint">{format!(
+                "Per batch: D steps on real ‖ fake (permuted), then G steps through a frozen D. Adam for both, binary cross-entropy{}.",
+                subset.map(|n| format!("; first {n} training images")).unwrap_or_default()
+            )}</p>
+            <div class="controls">
+                <label>{"architecture"}
+                    <select data-testid="gan-arch" onchange={on_arch} disabled={running}>
+                        <option value="dense" selected={*arch == GanArch::Dense}>{"dense"}</option>
+                        <option value="cnn" selected={*arch == GanArch::Cnn}>{"CNN (DCGAN-style)"}</option>
+                    </select>
+                </label>
+                {field("epochs", "gan-epochs", |f| &f.epochs, |f, v| f.epochs = v)}
+                {field("batch size", "gan-batch", |f| &f.batch, |f, v| f.batch = v)}
+                {field("G learning rate", "gan-lr-g", |f| &f.lr_g, |f, v| f.lr_g = v)}
+                {field("D learning rate", "gan-lr-d", |f| &f.lr_d, |f, v| f.lr_d = v)}
+                {field("Adam β₁", "gan-beta1", |f| &f.beta1, |f, v| f.beta1 = v)}
+                {field("instance noise σ", "gan-noise", |f| &f.noise, |f, v| f.noise = v)}
+                {field("seed", "gan-seed", |f| &f.seed, |f, v| f.seed = v)}
+                <label class="check">
+                    <input type="checkbox" data-testid="gan-soft" checked={*soft} disabled={running}
+                           onchange={{ let soft = soft.clone(); Callback::from(move |_| soft.set(!*soft)) }} />
+                    {"soft labels (0.9 / 0.1)"}
+                </label>
+            </div>
+            <div class="buttons">
+                <button data-testid="gan-start" onclick={on_start} disabled={running}>{"Start"}</button>
+                <button data-testid="gan-pause" onclick={on_pause} disabled={!matches!(v.status, Status::Running | Status::Paused)}>
+                    { if v.status == Status::Paused { "Resume" } else { "Pause" } }
+                </button>
+                <button data-testid="gan-stop" onclick={on_stop} disabled={!running}>{"Stop"}</button>
+            </div>
+            if let Some(e) = &v.error { <p class="error" role="alert" data-testid="gan-error">{e}</p> }
+            <div class="progress-rows">
+                <label>{"epoch"}<progress data-testid="gan-epoch-progress" max="1" value={epoch_frac.to_string()}></progress></label>
+                <label>{"run"}<progress data-testid="gan-run-progress" max="1" value={run_frac.min(1.0).to_string()}></progress></label>
+            </div>
+            <p data-testid="gan-status" data-status={format!("{:?}", v.status).to_lowercase()} data-epochs-done={v.history.len().to_string()}
+               data-d-loss={v.d_loss.to_string()} data-g-loss={v.g_loss.to_string()} data-batch={v.batch.to_string()}>{status_text}</p>
+            <div class="gan-main">
+                <div>
+                    <h4>{"Samples (fixed noise)"}</h4>
+                    { match &v.canvas {
+                        Some((epoch, images)) => html! {
+                            <div data-canvas-epoch={epoch.to_string()} data-canvas-updates={v.canvas_updates.to_string()}>
+                                <SampleGrid images={images.clone()} scale={2} testid="gan-canvas" on_pick={on_pick} selected={(*picked).clone()} />
+                                <p class="hint">{ if *epoch == 0 { "pretrained / untrained generator".to_string() } else { format!("epoch {epoch}") } }</p>
+                            </div>
+                        },
+                        None => html! { <p class="hint" data-testid="gan-canvas-empty">{"Start a run: samples appear here every few batches."}</p> },
+                    } }
+                    <div class="buttons">
+                        <button data-testid="gan-new-noise" onclick={on_new_noise} disabled={v.canvas.is_none()}>{"New noise"}</button>
+                        <button data-testid="gan-walk-go" onclick={on_walk} disabled={picked.len() != 2}>
+                            { format!("Latent walk ({}/2 picked)", picked.len()) }
+                        </button>
+                    </div>
+                    <p class="hint">{"Click two samples, then walk the straight line between their noise vectors."}</p>
+                    if let Some(w) = &v.walk {
+                        <SampleGrid images={w.clone()} cols={10} scale={2} testid="gan-walk" />
+                    }
+                </div>
+                <div data-testid="gan-loss-chart" class="charts" data-points={v.history.len().to_string()} data-batches={v.smooth.len().to_string()}>
+                    <LineChart series={vec![Series { label: "D loss".into(), points: per_epoch(|e| e.d_loss) },
+                                            Series { label: "G loss".into(), points: per_epoch(|e| e.g_loss) }]}
+                               title="loss per epoch" x_label="epoch" size={(380, 220)} />
+                    <LineChart series={vec![Series { label: "D loss (smoothed)".into(), points: v.smooth.iter().map(|p| (p.0, p.1)).collect() },
+                                            Series { label: "G loss (smoothed)".into(), points: v.smooth.iter().map(|p| (p.0, p.2)).collect() }]}
+                               title="loss per batch" x_label="batch" size={(380, 220)} />
+                    <LineChart series={vec![Series { label: "D(real)".into(), points: per_epoch(|e| e.d_real) },
+                                            Series { label: "D(fake)".into(), points: per_epoch(|e| e.d_fake) }]}
+                               title="D's mean output" x_label="epoch" size={(380, 220)} />
+                </div>
+            </div>
+            <h4>{"Gallery"}</h4>
+            <Gallery snapshots={v.snapshots.clone()} />
+            <h4>{"Health"}</h4>
+            <Health history={v.history.clone()} quality={v.quality.clone()} />
+            <h4>{"Models"}</h4>
+            <div class="summaries" data-testid="gan-summaries" data-arch={arch.slug()}>
+                {summary_table(&g_sum, "gan-summary-g")}
+                {summary_table(&d_sum, "gan-summary-d")}
+            </div>
+        </div>
+    }
+}
