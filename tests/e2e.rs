@@ -386,3 +386,71 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     b.wait_for(300, "the stop", |b| (gan_status(b) == "stopped").then_some(()));
     b.screenshot("gan-cnn");
 }
+
+/// Frame timing on the page's main thread over `secs` seconds: gaps between animation frames and
+/// the browser's own long-task entries (tasks over 50 ms).
+#[derive(Debug)]
+struct Frames {
+    frames: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    long_tasks: usize,
+    longest_task_ms: f64,
+}
+
+fn measure_frames(b: &Browser, secs: u64) -> Frames {
+    b.js(
+        "const gaps = [], long = [], run = (window.__run = (window.__run || 0) + 1);
+         window.__gaps = gaps; window.__long = long;
+         new PerformanceObserver(l => { for (const e of l.getEntries()) long.push(e.duration); }).observe({type: 'longtask'});
+         let last = performance.now();
+         const tick = t => { gaps.push(t - last); last = t; if (window.__run === run) requestAnimationFrame(tick); };
+         requestAnimationFrame(tick);",
+        vec![],
+    );
+    std::thread::sleep(std::time::Duration::from_secs(secs));
+    let v = b.js("return [window.__gaps.slice(1), window.__long]", vec![]);
+    let mut gaps: Vec<f64> = v[0].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
+    let long: Vec<f64> = v[1].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
+    gaps.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+    Frames {
+        frames: gaps.len(),
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+        max_ms: gaps.last().copied().unwrap_or(f64::NAN),
+        long_tasks: long.len(),
+        longest_task_ms: long.iter().copied().fold(0.0, f64::max),
+    }
+}
+
+#[test]
+fn the_page_stays_responsive_while_the_workers_train() {
+    let b = open_ready("/?backend=cpu&gan_subset=2048");
+    let idle = measure_frames(&b, 5);
+    eprintln!("idle page: {idle:?}");
+
+    // Exercise 1 training in its worker.
+    b.set_input("train-epochs", "50");
+    b.click(&b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e))));
+    b.wait_for(60, "classifier training", |b| (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0").then_some(()));
+    let classifier = measure_frames(&b, 15);
+    eprintln!("while the classifier trains: {classifier:?}");
+    b.click(&b.find("train-stop").unwrap());
+    b.wait_for(60, "the stop", |b| (train_status(b) == "stopped").then_some(()));
+
+    // The GAN in its worker, with the live canvas and charts redrawn on the main thread.
+    b.set_input("gan-epochs", "200");
+    b.click(&b.wait_for(30, "an enabled GAN start", |b| b.find("gan-start").filter(|e| b.enabled(e))));
+    b.wait_for(120, "GAN training", |b| (gan_status(b) == "running" && canvas_updates(b) >= 2).then_some(()));
+    let gan = measure_frames(&b, 15);
+    eprintln!("while the GAN trains: {gan:?}");
+    b.click(&b.find("gan-stop").unwrap());
+    b.wait_for(120, "the GAN stop", |b| (gan_status(b) == "stopped").then_some(()));
+
+    for (what, f) in [("classifier", &classifier), ("GAN", &gan)] {
+        assert!(f.frames > 100, "{what}: the page kept drawing frames: {f:?}");
+        assert!(f.p99_ms < 50.0, "{what}: 99 % of frames within 50 ms: {f:?}");
+    }
+}

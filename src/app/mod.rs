@@ -31,6 +31,28 @@ use train_panel::TrainPanel;
 
 use crate::lab::data::DatasetKind;
 
+/// Runs the module's static constructors, once.
+///
+/// wasm-ld links a binary with `main` as a "command" and, unless the module calls
+/// `__wasm_call_ctors` itself, wraps *every* export in a call to it. burn's cubecl registers its
+/// IR with `inventory` constructors, so every JS→wasm call (each event handler, each future
+/// wake-up, each worker message) re-ran all of them: the DevTools profiler showed
+/// `__wasm_call_ctors` and `inventory::Registry::submit` as the top of the page's main thread,
+/// with 200–600 ms tasks while a worker trained. Referencing the symbol here turns the wrappers
+/// off; calling it first thing runs the constructors exactly once.
+pub fn run_static_constructors() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::SeqCst) {
+        // SAFETY: synthesized by wasm-ld; runs the `.init_array` constructors, and the flag
+        // makes sure that happens once.
+        unsafe { __wasm_call_ctors() }
+    }
+}
+
 /// A query-string parameter of the page's URL (`?backend=cpu` → `Some("cpu")`).
 pub fn url_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
@@ -123,6 +145,7 @@ pub fn App() -> Html {
 
 /// Mounts the app on the page.
 pub fn start() {
+    run_static_constructors();
     console_error_panic_hook::set_once();
     yew::Renderer::<App>::new().render();
 }

@@ -102,6 +102,7 @@ fn send(msg: FromWorker) {
 
 /// Entry point of the worker binary: listen for commands.
 pub fn start() {
+    crate::app::run_static_constructors();
     console_error_panic_hook::set_once();
     let control = Rc::new(RefCell::new(Control::default()));
     let shared: Shared = Rc::new(RefCell::new(GanShared::default()));

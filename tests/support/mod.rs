@@ -192,6 +192,12 @@ impl Browser {
         self.cmd("execute/sync", json!({"script": script, "args": args}))
     }
 
+    /// A Chrome DevTools Protocol command (profiling, tracing) through chromedriver.
+    #[allow(dead_code)]
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd("goog/cdp/execute", json!({"cmd": cmd, "params": params}))
+    }
+
     /// The first element matching a `data-testid`, if any.
     pub fn find(&self, testid: &str) -> Option<Element> {
         let v = self.cmd("element", json!({"using": "css selector", "value": format!("[data-testid=\"{testid}\"]")}));
