@@ -361,6 +361,10 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     wait_backend(&b);
     let totals = |b: &Browser| b.js("return ['g', 'd'].map(n => document.querySelector(`[data-testid=gan-summary-${n}]`).dataset.total)", vec![]);
     assert_eq!(b.wait_for(30, "the dense summaries", |b| Some(totals(b))), serde_json::json!(["581520", "533505"]));
+    // The shipped pretrained dense generator fills the canvas before any training.
+    b.wait_for(120, "the pretrained generator's samples", |b| (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(()));
+    assert!(canvas_pixels(&b).1 > 5_000, "pretrained samples are not blank: {:?}", canvas_pixels(&b));
+    assert_eq!(gan_status(&b), "idle");
     for (field, value, needle) in [("gan-lr-g", "NaN", "generator learning rate"), ("gan-batch", "1", "batch size"), ("gan-noise", "-1", "noise")] {
         b.set_input(field, value);
         b.click(&b.find("gan-start").unwrap());
@@ -453,4 +457,28 @@ fn the_page_stays_responsive_while_the_workers_train() {
         assert!(f.frames > 100, "{what}: the page kept drawing frames: {f:?}");
         assert!(f.p99_ms < 50.0, "{what}: 99 % of frames within 50 ms: {f:?}");
     }
+}
+
+#[test]
+fn the_gan_trains_on_webgpu_in_its_worker() {
+    let b = Browser::new(site());
+    b.open("/?backend=webgpu&gan_subset=128");
+    assert_eq!(wait_backend(&b), "webgpu");
+    b.set_input("gan-epochs", "2");
+    b.set_input("gan-batch", "32");
+    b.click(&b.wait_for(60, "an enabled GAN start", |b| b.find("gan-start").filter(|e| b.enabled(e))));
+    let t = std::time::Instant::now();
+    b.wait_for(900, "two WebGPU epochs of the dense GAN", |b| {
+        let s = gan_status(b);
+        assert_ne!(s, "failed", "{}", b.text("gan-error"));
+        (s == "done").then_some(())
+    });
+    eprintln!("dense GAN on WebGPU: 8 steps of batch 32 (+ 2 snapshots with quality) in {:?}", t.elapsed());
+    assert!(b.text("gan-status").contains("WebGPU") || b.text("gan-status").starts_with("done"), "{}", b.text("gan-status"));
+    for name in ["data-d-loss", "data-g-loss"] {
+        let v: f64 = b.attr("[data-testid=gan-status]", name).unwrap().parse().unwrap();
+        assert!(v.is_finite() && v > 0.0, "{name} = {v}");
+    }
+    assert_eq!(b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(), Some("2"));
+    assert!(canvas_pixels(&b).1 > 500, "the canvas shows the generator's samples");
 }

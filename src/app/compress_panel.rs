@@ -16,7 +16,7 @@ use crate::app::draw_pad::DrawPad;
 use crate::app::fetch::fetch_bytes;
 use crate::app::now_ms;
 use crate::lab::data::Dataset;
-use crate::lab::factorized::{MlpSpectrum, params_for};
+use crate::lab::factorized::{MlpSpectrum, RankEvaluator, params_for};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
 use crate::app::refine_panel::RefinePanel;
 use crate::lab::plots::{spectrum_svg, sweep_svg};
@@ -89,6 +89,21 @@ async fn load_base(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Re
     Ok(Loaded { device: device.clone(), tensors: Rc::new(tensors), base: Rc::new(base), spectrum: Rc::new(spectrum), base_acc: None })
 }
 
+/// The slider's fast evaluator for this base model and test set, made once and reused.
+type EvaluatorCell = Rc<std::cell::RefCell<Option<((usize, usize), Rc<RankEvaluator>)>>>;
+
+fn evaluator_for(cell: &EvaluatorCell, l: &Loaded, test: &Rc<Dataset>) -> Option<Rc<RankEvaluator>> {
+    let key = (Rc::as_ptr(&l.base) as usize, Rc::as_ptr(test) as usize);
+    if let Some((k, e)) = &*cell.borrow() {
+        if *k == key {
+            return Some(e.clone());
+        }
+    }
+    let e = Rc::new(RankEvaluator::new(&l.spectrum, test, &l.device).ok()?);
+    *cell.borrow_mut() = Some((key, e.clone()));
+    Some(e)
+}
+
 /// Class probabilities of one image.
 async fn probabilities<M: Classifier>(model: &M, image: &[f32], device: &Device) -> Result<Vec<f32>, String> {
     let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, image.len()]), device);
@@ -150,6 +165,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     let image = use_state(|| None::<Vec<f32>>);
     let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>));
     let generation = use_mut_ref(|| 0u64);
+    let evaluator: EvaluatorCell = use_mut_ref(|| None);
     let sweep = use_state(Vec::<RankPoint>::new);
     // The test set, copied once per loaded MNIST (not on every render).
     let test: Option<Rc<Dataset>> = {
@@ -186,10 +202,12 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let current = current.clone();
         let generation = generation.clone();
         let test = test.clone();
+        let evaluator = evaluator.clone();
         Callback::from(move |ranks: Vec<usize>| {
             let Some(Ok(l)) = (*loaded).clone() else { return };
             let current = current.clone();
             let test = test.clone();
+            let evaluator = evaluator.clone();
             *generation.borrow_mut() += 1;
             let mine = *generation.borrow();
             let generation = generation.clone();
@@ -201,8 +219,8 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 }
                 let start = now_ms();
                 let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &l.device) else { return };
-                let accuracy = match &test {
-                    Some(t) => evaluate(&dense, t, EVAL_BATCH, &l.device).await.ok().map(|e| e.accuracy),
+                let accuracy = match test.as_ref().and_then(|t| evaluator_for(&evaluator, &l, t)) {
+                    Some(e) => e.accuracy(&l.spectrum, &ranks).await.ok(),
                     None => None,
                 };
                 if *generation.borrow() == mine {
@@ -240,17 +258,18 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let sweep = sweep.clone();
         let l = (*loaded).clone();
         let test = test.clone();
+        let evaluator = evaluator.clone();
         let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
         use_effect_with(ready, move |_| {
             sweep.set(Vec::new());
             if let (Some(Ok(l)), Some(t)) = (l, test) {
                 wasm_bindgen_futures::spawn_local(async move {
+                    let Some(e) = evaluator_for(&evaluator, &l, &t) else { return };
                     let mut points = Vec::new();
                     for f in SWEEP {
                         let Ok(ranks) = l.spectrum.ranks_for_factor(f) else { continue };
-                        let Ok(model) = l.spectrum.dense_equivalent(&ranks, &l.device) else { continue };
-                        if let Ok(e) = evaluate(&model, &t, EVAL_BATCH, &l.device).await {
-                            points.push(RankPoint { factor: f, params: params_for(&l.spectrum.shapes(), &ranks), ranks, test_acc: e.accuracy });
+                        if let Ok(acc) = e.accuracy(&l.spectrum, &ranks).await {
+                            points.push(RankPoint { factor: f, params: params_for(&l.spectrum.shapes(), &ranks), ranks, test_acc: acc });
                             sweep.set(points.clone());
                         }
                         gloo_timers::future::TimeoutFuture::new(0).await;
