@@ -76,6 +76,9 @@ thread_local! {
 
 /// The one WebGPU device of this page, created on first use.
 pub async fn webgpu_device() -> Result<Device, String> {
+    // cubecl's shader IR is registered by static constructors; any binary (the page, the worker,
+    // the wasm tests) must have run them before the first WebGPU device exists.
+    crate::app::run_static_constructors();
     if let Some(done) = WEBGPU.with(|w| w.borrow().clone()) {
         return done;
     }

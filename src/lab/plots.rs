@@ -24,22 +24,20 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-/// Loss (left) and accuracy (right) per epoch, train and test.
-pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
+/// One panel of a per-epoch figure: its caption and its named lines of `(epoch, value)`.
+type Panel = (&'static str, Vec<(&'static str, Vec<(f64, f64)>)>);
+
+/// Panels side by side, each with its lines against the epoch.
+fn epoch_panels_svg(title: &str, panels_data: Vec<Panel>) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 340)).into_drawing_area();
         let _ = root.fill(&WHITE);
         let root = root.titled(title, ("sans-serif", 18)).unwrap_or(root);
-        let panels = root.split_evenly((1, 2));
-        let n = epochs.len().max(2) as f64;
-        type Pick = fn(&EpochMetrics) -> f64;
-        let specs: [(&str, [(&str, Pick); 2]); 2] = [
-            ("loss", [("train", |e| e.train_loss), ("test", |e| e.test_loss)]),
-            ("accuracy", [("train", |e| e.train_acc), ("test", |e| e.test_acc)]),
-        ];
-        for (panel, (name, series)) in panels.iter().zip(specs) {
-            let (lo, hi) = bounds(epochs.iter().flat_map(|e| series.iter().map(move |(_, f)| f(e))));
+        let panels = root.split_evenly((1, panels_data.len().max(1)));
+        for (panel, (name, series)) in panels.iter().zip(panels_data) {
+            let n = series.iter().flat_map(|(_, pts)| pts.iter().map(|p| p.0)).fold(2.0, f64::max);
+            let (lo, hi) = bounds(series.iter().flat_map(|(_, pts)| pts.iter().map(|p| p.1)));
             let Ok(mut chart) = ChartBuilder::on(panel)
                 .caption(name, ("sans-serif", 15))
                 .margin(10)
@@ -50,10 +48,10 @@ pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
                 continue;
             };
             let _ = chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw();
-            for (i, (label, f)) in series.iter().enumerate() {
-                let color = PALETTE[i];
-                if let Ok(s) = chart.draw_series(LineSeries::new(epochs.iter().map(|e| (e.epoch as f64, f(e))), color.stroke_width(2))) {
-                    s.label(*label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            for (i, (label, pts)) in series.into_iter().enumerate() {
+                let color = PALETTE[i % PALETTE.len()];
+                if let Ok(s) = chart.draw_series(LineSeries::new(pts, color.stroke_width(2))) {
+                    s.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
                 }
             }
             let _ = chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw();
@@ -61,6 +59,18 @@ pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
         let _ = root.present();
     }
     svg
+}
+
+/// Loss (left) and accuracy (right) per epoch, train and test.
+pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
+    let line = |f: fn(&EpochMetrics) -> f64| epochs.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
+    epoch_panels_svg(
+        title,
+        vec![
+            ("loss", vec![("train", line(|e| e.train_loss)), ("test", line(|e| e.test_loss))]),
+            ("accuracy", vec![("train", line(|e| e.train_acc)), ("test", line(|e| e.test_acc))]),
+        ],
+    )
 }
 
 /// Each layer's singular values (log scale) with a vertical line at each factor's rank.
@@ -162,41 +172,14 @@ pub struct GanPoint {
 
 /// D loss vs G loss (left) and mean D(real) / D(fake) (right), per epoch.
 pub fn gan_losses_svg(title: &str, points: &[GanPoint]) -> String {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 340)).into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let root = root.titled(title, ("sans-serif", 18)).unwrap_or(root);
-        let panels = root.split_evenly((1, 2));
-        let n = points.iter().map(|p| p.epoch).max().unwrap_or(1).max(2) as f64;
-        type Pick = fn(&GanPoint) -> f64;
-        let specs: [(&str, [(&str, Pick); 2]); 2] = [
-            ("binary cross-entropy", [("D loss", |p| p.d_loss), ("G loss", |p| p.g_loss)]),
-            ("D's output", [("D(real)", |p| p.d_real), ("D(fake)", |p| p.d_fake)]),
-        ];
-        for (panel, (name, series)) in panels.iter().zip(specs) {
-            let (lo, hi) = bounds(points.iter().flat_map(|p| series.iter().map(move |(_, f)| f(p))));
-            let Ok(mut chart) = ChartBuilder::on(panel)
-                .caption(name, ("sans-serif", 15))
-                .margin(10)
-                .x_label_area_size(32)
-                .y_label_area_size(55)
-                .build_cartesian_2d(1f64..n, lo..hi)
-            else {
-                continue;
-            };
-            let _ = chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw();
-            for (i, (label, f)) in series.iter().enumerate() {
-                let color = PALETTE[i];
-                if let Ok(s) = chart.draw_series(LineSeries::new(points.iter().map(|p| (p.epoch as f64, f(p))), color.stroke_width(2))) {
-                    s.label(*label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-                }
-            }
-            let _ = chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw();
-        }
-        let _ = root.present();
-    }
-    svg
+    let line = |f: fn(&GanPoint) -> f64| points.iter().map(|p| (p.epoch as f64, f(p))).collect::<Vec<_>>();
+    epoch_panels_svg(
+        title,
+        vec![
+            ("binary cross-entropy", vec![("D loss", line(|p| p.d_loss)), ("G loss", line(|p| p.g_loss))]),
+            ("D's output", vec![("D(real)", line(|p| p.d_real)), ("D(fake)", line(|p| p.d_fake))]),
+        ],
+    )
 }
 
 /// Per-layer gradient norms over epochs (log scale), one panel per network: a layer whose line
