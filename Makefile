@@ -42,6 +42,10 @@ build-web:
 test-e2e: build-web
 	cargo test --release --test e2e -- --nocapture --test-threads 1
 
-## Benchmarks (not timed tests): native CPU numbers of exercise 1 → target/bench/native.json
-bench: data
+## Benchmarks (not timed tests): native CPU numbers, then the page in headless Chromium on the
+## CPU backend and WebGPU → target/bench/results.json and BENCHMARKS.md
+bench: setup-browser build-web
 	cargo run --release -- bench --out target/bench/native.json
+	CHROMEDRIVER=$$(command -v chromedriver) cargo run --release --example bench_browser -- --out target/bench/browser.json
+	cargo run --release -- bench-report --native target/bench/native.json --browser target/bench/browser.json \
+	  --json target/bench/results.json --out BENCHMARKS.md

@@ -21,6 +21,7 @@ use crate::lab::train::{ClassifierTrainer, EVAL_BATCH, LrSchedule, TrainConfig, 
 use crate::lab::weights::{encode_safetensors, factorized_tensors, mlp_tensors};
 use crate::lab::{plots, svd};
 
+mod bench_report;
 mod gan;
 
 const USAGE: &str = "mnist-lab — the MNIST Lab engine, headless
@@ -45,6 +46,8 @@ USAGE:
       exercise 2: train a GAN on Fashion-MNIST and write DIR/report.md, DIR/metrics.json, loss and
       gradient-norm plots, sample grids DIR/samples-epoch-NNN.png (epochs 1, 10, 20, …) and the
       weights of G and D (default DIR: out/gan-ARCH)
+  mnist-lab bench-report [--native FILE] [--browser FILE] [--json FILE] [--out BENCHMARKS.md]
+      merge the native and browser benchmark JSON into target/bench/results.json and BENCHMARKS.md
   mnist-lab judge [--epochs 10] [--seed 7] [--out FILE]
       train the Fashion-MNIST classifier behind the GAN quality score
       (default FILE: static/models/fashion-judge-784-256-64-10.safetensors)
@@ -60,6 +63,7 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("bench") => bench(&args[1..]),
         Some("gan") => gan::gan(&args[1..]),
         Some("judge") => gan::judge(&args[1..]),
+        Some("bench-report") => bench_report::bench_report(&args[1..]),
         Some("-h") | Some("--help") | None => {
             println!("{USAGE}");
             return 0;

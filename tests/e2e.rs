@@ -302,7 +302,7 @@ fn gan_studio_trains_the_dense_gan_with_a_live_canvas_pause_gallery_and_latent_w
     let first = canvas_pixels(&b);
     b.screenshot("gan-canvas-first");
     assert!(first.1 > 500, "the canvas has lit pixels: {first:?}");
-    for name in ["data-d-loss", "data-g-loss"] {
+    for name in ["data-d-loss", "data-g-loss", "data-ms-per-batch"] {
         let v: f64 = b.attr("[data-testid=gan-status]", name).unwrap().parse().unwrap();
         assert!(v.is_finite() && v > 0.0, "{name} = {v}");
     }

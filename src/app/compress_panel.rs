@@ -163,7 +163,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     let current = use_state(|| None::<Current>);
     let factor = use_state(|| 2.0f64);
     let image = use_state(|| None::<Vec<f32>>);
-    let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>));
+    let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>, 0.0f64));
     let generation = use_mut_ref(|| 0u64);
     let evaluator: EvaluatorCell = use_mut_ref(|| None);
     let sweep = use_state(Vec::<RankPoint>::new);
@@ -288,7 +288,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
             let img = img.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let (Some(img), Some(Ok(l))) = (img, l) else {
-                    probs.set((None, None));
+                    probs.set((None, None, 0.0));
                     return;
                 };
                 let base = probabilities(l.base.as_ref(), &img, &l.device).await.ok();
@@ -296,7 +296,8 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     Some(c) => probabilities(c.dense.as_ref(), &img, &l.device).await.ok(),
                     None => None,
                 };
-                probs.set((base, comp));
+                // From reading the pad's pixels (pre-processing included) to both predictions.
+                probs.set((base, comp, now_ms() - crate::app::draw_pad::last_emit_ms()));
             });
         });
     }
@@ -389,6 +390,10 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     {prediction_view("prediction-base", "base model", &probs.0)}
                     {prediction_view("prediction-compressed", "compressed model", &probs.1)}
                 </div>
+                if probs.0.is_some() {
+                    <p class="hint" data-testid="draw-latency" data-ms={format!("{:.1}", probs.2)}>
+                        {format!("draw → both predictions in {:.1} ms", probs.2)}</p>
+                }
                 <div class="summaries" data-testid="model-summary">
                     {summary_table(&mlp_summary(&l.base))}
                     { match &*current { Some(c) => summary_table(&factorized_summary_for(&shapes, &c.ranks)), None => html! {} } }

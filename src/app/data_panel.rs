@@ -114,6 +114,18 @@ pub struct DatasetCardProps {
 /// One bundled set: progress while loading, then counts, histogram and thumbnails.
 #[component]
 pub fn DatasetCard(props: &DatasetCardProps) -> Html {
+    // The class histogram and the 12 thumbnails, computed once per loaded set, not per render.
+    let key = match &props.state {
+        DataState::Ready(tt) => Rc::as_ptr(tt) as usize,
+        _ => 0,
+    };
+    let derived = {
+        let state = props.state.clone();
+        use_memo(key, move |_| match state {
+            DataState::Ready(tt) => Some((tt.train.class_counts().iter().map(|&c| c as u32).collect::<Vec<_>>(), Rc::new(tt.train.take(12)))),
+            _ => None,
+        })
+    };
     let body = match &props.state {
         DataState::Loading(f) => html! {
             <div>
@@ -127,8 +139,10 @@ pub fn DatasetCard(props: &DatasetCardProps) -> Html {
                 <p class="counts" data-train={tt.train.len().to_string()} data-test={tt.test.len().to_string()}>
                     {format!("{} train / {} test", tt.train.len(), tt.test.len())}
                 </p>
-                <BarChart values={tt.train.class_counts().iter().map(|&c| c as u32).collect::<Vec<_>>()} title="training images per class" />
-                <Thumbnails data={Rc::new(tt.train.take(12))} />
+                if let Some((counts, thumbs)) = &*derived {
+                    <BarChart values={counts.clone()} title="training images per class" />
+                    <Thumbnails data={thumbs.clone()} />
+                }
                 <p class="classes">{props.kind.class_names().join(" · ")}</p>
             </div>
         },

@@ -35,6 +35,16 @@ pub fn paint_28(canvas: &HtmlCanvasElement, image: &[f32]) {
     }
 }
 
+thread_local! {
+    static LAST_EMIT_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// When the pad last started reading its pixels (`performance.now()`): the start of the
+/// draw → prediction latency the page shows and the benchmark reads.
+pub fn last_emit_ms() -> f64 {
+    LAST_EMIT_MS.with(|c| c.get())
+}
+
 /// The pad, its clear button and the 28×28 preview.
 #[component]
 pub fn DrawPad(props: &DrawPadProps) -> Html {
@@ -47,6 +57,7 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
         let preview = preview.clone();
         let on_image = props.on_image.clone();
         move || {
+            LAST_EMIT_MS.with(|c| c.set(crate::app::now_ms()));
             let Some(c) = canvas.cast::<HtmlCanvasElement>() else { return };
             let Some(ctx) = context(&c) else { return };
             let Ok(data) = ctx.get_image_data(0.0, 0.0, PAD as f64, PAD as f64) else { return };

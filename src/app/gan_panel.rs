@@ -52,6 +52,7 @@ struct GanView {
     batches: usize,
     d_loss: f64,
     g_loss: f64,
+    ms_per_batch: f64,
     /// Smoothed per-batch losses: (global batch, D, G).
     smooth: Vec<(f64, f64, f64)>,
     history: Rc<Vec<GanEpoch>>,
@@ -70,7 +71,8 @@ impl GanView {
                 self.batches = batches_per_epoch;
                 self.status = Status::Running;
             }
-            Ok(FromWorker::GanProgress(c)) => {
+            Ok(FromWorker::GanProgress { chunk: c, ms_per_batch }) => {
+                self.ms_per_batch = ms_per_batch;
                 (self.epoch, self.batch, self.batches) = (c.epoch, c.batch_in_epoch, c.batches_per_epoch);
                 (self.d_loss, self.g_loss) = (c.d_loss, c.g_loss);
                 let x = ((c.epoch - 1) * c.batches_per_epoch + c.batch_in_epoch) as f64;
@@ -317,7 +319,10 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let status_text = match v.status {
         Status::Idle => "ready".to_string(),
         Status::Starting => "starting: loading Fashion-MNIST and the quality judge…".to_string(),
-        Status::Running => format!("training on {}: epoch {}, batch {}/{} · D loss {:.4} · G loss {:.4}", v.backend, v.epoch, v.batch, v.batches, v.d_loss, v.g_loss),
+        Status::Running => format!(
+            "training on {}: epoch {}, batch {}/{} · D loss {:.4} · G loss {:.4} · {:.0} ms per step",
+            v.backend, v.epoch, v.batch, v.batches, v.d_loss, v.g_loss, v.ms_per_batch
+        ),
         Status::Paused => format!("paused at epoch {}, batch {}/{}", v.epoch, v.batch, v.batches),
         Status::Done => format!("done: {} epochs", v.history.len()),
         Status::Stopped => format!("stopped after {} full epoch(s)", v.history.len()),
@@ -365,7 +370,7 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
                 <label>{"run"}<progress data-testid="gan-run-progress" max="1" value={run_frac.min(1.0).to_string()}></progress></label>
             </div>
             <p data-testid="gan-status" data-status={format!("{:?}", v.status).to_lowercase()} data-epochs-done={v.history.len().to_string()}
-               data-d-loss={v.d_loss.to_string()} data-g-loss={v.g_loss.to_string()} data-batch={v.batch.to_string()}>{status_text}</p>
+               data-d-loss={v.d_loss.to_string()} data-ms-per-batch={format!("{:.1}", v.ms_per_batch)} data-g-loss={v.g_loss.to_string()} data-batch={v.batch.to_string()}>{status_text}</p>
             <div class="gan-main">
                 <div>
                     <h4>{"Samples (fixed noise)"}</h4>

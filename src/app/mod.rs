@@ -59,9 +59,15 @@ pub fn url_param(name: &str) -> Option<String> {
     web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
 }
 
-/// Milliseconds from `performance.now()`, for timings shown to the user.
+/// Milliseconds from `performance.now()`, for timings shown to the user. Works in the page and
+/// in a worker (which has no `window`, but has `performance`).
 pub fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    use wasm_bindgen::JsCast;
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// The whole page.

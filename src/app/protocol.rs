@@ -97,6 +97,8 @@ pub enum FromWorker {
         batch: usize,
         /// Mean loss of the chunk.
         loss: f64,
+        /// Wall-clock milliseconds per Adam step in this chunk (readback included).
+        ms_per_batch: f64,
     },
     /// An epoch is done and evaluated on the test set.
     Epoch {
@@ -128,7 +130,12 @@ pub enum FromWorker {
         batches_per_epoch: usize,
     },
     /// A chunk of GAN batches is done (with the epoch's numbers when it closed one).
-    GanProgress(Box<GanChunk>),
+    GanProgress {
+        /// The chunk's numbers.
+        chunk: Box<GanChunk>,
+        /// Wall-clock milliseconds per training step (D step + G step) in this chunk.
+        ms_per_batch: f64,
+    },
     /// The canvas: 64 images as bytes (0 = black), 784 each, from the current noise.
     GanSamples {
         /// Epoch the generator is in (0 = pretrained / not trained yet).

@@ -51,6 +51,7 @@ struct Progress {
     batch: usize,
     batches: usize,
     last_loss: f64,
+    ms_per_batch: f64,
 }
 
 /// Parses the four settings into a validated config, or says what is wrong.
@@ -134,8 +135,8 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                         p.batches = batches_per_epoch;
                         progress.set(p.clone());
                     }
-                    Ok(FromWorker::Progress { epoch, batch, loss }) => {
-                        (p.epoch, p.batch, p.last_loss) = (epoch, batch, loss);
+                    Ok(FromWorker::Progress { epoch, batch, loss, ms_per_batch }) => {
+                        (p.epoch, p.batch, p.last_loss, p.ms_per_batch) = (epoch, batch, loss, ms_per_batch);
                         progress.set(p.clone());
                     }
                     Ok(FromWorker::Epoch { metrics, confusion: m, predictions }) => {
@@ -190,7 +191,10 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     let pts = |f: fn(&EpochMetrics) -> f64| history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
     let status_text = match *status {
         Status::Idle => "ready".to_string(),
-        Status::Running => format!("training: epoch {}/{}, batch {}/{}, loss {:.4}", p.epoch, p.epochs, p.batch, p.batches, p.last_loss),
+        Status::Running => format!(
+            "training: epoch {}/{}, batch {}/{}, loss {:.4} · {:.0} ms per step",
+            p.epoch, p.epochs, p.batch, p.batches, p.last_loss, p.ms_per_batch
+        ),
         Status::Paused => format!("paused at epoch {}/{}, batch {}/{}", p.epoch, p.epochs, p.batch, p.batches),
         Status::Done => format!("done: {} epochs; the trained model now drives the rank slider and the drawing pad", history.len()),
         Status::Stopped => format!("stopped after {} full epoch(s)", history.len()),
@@ -231,7 +235,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 <label>{"run"}<progress data-testid="run-progress" max="1" value={run_frac.min(1.0).to_string()}></progress></label>
             </div>
             <p data-testid="train-status" data-status={format!("{:?}", *status).to_lowercase()} data-epochs-done={history.len().to_string()}
-               data-batch={p.batch.to_string()}>{status_text}</p>
+               data-batch={p.batch.to_string()} data-ms-per-batch={format!("{:.1}", p.ms_per_batch)}>{status_text}</p>
             <div data-testid="metrics-chart" class="charts" data-points={history.len().to_string()}>
                 <LineChart series={vec![Series { label: "train loss".into(), points: pts(|e| e.train_loss) },
                                         Series { label: "test loss".into(), points: pts(|e| e.test_loss) }]}

@@ -15,7 +15,7 @@ use burn::tensor::Device;
 
 use crate::app::protocol::{FromWorker, RefineRow, ToWorker, decode, encode};
 use crate::app::fetch::fetch_bytes;
-use crate::lab::data::{Dataset, DatasetKind};
+use crate::lab::data::{Dataset, DatasetKind, TrainTest};
 use crate::lab::gan::grid::to_byte;
 use crate::lab::gan::quality::{CLASSIFIER_WIDTHS, QualityJudge};
 use crate::lab::gan::trainer::{generate, grid_noise, interpolate};
@@ -49,6 +49,21 @@ struct GanShared {
 }
 
 type Shared = Rc<RefCell<GanShared>>;
+
+thread_local! {
+    static DATA: RefCell<Vec<(DatasetKind, Rc<TrainTest>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A bundled data set, downloaded and parsed once per worker (each job used to spend about a
+/// second fetching it from the HTTP cache and parsing it again).
+async fn dataset(kind: DatasetKind) -> Result<Rc<TrainTest>, String> {
+    if let Some(d) = DATA.with(|c| c.borrow().iter().find(|(k, _)| *k == kind).map(|(_, d)| d.clone())) {
+        return Ok(d);
+    }
+    let d = Rc::new(load_bundled(kind, |_| {}).await?);
+    DATA.with(|c| c.borrow_mut().push((kind, d.clone())));
+    Ok(d)
+}
 
 /// Where the page's pretrained generators live (relative to the page).
 pub fn pretrained_generator_url(arch: GanArch) -> String {
@@ -191,14 +206,14 @@ pub fn start() {
 async fn setup(config: &TrainConfig, kind: BackendKind, subset: Option<usize>) -> Result<(BackendKind, Device, Dataset, Dataset), String> {
     config.validate().map_err(|e| e.to_string())?;
     let active = backend::choose(Some(kind)).await;
-    let data = load_bundled(DatasetKind::Mnist, |_| {}).await?;
+    let data = dataset(DatasetKind::Mnist).await?;
     let train = match subset {
         Some(n) => data.train.take(n),
-        None => data.train,
+        None => data.train.clone(),
     };
     let device = active.device.clone().autodiff();
     device.seed(config.seed);
-    Ok((active.kind, device, train, data.test))
+    Ok((active.kind, device, train, data.test.clone()))
 }
 
 /// Runs a trainer to the end, streaming progress and per-epoch metrics; `false` if stopped.
@@ -222,8 +237,10 @@ async fn drive<M: Classifier>(
             gloo_timers::future::TimeoutFuture::new(50).await;
             continue;
         }
+        let t0 = crate::app::now_ms();
         let r = trainer.train_chunk(train, chunk).await.map_err(|e| e.to_string())?;
-        send(FromWorker::Progress { epoch: r.epoch, batch: r.batch_in_epoch, loss: r.loss });
+        let ms_per_batch = (crate::app::now_ms() - t0) / r.samples.div_ceil(trainer.config().batch_size).max(1) as f64;
+        send(FromWorker::Progress { epoch: r.epoch, batch: r.batch_in_epoch, loss: r.loss, ms_per_batch });
         loss_sum += r.loss * r.samples as f64;
         correct += r.accuracy * r.samples as f64;
         seen += r.samples;
@@ -299,10 +316,10 @@ fn bytes(images: Vec<f32>) -> Vec<u8> {
 async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, control: &Rc<RefCell<Control>>, shared: &Shared) -> Result<Option<FromWorker>, String> {
     config.validate().map_err(|e| e.to_string())?;
     let active = backend::choose(Some(kind)).await;
-    let data = load_bundled(DatasetKind::FashionMnist, |_| {}).await?;
+    let data = dataset(DatasetKind::FashionMnist).await?;
     let train = match subset {
         Some(n) => data.train.take(n),
-        None => data.train,
+        None => data.train.clone(),
     };
     let device = active.device.clone().autodiff();
     let mut trainer = GanTrainer::new(config.clone(), train.len(), &device).map_err(|e| e.to_string())?;
@@ -331,14 +348,16 @@ async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, contro
             gloo_timers::future::TimeoutFuture::new(50).await;
             continue;
         }
+        let t0 = crate::app::now_ms();
         let c = trainer.train_chunk(&train, chunk).await.map_err(|e| e.to_string())?;
+        let ms_per_batch = (crate::app::now_ms() - t0) / c.batches.max(1) as f64;
         {
             let mut sh = shared.borrow_mut();
             sh.g = Some((trainer.generator().clone(), device.clone()));
             sh.epoch = c.epoch;
         }
         let finished = c.finished_epoch.clone();
-        send(FromWorker::GanProgress(Box::new(c)));
+        send(FromWorker::GanProgress { chunk: Box::new(c), ms_per_batch });
         // The canvas a few times a second at most: each redraw is a forward pass and a readback.
         if crate::app::now_ms() - last_canvas > 250.0 || finished.is_some() {
             send_canvas(shared).await?;
