@@ -210,7 +210,12 @@ fn main() {
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_else(|| vec!["cpu".into(), "webgpu".into()]);
     let site = serve_dir(dist_dir());
-    let mut results = serde_json::Map::new();
+    // Backends measured earlier (`--backends webgpu` after `--backends cpu`) are kept.
+    let mut results = std::fs::read_to_string(&out)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
     results.insert("wasm".into(), wasm_sizes());
     for backend in &backends {
         results.insert(backend.clone(), bench_backend(&site, backend));

@@ -297,7 +297,9 @@ fn gan_studio_trains_the_dense_gan_with_a_live_canvas_pause_gallery_and_latent_w
     b.wait_for(180, "the first GAN batches", |b| {
         let s = gan_status(b);
         assert_ne!(s, "failed", "{}", b.text("gan-error"));
-        (s == "running" && canvas_updates(b) >= 2).then_some(())
+        let trained = b.attr("[data-testid=gan-status]", "data-batch")?.parse::<usize>().ok()? > 0;
+        // The pretrained generator and the run's first (untrained) grid count as updates too.
+        (s == "running" && trained && canvas_updates(b) >= 3).then_some(())
     });
     let first = canvas_pixels(&b);
     b.screenshot("gan-canvas-first");

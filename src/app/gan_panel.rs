@@ -110,9 +110,9 @@ impl GanView {
         }
     }
 
-    fn reset_run(&mut self, epochs: usize) {
+    /// A new run: keep the canvas (it shows the last generator until the new one draws).
+    fn reset_run(&mut self) {
         *self = GanView { canvas: self.canvas.take(), canvas_updates: self.canvas_updates, status: Status::Starting, ..Default::default() };
-        let _ = epochs;
     }
 }
 
@@ -236,7 +236,7 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
                 redraw.force_update();
                 return;
             };
-            view.borrow_mut().reset_run(config.epochs);
+            view.borrow_mut().reset_run();
             noise_seed.set(config.seed);
             picked.set(Vec::new());
             redraw.force_update();
