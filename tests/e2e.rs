@@ -484,3 +484,36 @@ fn the_gan_trains_on_webgpu_in_its_worker() {
     assert_eq!(b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(), Some("2"));
     assert!(canvas_pixels(&b).1 > 500, "the canvas shows the generator's samples");
 }
+
+#[test]
+fn idx_files_load_by_drag_and_drop_and_by_url() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu");
+    wait_backend(&b);
+    b.wait_for(30, "the user-files card", |b| b.find("data-url"));
+    // Drop two files made in the page: 2 images (IDX3) and their 2 labels (IDX1).
+    b.js(
+        "const be32 = n => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+         const images = new Uint8Array([...be32(0x803), ...be32(2), ...be32(28), ...be32(28), ...new Array(2 * 784).fill(200)]);
+         const labels = new Uint8Array([...be32(0x801), ...be32(2), 3, 7]);
+         const dt = new DataTransfer();
+         dt.items.add(new File([images], 'dropped-images-idx3-ubyte'));
+         dt.items.add(new File([labels], 'dropped-labels-idx1-ubyte'));
+         document.querySelector('.user-files').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+        vec![],
+    );
+    let list = b.wait_for(30, "the dropped files", |b| Some(b.text("user-files")).filter(|t| t.contains("dropped-images") && t.contains("dropped-labels")));
+    assert!(list.contains("2 images"), "{list}");
+    let pair = b.wait_for(10, "the pairing", |b| Some(b.text("user-pair")).filter(|t| !t.is_empty()));
+    assert!(pair.contains("2 labelled images"), "{pair}");
+
+    // A URL on the same server (the bundled test labels), then a missing one.
+    b.set_input("data-url", &format!("{}/data/mnist/t10k-labels-idx1-ubyte.gz", site()));
+    b.click(&b.find("data-url-load").unwrap());
+    let list = b.wait_for(60, "the URL's file", |b| Some(b.text("user-files")).filter(|t| t.contains("t10k-labels-idx1-ubyte.gz")));
+    assert!(list.contains("10000"), "{list}");
+    b.set_input("data-url", &format!("{}/data/no-such-file-idx3-ubyte.gz", site()));
+    b.click(&b.find("data-url-load").unwrap());
+    let err = b.wait_for(30, "the URL error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
+    assert!(err.contains("404"), "{err}");
+}
