@@ -43,8 +43,11 @@ pub fn render(results: &Value) -> String {
          limit says so. Numbers are from one machine and move with its load: compare rows of one run, not across runs.\n\n",
         cpu_model(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        results["cpu"]["user_agent"].as_str().and_then(|ua| ua.split_whitespace().find(|p| p.starts_with("Chrome/"))).unwrap_or("version unknown"),
+        results["cpu"]["user_agent"].as_str().and_then(|ua| ua.split_whitespace().find(|p| p.contains("Chrome/"))).unwrap_or("version unknown"),
     );
+    if let Some(note) = results["note"].as_str() {
+        s += &format!("**Conditions:** {note}\n\n");
+    }
     let backends: Vec<(&str, &str)> = [("cpu", "CPU fallback (burn Flex, wasm SIMD)"), ("webgpu", "WebGPU")].into_iter().filter(|(k, _)| results[*k].is_object()).collect();
     for (k, title) in &backends {
         if *k == "webgpu" {
@@ -124,11 +127,14 @@ pub fn render(results: &Value) -> String {
     s
 }
 
-/// `mnist-lab bench-report [--native FILE] [--browser FILE] [--json FILE] [--out FILE]`.
+/// `mnist-lab bench-report [--native FILE] [--browser FILE] [--json FILE] [--out FILE] [--note TEXT]`.
 pub fn bench_report(args: &[String]) -> LabResult<()> {
     let native = read(flag(args, "--native").unwrap_or("target/bench/native.json"))?;
     let browser = read(flag(args, "--browser").unwrap_or("target/bench/browser.json"))?;
     let mut merged = json!({"native": native});
+    if let Some(note) = flag(args, "--note") {
+        merged["note"] = json!(note);
+    }
     if let (Some(m), Some(b)) = (merged.as_object_mut(), browser.as_object()) {
         for (k, v) in b {
             m.insert(k.clone(), v.clone());
