@@ -361,7 +361,7 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     let b = Browser::new(site());
     b.open("/?backend=cpu&gan_subset=256");
     wait_backend(&b);
-    let totals = |b: &Browser| b.js("return ['g', 'd'].map(n => document.querySelector(`[data-testid=gan-summary-${n}]`).dataset.total)", vec![]);
+    let totals = |b: &Browser| b.js("return ['g', 'd'].map(n => document.querySelector(`[data-testid=gan-summary-${n}] [data-total]`).dataset.total)", vec![]);
     assert_eq!(b.wait_for(30, "the dense summaries", |b| Some(totals(b))), serde_json::json!(["581520", "533505"]));
     // The shipped pretrained dense generator fills the canvas before any training.
     b.wait_for(120, "the pretrained generator's samples", |b| (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(()));

@@ -11,6 +11,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::app::backend::ActiveBackend;
+use crate::app::tables::summary_table;
 use crate::app::data_panel::DataState;
 use crate::app::draw_pad::DrawPad;
 use crate::app::fetch::fetch_bytes;
@@ -21,7 +22,7 @@ use crate::lab::mlp::{MLP_WIDTHS, Mlp};
 use crate::app::refine_panel::RefinePanel;
 use crate::lab::plots::{spectrum_svg, sweep_svg};
 use crate::lab::report::RankPoint;
-use crate::lab::summary::{Summary, factorized_summary_for, group, mlp_summary};
+use crate::lab::summary::{factorized_summary_for, group, mlp_summary};
 use crate::lab::train::{Classifier, EVAL_BATCH, evaluate};
 use crate::lab::weights::{NamedTensor, decode_safetensors, mlp_from_tensors};
 
@@ -136,18 +137,6 @@ fn prediction_view(testid: &'static str, title: &str, probs: &Option<Vec<f32>>) 
                 }) }
             </div>
         </div>
-    }
-}
-
-/// A model summary as an HTML table.
-fn summary_table(s: &Summary) -> Html {
-    html! {
-        <table class="compare summary">
-            <caption>{&s.title}</caption>
-            <tr><th>{"layer"}</th><th>{"type"}</th><th>{"shape"}</th><th>{"parameters"}</th></tr>
-            { for s.rows.iter().map(|r| html! { <tr><td>{&r.name}</td><td>{&r.kind}</td><td>{&r.shape}</td><td>{group(r.params)}</td></tr> }) }
-            <tr><td><strong>{"total"}</strong></td><td></td><td></td><td><strong data-total={s.total().to_string()}>{group(s.total())}</strong></td></tr>
-        </table>
     }
 }
 

@@ -14,13 +14,13 @@ use crate::app::backend::ActiveBackend;
 use crate::app::chart::{LineChart, Series};
 use crate::app::gan_views::{Gallery, Health, SampleGrid, Snapshot};
 use crate::app::protocol::{FromWorker, ToWorker};
+use crate::app::tables::summary_table;
 use crate::app::url_param;
 use crate::app::worker_client::WorkerClient;
 use crate::lab::gan::quality::Quality;
 use crate::lab::gan::summary::{discriminator_summary, generator_summary};
 use crate::lab::gan::trainer::grid_noise;
 use crate::lab::gan::{GanArch, GanConfig, GanEpoch, LATENT_DIM};
-use crate::lab::summary::{Summary, group};
 
 /// Props: where to train.
 #[derive(Properties, Debug, Clone, PartialEq)]
@@ -160,17 +160,6 @@ fn parse(arch: GanArch, f: &Fields, soft_labels: bool) -> Result<GanConfig, Stri
     };
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
-}
-
-fn summary_table(s: &Summary, testid: &str) -> Html {
-    html! {
-        <table class="compare summary" data-testid={testid.to_string()} data-total={s.total().to_string()}>
-            <caption>{&s.title}</caption>
-            <tr><th>{"layer"}</th><th>{"type"}</th><th>{"shape"}</th><th>{"parameters"}</th></tr>
-            { for s.rows.iter().map(|r| html! { <tr><td>{&r.name}</td><td>{&r.kind}</td><td>{&r.shape}</td><td>{group(r.params)}</td></tr> }) }
-            <tr><td><strong>{"total"}</strong></td><td></td><td></td><td><strong>{group(s.total())}</strong></td></tr>
-        </table>
-    }
 }
 
 /// The GAN studio.
@@ -412,8 +401,8 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
             <Health history={v.history.clone()} quality={v.quality.clone()} />
             <h4>{"Models"}</h4>
             <div class="summaries" data-testid="gan-summaries" data-arch={arch.slug()}>
-                {summary_table(&g_sum, "gan-summary-g")}
-                {summary_table(&d_sum, "gan-summary-d")}
+                <div data-testid="gan-summary-g">{summary_table(&g_sum)}</div>
+                <div data-testid="gan-summary-d">{summary_table(&d_sum)}</div>
             </div>
         </div>
     }

@@ -14,6 +14,7 @@ pub mod gan_views;
 pub mod protocol;
 pub mod refine_panel;
 pub mod smoke;
+pub mod tables;
 pub mod train_panel;
 pub mod worker;
 pub mod worker_client;

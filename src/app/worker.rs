@@ -75,8 +75,7 @@ async fn images_from(shared: &Shared, noise: Vec<f32>) -> Result<Vec<u8>, String
     let Some((g, device)) = shared.borrow().g.clone() else {
         return Err("no generator yet: start a run first".into());
     };
-    let images = generate(&g, &noise, &device).await.map_err(|e| e.to_string())?;
-    Ok(images.into_iter().map(to_byte).collect())
+    Ok(bytes(generate(&g, &noise, &device).await.map_err(|e| e.to_string())?))
 }
 
 /// Redraws the canvas from the current noise.
@@ -202,6 +201,19 @@ pub fn start() {
     send(FromWorker::Ready);
 }
 
+/// Waits while the run is paused; `false` once it is asked to stop.
+async fn hold(control: &Rc<RefCell<Control>>) -> bool {
+    loop {
+        if control.borrow().stop {
+            return false;
+        }
+        if !control.borrow().paused {
+            return true;
+        }
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    }
+}
+
 /// The backend, MNIST (optionally a training subset) and the autodiff device of a job.
 async fn setup(config: &TrainConfig, kind: BackendKind, subset: Option<usize>) -> Result<(BackendKind, Device, Dataset, Dataset), String> {
     config.validate().map_err(|e| e.to_string())?;
@@ -230,12 +242,8 @@ async fn drive<M: Classifier>(
     let chunk = if kind == BackendKind::WebGpu { 2 } else { 10 };
     let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
     while !trainer.finished() {
-        if control.borrow().stop {
+        if !hold(control).await {
             return Ok(false);
-        }
-        if control.borrow().paused {
-            gloo_timers::future::TimeoutFuture::new(50).await;
-            continue;
         }
         let t0 = crate::app::now_ms();
         let r = trainer.train_chunk(train, chunk).await.map_err(|e| e.to_string())?;
@@ -341,12 +349,8 @@ async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, contro
     let chunk = if active.kind == BackendKind::WebGpu { 1 } else { 4 };
     let mut last_canvas = crate::app::now_ms();
     while !trainer.finished() {
-        if control.borrow().stop {
+        if !hold(control).await {
             return Ok(None);
-        }
-        if control.borrow().paused {
-            gloo_timers::future::TimeoutFuture::new(50).await;
-            continue;
         }
         let t0 = crate::app::now_ms();
         let c = trainer.train_chunk(&train, chunk).await.map_err(|e| e.to_string())?;
@@ -364,11 +368,11 @@ async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, contro
             last_canvas = crate::app::now_ms();
         }
         if let Some(e) = finished
-            && (e.epoch == 1 || e.epoch.is_multiple_of(10) || trainer.finished())
+            && trainer.is_snapshot_epoch(e.epoch)
         {
             let images = trainer.generate(trainer.fixed_noise()).await.map_err(|e| e.to_string())?;
             let quality = match &judge {
-                Some(j) => Some(j.judge_images(&generate(trainer.generator(), &grid_noise_n(config.seed, JUDGE_SAMPLES), &device).await.map_err(|e| e.to_string())?, e.epoch).await.map_err(|e| e.to_string())?),
+                Some(j) => Some(j.judge_generator(trainer.generator(), config.seed, e.epoch).await.map_err(|e| e.to_string())?),
                 None => None,
             };
             send(FromWorker::GanSnapshot { epoch: e.epoch, images: bytes(images), quality });
@@ -376,9 +380,4 @@ async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, contro
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
     Ok(Some(FromWorker::GanDone))
-}
-
-/// `n` seeded latent vectors for the quality numbers (not the canvas's).
-fn grid_noise_n(seed: u64, n: usize) -> Vec<f32> {
-    crate::lab::rng::SplitMix64::new(seed ^ 0x9A11).normals(n * crate::lab::gan::LATENT_DIM)
 }

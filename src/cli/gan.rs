@@ -133,14 +133,14 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         progress.advance(chunk.batches, &format!("epoch {} · D {:.3} · G {:.3}", chunk.epoch, chunk.d_loss, chunk.g_loss));
         let Some(e) = chunk.finished_epoch else { continue };
         let last = trainer.finished();
-        if e.epoch == 1 || e.epoch.is_multiple_of(10) || last {
+        if trainer.is_snapshot_epoch(e.epoch) {
             let images = block_on(trainer.generate(trainer.fixed_noise()))?;
             let file = format!("samples-epoch-{:03}.png", e.epoch);
             write(&out.join(&file), png(&tile(&images, 8, 2, 2)?)?)?;
             grids.push((e.epoch, file));
         }
         if quality_every > 0 && (e.epoch.is_multiple_of(quality_every) || last) {
-            let q = block_on(judge.judge_generator(trainer.generator(), config.seed ^ 0x9A11, e.epoch))?;
+            let q = block_on(judge.judge_generator(trainer.generator(), config.seed, e.epoch))?;
             eprintln!("\nepoch {}: Fréchet distance {:.2}, score {:.2}", e.epoch, q.fid, q.score);
             quality.push(q);
         }

@@ -87,11 +87,17 @@ impl MlpSpectrum {
         self.layers.iter().map(|(s, _)| rank_for_factor(s.cols, factor).map(|k| k.min(s.max_rank()))).collect()
     }
 
-    /// Builds the factorized model at these ranks on `device`.
-    pub fn build(&self, ranks: &[usize], device: &Device) -> LabResult<FactorizedMlp> {
+    /// Refuses a rank list that does not have one rank per layer.
+    fn check_rank_count(&self, ranks: &[usize]) -> LabResult<()> {
         if ranks.len() != self.layers.len() {
             return Err(LabError::InvalidConfig(format!("need {} ranks (one per layer), got {}", self.layers.len(), ranks.len())));
         }
+        Ok(())
+    }
+
+    /// Builds the factorized model at these ranks on `device`.
+    pub fn build(&self, ranks: &[usize], device: &Device) -> LabResult<FactorizedMlp> {
+        self.check_rank_count(ranks)?;
         let mut layers = Vec::new();
         for ((svd, bias), &k) in self.layers.iter().zip(ranks) {
             check_rank(k, svd.rows, svd.cols)?;
@@ -109,9 +115,7 @@ impl MlpSpectrum {
     /// seconds compiling shaders for every new rank). Counting, summaries, refinement and export
     /// use the real two-layer factorisation.
     pub fn dense_equivalent(&self, ranks: &[usize], device: &Device) -> LabResult<Mlp> {
-        if ranks.len() != self.layers.len() {
-            return Err(LabError::InvalidConfig(format!("need {} ranks (one per layer), got {}", self.layers.len(), ranks.len())));
-        }
+        self.check_rank_count(ranks)?;
         let mut layers = Vec::new();
         for ((svd, bias), &k) in self.layers.iter().zip(ranks) {
             let lr = svd.truncate(k)?;
@@ -154,9 +158,7 @@ impl RankEvaluator {
 
     /// Accuracy in [0, 1] of the factorized model at `ranks` (one readback).
     pub async fn accuracy(&self, spectrum: &MlpSpectrum, ranks: &[usize]) -> LabResult<f64> {
-        if ranks.len() != spectrum.layers.len() {
-            return Err(LabError::InvalidConfig(format!("need {} ranks (one per layer), got {}", spectrum.layers.len(), ranks.len())));
-        }
+        spectrum.check_rank_count(ranks)?;
         let d = &self.device;
         let mut x = self.projected.clone();
         let last = ranks.len() - 1;

@@ -27,6 +27,9 @@ use crate::lab::weights::read_values;
 
 /// The judge's widths: its 64-unit last hidden layer gives the features.
 pub const CLASSIFIER_WIDTHS: [usize; 4] = [784, 256, 64, 10];
+/// Salt of the quality numbers' latent vectors.
+const QUALITY_NOISE_SALT: u64 = 0x9A11;
+
 /// Images per side of the comparison (real and generated).
 pub const QUALITY_SAMPLES: usize = 2000;
 
@@ -170,9 +173,10 @@ impl QualityJudge {
         Ok(Quality { epoch, fid: frechet_distance(&self.real, &stats), score: inception_score(&probs, NUM_CLASSES) })
     }
 
-    /// Scores as many generated samples as real ones, from seeded latent vectors.
-    pub async fn judge_generator(&self, g: &Generator, seed: u64, epoch: usize) -> LabResult<Quality> {
-        let noise = SplitMix64::new(seed).normals(self.samples * crate::lab::gan::LATENT_DIM);
+    /// Scores as many generated samples as real ones, from latent vectors seeded by the run's
+    /// seed (salted, so they are not the canvas's vectors): the CLI and the page draw the same ones.
+    pub async fn judge_generator(&self, g: &Generator, run_seed: u64, epoch: usize) -> LabResult<Quality> {
+        let noise = SplitMix64::new(run_seed ^ QUALITY_NOISE_SALT).normals(self.samples * crate::lab::gan::LATENT_DIM);
         let images = generate(g, &noise, &self.device).await?;
         self.judge_images(&images, epoch).await
     }

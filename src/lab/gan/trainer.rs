@@ -243,6 +243,14 @@ pub fn shuffle_batch(real: Tensor<4>, fake: Tensor<4>, perm: &[usize], real_labe
     )
 }
 
+/// Epochs are whole batches, so the training set must hold at least one.
+fn check_fits(config: &GanConfig, train_len: usize) -> LabResult<()> {
+    if train_len < config.batch_size {
+        return Err(LabError::InvalidConfig(format!("batch size {} is larger than the training set ({train_len} images)", config.batch_size)));
+    }
+    Ok(())
+}
+
 fn adam(config: &GanConfig) -> ModuleOptimizer {
     AdamConfig::new().with_beta_1(config.beta1 as f32).init()
 }
@@ -269,9 +277,7 @@ impl GanTrainer {
         if train_len == 0 {
             return Err(LabError::EmptyDataset);
         }
-        if train_len < config.batch_size {
-            return Err(LabError::InvalidConfig(format!("batch size {} is larger than the training set ({train_len} images)", config.batch_size)));
-        }
+        check_fits(&config, train_len)?;
         device.seed(config.seed);
         let g = Generator::new(config.arch, device);
         let d = Discriminator::new(config.arch, device);
@@ -281,9 +287,7 @@ impl GanTrainer {
     /// Continues from given networks (e.g. loaded weights) with fresh optimisers.
     pub fn resume(config: GanConfig, g: Generator, d: Discriminator, train_len: usize, device: &Device) -> LabResult<Self> {
         config.validate()?;
-        if train_len < config.batch_size.max(1) {
-            return Err(LabError::InvalidConfig(format!("batch size {} is larger than the training set ({train_len} images)", config.batch_size)));
-        }
+        check_fits(&config, train_len)?;
         let fixed_noise = grid_noise(config.seed);
         let state = State {
             g,
@@ -334,6 +338,12 @@ impl GanTrainer {
     /// over change with every shuffle, so none is skipped for good).
     pub fn batches_per_epoch(&self) -> usize {
         self.state.order.len() / self.config.batch_size
+    }
+
+    /// True when the epoch just finished gets a fixed-noise snapshot: the exercise's epochs 1,
+    /// 10, 20, …, and the last one.
+    pub fn is_snapshot_epoch(&self, epoch: usize) -> bool {
+        epoch == 1 || epoch.is_multiple_of(10) || epoch >= self.config.epochs
     }
 
     /// The latent vectors of the fixed sample grid (64 × 100, row-major).
