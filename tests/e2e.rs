@@ -517,3 +517,150 @@ fn idx_files_load_by_drag_and_drop_and_by_url() {
     let err = b.wait_for(30, "the URL error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
     assert!(err.contains("404"), "{err}");
 }
+
+/// The per-epoch rows of the training table: (epoch, train loss, test accuracy), as the page
+/// wrote them (full precision).
+fn epoch_rows(b: &Browser) -> Vec<(String, String, String)> {
+    let v = b.js(
+        "return [...document.querySelectorAll('[data-testid=epoch-table] tr[data-epoch]')].map(r => [r.dataset.epoch, r.dataset.trainLoss, r.dataset.testAcc])",
+        vec![],
+    );
+    serde_json::from_value(v).unwrap()
+}
+
+fn click_when_enabled(b: &Browser, testid: &str, secs: u64) {
+    let e = b.wait_for(secs, &format!("an enabled {testid}"), |b| b.find(testid).filter(|e| b.enabled(e)));
+    b.click(&e);
+}
+
+#[test]
+fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
+    let path = "/?backend=cpu&train_subset=3000";
+    let b = open_ready(path);
+    b.set_input("train-epochs", "4");
+    click_when_enabled(&b, "train-start", 30);
+    b.wait_for(300, "two epochs", |b| (b.attr("[data-testid=train-status]", "data-epochs-done")?.parse::<usize>().ok()? >= 2).then_some(()));
+    let before = epoch_rows(&b);
+    assert!(before.len() >= 2);
+    let run_id = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
+    assert!(run_id.starts_with("train-"), "the run is in the store: {run_id:?}");
+
+    // Reload in the middle of the run: the worker dies with the page.
+    b.open(path);
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
+    let saved: usize = b.wait_for(30, "the run in the run list", |b| b.attr(&row, "data-epochs-done")?.parse().ok());
+    assert!(saved >= 2 && saved < 4, "saved at an epoch's end: {saved}");
+    assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("false"));
+    b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
+    b.wait_for(300, "the resumed run to finish", |b| {
+        let s = train_status(b);
+        assert_ne!(s, "failed", "{}", b.text("train-error"));
+        (s == "done").then_some(())
+    });
+    let after = epoch_rows(&b);
+    assert_eq!(after.len(), 4, "all four epochs: {after:?}");
+    assert_eq!(&after[..saved], &before[..saved], "the saved epochs' metrics are intact");
+    assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("true"), "the run list shows it finished");
+    b.wait_for(60, "the resumed model to drive the slider", |b| b.text("base-source").contains("you trained").then_some(()));
+    b.screenshot("resume");
+}
+
+#[test]
+fn a_lost_gpu_pauses_the_run_and_it_continues_on_the_cpu() {
+    let b = Browser::new(site());
+    b.open("/?backend=webgpu&train_subset=256&test_hooks=1");
+    assert_eq!(wait_backend(&b), "webgpu");
+    wait_dataset(&b, "mnist");
+    b.set_input("train-epochs", "3");
+    click_when_enabled(&b, "train-start", 30);
+    b.wait_for(480, "a WebGPU epoch", |b| {
+        assert_ne!(train_status(b), "failed", "{}", b.text("train-error"));
+        (b.attr("[data-testid=train-status]", "data-epochs-done")? != "0").then_some(())
+    });
+    let first = epoch_rows(&b)[0].clone();
+    click_when_enabled(&b, "lose-device", 10);
+    b.wait_for(120, "the pause after the lost device", |b| (train_status(b) == "interrupted").then_some(()));
+    let msg = b.text("train-error");
+    assert!(msg.contains("lost") && msg.contains("history kept"), "{msg}");
+    assert_eq!(epoch_rows(&b)[0], first, "the history is kept");
+    click_when_enabled(&b, "continue-cpu", 10);
+    b.wait_for(300, "the run to finish on the CPU", |b| {
+        let s = train_status(b);
+        assert_ne!(s, "failed", "{}", b.text("train-error"));
+        (s == "done").then_some(())
+    });
+    let rows = epoch_rows(&b);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0], first);
+    let run = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
+    let backend = b.js(&format!("return document.querySelector('[data-testid=run-list] tr[data-run-id=\"{run}\"]').textContent"), vec![]);
+    assert!(backend.as_str().unwrap().contains("CPU"), "the run list says where it finished: {backend}");
+}
+
+/// The base model's class probabilities for the drawing, as the page computed them (f32 text).
+fn base_probs(b: &Browser) -> Option<String> {
+    b.attr("[data-testid=prediction-base]", "data-probs").filter(|p| !p.is_empty())
+}
+
+fn draw_a_one(b: &Browser) -> String {
+    let pad = b.wait_for(60, "the drawing pad", |b| b.find("draw-pad"));
+    b.stroke(&pad, "mouse", &[(0, -100), (0, -50), (0, 0), (0, 50), (0, 100)]);
+    b.wait_for(30, "the base model's probabilities", base_probs)
+}
+
+#[test]
+fn exported_weights_import_back_bit_identically_and_a_corrupt_file_is_refused() {
+    let path = "/?backend=cpu&train_subset=2000";
+    let b = open_ready(path);
+    b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
+    let shipped = draw_a_one(&b);
+    // Train a model of our own, so the export is not the shipped file.
+    b.set_input("train-epochs", "1");
+    click_when_enabled(&b, "train-start", 30);
+    b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
+    b.wait_for(60, "the trained model as the base", |b| b.text("base-source").contains("you trained").then_some(()));
+    b.click(&b.find("draw-clear").unwrap());
+    b.wait_for(10, "cleared predictions", |b| base_probs(b).is_none().then_some(()));
+    let trained = draw_a_one(&b);
+    assert_ne!(trained, shipped, "the trained model predicts differently from the shipped one");
+    let bytes: Vec<u8> = serde_json::from_value(b.js(
+        "return fetch(document.querySelector('[data-testid=export-weights]').href).then(r => r.arrayBuffer()).then(a => Array.from(new Uint8Array(a)))",
+        vec![],
+    ))
+    .unwrap();
+    assert!(bytes.len() > 84_060 * 4, "the export holds every weight: {} bytes", bytes.len());
+    let dir = std::env::temp_dir().join(format!("mnist-lab-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mine.safetensors");
+    std::fs::write(&file, &bytes).unwrap();
+
+    // Clear: a fresh page is back on the shipped model.
+    b.open(path);
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
+    // A corrupt file and a file of the wrong shapes are refused; the model stays.
+    let corrupt = dir.join("corrupt.safetensors");
+    std::fs::write(&corrupt, &bytes[..bytes.len() / 2]).unwrap();
+    let input = b.wait_for(30, "the import input", |b| b.find("import-weights"));
+    b.send_keys(&input, corrupt.to_str().unwrap());
+    let err = b.wait_for(30, "the import error", |b| Some(b.text("weights-error")).filter(|t| !t.is_empty()));
+    assert!(err.contains("corrupt.safetensors") && err.contains("current model stays"), "{err}");
+    let judge = std::fs::read(dist_dir().join("models/fashion-judge-784-256-64-10.safetensors")).unwrap();
+    let wrong = dir.join("judge.safetensors");
+    std::fs::write(&wrong, judge).unwrap();
+    b.send_keys(&b.find("import-weights").unwrap(), wrong.to_str().unwrap());
+    let err = b.wait_for(30, "the shape error", |b| Some(b.text("weights-error")).filter(|t| t.contains("judge.safetensors")));
+    assert!(err.contains("do not fit"), "{err}");
+    assert!(b.text("base-source").contains("pretrained"), "the current model stays");
+    assert_eq!(draw_a_one(&b), shipped);
+
+    b.send_keys(&b.find("import-weights").unwrap(), file.to_str().unwrap());
+    b.wait_for(60, "the imported model as the base", |b| b.text("base-source").contains("imported from mine.safetensors").then_some(()));
+    assert!(b.find("weights-error").is_none(), "no error after a good import");
+    b.click(&b.find("draw-clear").unwrap());
+    b.wait_for(10, "cleared predictions", |b| base_probs(b).is_none().then_some(()));
+    assert_eq!(draw_a_one(&b), trained, "bit-identical predictions after export and import");
+}

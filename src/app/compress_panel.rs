@@ -20,6 +20,7 @@ use crate::lab::data::Dataset;
 use crate::lab::factorized::{MlpSpectrum, RankEvaluator, params_for};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
 use crate::app::refine_panel::RefinePanel;
+use crate::app::weights_io::WeightsIo;
 use crate::lab::plots::{spectrum_svg, sweep_svg};
 use crate::lab::report::RankPoint;
 use crate::lab::summary::{factorized_summary_for, group, mlp_summary};
@@ -42,6 +43,14 @@ pub struct CompressPanelProps {
     /// Weights trained in this page, which replace the pretrained model when present.
     #[prop_or_default]
     pub trained: Option<Rc<Vec<NamedTensor>>>,
+    /// A stored refinement run to reopen.
+    #[prop_or_default]
+    pub resume_refine: Option<crate::app::train_panel::ResumeRequest>,
+    /// Where `trained` came from, when it was not trained here (an imported file).
+    #[prop_or_default]
+    pub trained_from: Option<AttrValue>,
+    /// Receives imported weights (file name, tensors).
+    pub on_import: Callback<(String, Rc<Vec<NamedTensor>>)>,
 }
 
 /// The base model and its SVDs on the current device.
@@ -126,7 +135,7 @@ fn prediction_view(testid: &'static str, title: &str, probs: &Option<Vec<f32>>) 
     html! {
         <div class="prediction">
             <h4>{title}</h4>
-            <div data-testid={testid} class="digit">{best.to_string()}</div>
+            <div data-testid={testid} class="digit" data-probs={p.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")}>{best.to_string()}</div>
             <div class="bars">
                 { for p.iter().enumerate().map(|(i, &v)| html! {
                     <div class={classes!("bar-row", (i == best).then_some("best"))}>
@@ -398,7 +407,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                         </div>
                     }
                 </div>
-                <RefinePanel base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
+                <RefinePanel resume={props.resume_refine.clone()} base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
                              backend={props.backend.as_ref().map(|b| b.kind).unwrap_or(crate::app::backend::BackendKind::Cpu)}
                              on_preset={on_preset} />
                 </>
@@ -408,11 +417,14 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     html! {
         <div class="card wide">
             <h3>{"Compress: rank slider and drawing pad"}</h3>
-            <p class="hint" data-testid="base-source">{ if props.trained.is_some() {
-                "The model you trained in this page, factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer."
+            <p class="hint" data-testid="base-source">{ if let (Some(_), Some(from)) = (&props.trained, &props.trained_from) {
+                format!("The model {from}, factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer.")
+            } else if props.trained.is_some() {
+                "The model you trained in this page, factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer.".to_string()
             } else {
-                "The shipped pretrained base model (784-100-50-10), factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer."
+                "The shipped pretrained base model (784-100-50-10), factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer.".to_string()
             } }</p>
+            <WeightsIo tensors={match &*loaded { Some(Ok(l)) => Some(l.tensors.clone()), _ => None }} on_import={props.on_import.clone()} />
             {body}
         </div>
     }

@@ -10,7 +10,10 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::app::backend::ActiveBackend;
+use crate::app::backend::{ActiveBackend, BackendKind};
+use crate::app::protocol::RunSpec;
+use crate::app::store;
+use crate::app::train_panel::ResumeRequest;
 use crate::app::chart::{LineChart, Series};
 use crate::app::gan_views::{Gallery, Health, SampleGrid, Snapshot};
 use crate::app::protocol::{FromWorker, ToWorker};
@@ -27,6 +30,9 @@ use crate::lab::gan::{GanArch, GanConfig, GanEpoch, LATENT_DIM};
 pub struct GanPanelProps {
     /// The active backend.
     pub backend: Option<ActiveBackend>,
+    /// A stored GAN run to reopen.
+    #[prop_or_default]
+    pub resume: Option<ResumeRequest>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,6 +45,10 @@ enum Status {
     Done,
     Stopped,
     Failed,
+    /// The GPU was lost or the worker crashed: the run waits at its last checkpoint.
+    Interrupted,
+    /// Training diverged: the run waits at its last checkpoint.
+    Halted,
 }
 
 /// Everything a run streams back, kept outside yew's state so the worker's handler can append.
@@ -61,11 +71,38 @@ struct GanView {
     snapshots: Vec<Snapshot>,
     quality: Vec<Quality>,
     walk: Option<Rc<Vec<u8>>>,
+    run_id: Option<String>,
+    warning: Option<String>,
 }
 
 impl GanView {
     fn apply(&mut self, msg: Result<FromWorker, String>) {
         match msg {
+            Ok(FromWorker::RunRestored(record)) => {
+                self.run_id = Some(record.id.clone());
+                self.history = Rc::new(record.gan_history.clone());
+                self.epoch = record.epochs_done;
+                self.snapshots = record.snapshots.iter().map(|s| Snapshot { epoch: s.epoch, images: Rc::new(s.images.clone()), quality: s.quality.clone() }).collect();
+                self.quality = record.snapshots.iter().filter_map(|s| s.quality.clone()).collect();
+                self.status = Status::Starting;
+            }
+            Ok(FromWorker::RunSaved { id, .. }) => {
+                self.run_id = Some(id);
+                store::announce_change();
+            }
+            Ok(FromWorker::SaveFailed(msg)) => self.warning = Some(msg),
+            Ok(FromWorker::Halted { message, .. }) => {
+                self.error = Some(message);
+                self.status = Status::Halted;
+                store::announce_change();
+            }
+            Ok(FromWorker::DeviceLost(msg)) | Ok(FromWorker::Crashed(msg)) => {
+                self.error = Some(format!(
+                    "{msg}. Training is paused and its history kept; continue from the last checkpoint (epoch {}) below.",
+                    self.history.len()
+                ));
+                self.status = Status::Interrupted;
+            }
             Ok(FromWorker::GanStarted { backend, batches_per_epoch }) => {
                 self.backend = backend;
                 self.batches = batches_per_epoch;
@@ -100,6 +137,7 @@ impl GanView {
             Ok(FromWorker::Resumed) => self.status = Status::Running,
             Ok(FromWorker::Stopped) => self.status = Status::Stopped,
             Ok(FromWorker::GanDone) => self.status = Status::Done,
+            Ok(FromWorker::Failed(_)) | Err(_) if self.status == Status::Interrupted => {} // the dead worker's last words
             Ok(FromWorker::Failed(e)) | Err(e) => {
                 if matches!(self.status, Status::Starting | Status::Running | Status::Paused) {
                     self.status = Status::Failed;
@@ -174,24 +212,76 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let redraw = use_force_update();
     let subset = url_param("gan_subset").and_then(|s| s.parse::<usize>().ok());
 
-    // One worker for the panel, started at once so the pretrained generator (if shipped) shows.
+    // One worker for the panel, started at once so the pretrained generator (if shipped) shows;
+    // replaced by a fresh one after a lost device or a crash.
     let worker = use_mut_ref(|| None::<WorkerClient>);
-    {
-        let (worker, view, redraw) = (worker.clone(), view.clone(), redraw.clone());
-        use_effect_with((), move |_| {
+    let start_worker = {
+        let (worker, view, redraw, arch, fields, soft) = (worker.clone(), view.clone(), redraw.clone(), arch.clone(), fields.clone(), soft.clone());
+        Callback::from(move |_: ()| {
+            if let Some(old) = worker.borrow_mut().take() {
+                old.terminate();
+            }
             match WorkerClient::start() {
                 Ok(w) => {
+                    let (view, redraw, arch, fields, soft) = (view.clone(), redraw.clone(), arch.clone(), fields.clone(), soft.clone());
                     w.on_reply(move |msg| {
+                        // A reopened run puts its settings back in the form.
+                        if let Ok(FromWorker::RunRestored(r)) = &msg
+                            && let RunSpec::Gan { config: c, .. } = &r.spec
+                        {
+                            arch.set(c.arch);
+                            soft.set(c.soft_labels);
+                            fields.set(Fields {
+                                epochs: c.epochs.to_string(),
+                                batch: c.batch_size.to_string(),
+                                lr_g: c.lr_g.to_string(),
+                                lr_d: c.lr_d.to_string(),
+                                beta1: c.beta1.to_string(),
+                                noise: c.noise.to_string(),
+                                seed: c.seed.to_string(),
+                            });
+                        }
                         view.borrow_mut().apply(msg);
                         redraw.force_update();
                     });
-                    w.post(ToWorker::Pretrained { arch: GanArch::Dense, noise_seed: 42 });
                     *worker.borrow_mut() = Some(w);
                 }
                 Err(e) => {
                     view.borrow_mut().error = Some(e);
                     redraw.force_update();
                 }
+            }
+        })
+    };
+    {
+        let (start_worker, worker) = (start_worker.clone(), worker.clone());
+        use_effect_with((), move |_| {
+            start_worker.emit(());
+            if let Some(w) = &*worker.borrow() {
+                w.post(ToWorker::Pretrained { arch: GanArch::Dense, noise_seed: 42 });
+            }
+        });
+    }
+    // Reopens a stored run (the current one after an interruption, or one from the run list) in
+    // a fresh worker.
+    let reopen = {
+        let (start_worker, worker, view, redraw, fields) = (start_worker.clone(), worker.clone(), view.clone(), redraw.clone(), fields.clone());
+        Callback::from(move |(id, backend): (String, BackendKind)| {
+            let (lr, lr_d) = (fields.lr_g.trim().parse::<f64>().ok(), fields.lr_d.trim().parse::<f64>().ok());
+            view.borrow_mut().reset_run();
+            start_worker.emit(());
+            if let Some(w) = &*worker.borrow() {
+                w.post(ToWorker::ResumeRun { id, backend, lr, lr_d });
+            }
+            redraw.force_update();
+        })
+    };
+    {
+        let reopen = reopen.clone();
+        let backend = props.backend.clone();
+        use_effect_with(props.resume.clone(), move |req| {
+            if let Some(req) = req {
+                reopen.emit((req.id.clone(), backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu)));
             }
         });
     }
@@ -206,6 +296,17 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
 
     let v = view.borrow();
     let running = matches!(v.status, Status::Starting | Status::Running | Status::Paused);
+    let continue_on = |kind: BackendKind| {
+        let (reopen, id, view, redraw) = (reopen.clone(), v.run_id.clone(), view.clone(), redraw.clone());
+        Callback::from(move |_| match &id {
+            Some(id) => reopen.emit((id.clone(), kind)),
+            None => {
+                view.borrow_mut().error = Some("this run has no saved checkpoint: start it again".into());
+                redraw.force_update();
+            }
+        })
+    };
+    let test_hooks = url_param("test_hooks").is_some();
 
     let on_start = {
         let (arch, fields, soft, view, redraw, noise_seed, picked) = (arch.clone(), fields.clone(), soft.clone(), view.clone(), redraw.clone(), noise_seed.clone(), picked.clone());
@@ -316,6 +417,8 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         Status::Done => format!("done: {} epochs", v.history.len()),
         Status::Stopped => format!("stopped after {} full epoch(s)", v.history.len()),
         Status::Failed => "failed".to_string(),
+        Status::Interrupted => format!("interrupted after {} full epoch(s): waiting to continue", v.history.len()),
+        Status::Halted => format!("diverged: paused at the last good checkpoint (epoch {})", v.history.len()),
     };
     let per_epoch = |f: fn(&GanEpoch) -> f64| v.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
     let (g_sum, d_sum) = (generator_summary(*arch), discriminator_summary(*arch));
@@ -352,13 +455,24 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
                     { if v.status == Status::Paused { "Resume" } else { "Pause" } }
                 </button>
                 <button data-testid="gan-stop" onclick={on_stop} disabled={!running}>{"Stop"}</button>
+                if test_hooks {
+                    <button data-testid="gan-lose-device" onclick={{ let post = post.clone(); Callback::from(move |_| post(ToWorker::LoseDevice)) }}
+                            disabled={!running}>{"Test: lose the GPU device"}</button>
+                }
             </div>
+            if matches!(v.status, Status::Interrupted | Status::Halted) {
+                <div class="buttons">
+                    <button data-testid="gan-continue-cpu" onclick={continue_on(BackendKind::Cpu)}>{"Continue on the CPU"}</button>
+                    <button data-testid="gan-continue-webgpu" onclick={continue_on(BackendKind::WebGpu)}>{"Continue on WebGPU (a new device)"}</button>
+                </div>
+            }
             if let Some(e) = &v.error { <p class="error" role="alert" data-testid="gan-error">{e}</p> }
+            if let Some(w) = &v.warning { <p class="warning" role="status" data-testid="gan-warning">{w}</p> }
             <div class="progress-rows">
                 <label>{"epoch"}<progress data-testid="gan-epoch-progress" max="1" value={epoch_frac.to_string()}></progress></label>
                 <label>{"run"}<progress data-testid="gan-run-progress" max="1" value={run_frac.min(1.0).to_string()}></progress></label>
             </div>
-            <p data-testid="gan-status" data-status={format!("{:?}", v.status).to_lowercase()} data-epochs-done={v.history.len().to_string()}
+            <p data-testid="gan-status" data-run-id={v.run_id.clone().unwrap_or_default()} data-status={format!("{:?}", v.status).to_lowercase()} data-epochs-done={v.history.len().to_string()}
                data-d-loss={v.d_loss.to_string()} data-ms-per-batch={format!("{:.1}", v.ms_per_batch)} data-g-loss={v.g_loss.to_string()} data-batch={v.batch.to_string()}>{status_text}</p>
             <div class="gan-main">
                 <div>

@@ -13,10 +13,13 @@ pub mod gan_panel;
 pub mod gan_views;
 pub mod protocol;
 pub mod refine_panel;
+pub mod runs_panel;
 pub mod smoke;
+pub mod store;
 pub mod tables;
 pub mod train_panel;
 pub mod worker;
+pub mod weights_io;
 pub mod worker_client;
 
 use std::rc::Rc;
@@ -28,7 +31,8 @@ use banner::Banner;
 use compress_panel::CompressPanel;
 use data_panel::{DataState, DatasetCard, UserFiles, load_bundled};
 use smoke::SmokeTrain;
-use train_panel::TrainPanel;
+use runs_panel::RunsPanel;
+use train_panel::{ResumeRequest, TrainPanel};
 
 use crate::lab::data::DatasetKind;
 
@@ -78,6 +82,18 @@ pub fn App() -> Html {
     let mnist = use_state(|| DataState::Loading(0.0));
     let fashion = use_state(|| DataState::Loading(0.0));
     let trained = use_state(|| None::<Rc<Vec<crate::lab::weights::NamedTensor>>>);
+    let trained_from = use_state(|| None::<AttrValue>);
+    // A run picked in the run list, routed to the panel that shows its kind.
+    let resume = use_state(|| None::<(&'static str, ResumeRequest)>);
+    let nonce = use_mut_ref(|| 0u32);
+    let on_open = {
+        let resume = resume.clone();
+        Callback::from(move |(id, panel): (String, &'static str)| {
+            *nonce.borrow_mut() += 1;
+            resume.set(Some((panel, ResumeRequest { id, nonce: *nonce.borrow() })));
+        })
+    };
+    let resume_for = |panel: &str| resume.as_ref().filter(|(p, _)| *p == panel).map(|(_, r)| r.clone());
 
     {
         let backend = backend.clone();
@@ -121,6 +137,10 @@ pub fn App() -> Html {
             <Banner backend={(*backend).clone()} on_switch={on_switch} />
             <main>
                 <section class="panel">
+                    <h2>{"Your runs"}</h2>
+                    <RunsPanel on_open={on_open} />
+                </section>
+                <section class="panel">
                     <h2>{"Data"}</h2>
                     <div class="cards">
                         <DatasetCard kind={DatasetKind::Mnist} state={(*mnist).clone()} />
@@ -131,12 +151,24 @@ pub fn App() -> Html {
                 <section class="panel">
                     <h2>{"Exercise 1 — SVD compression"}</h2>
                     <TrainPanel backend={(*backend).clone()} mnist={(*mnist).clone()}
-                                on_trained={{ let trained = trained.clone(); Callback::from(move |t| trained.set(Some(t))) }} />
-                    <CompressPanel backend={(*backend).clone()} mnist={(*mnist).clone()} trained={(*trained).clone()} />
+                                on_trained={{
+                                    let (trained, from) = (trained.clone(), trained_from.clone());
+                                    Callback::from(move |t| { from.set(None); trained.set(Some(t)) })
+                                }}
+                                resume={resume_for("train")} />
+                    <CompressPanel backend={(*backend).clone()} mnist={(*mnist).clone()} trained={(*trained).clone()}
+                                   resume_refine={resume_for("refine")} trained_from={(*trained_from).clone()}
+                                   on_import={{
+                                       let (trained, from) = (trained.clone(), trained_from.clone());
+                                       Callback::from(move |(name, t): (String, Rc<Vec<crate::lab::weights::NamedTensor>>)| {
+                                           from.set(Some(format!("imported from {name}").into()));
+                                           trained.set(Some(t));
+                                       })
+                                   }} />
                 </section>
                 <section class="panel">
                     <h2>{"Exercise 2 — GANs"}</h2>
-                    <gan_panel::GanPanel backend={(*backend).clone()} />
+                    <gan_panel::GanPanel backend={(*backend).clone()} resume={resume_for("gan")} />
                 </section>
                 <section class="panel">
                     <h2>{"Is training real here? A smoke test"}</h2>

@@ -68,6 +68,19 @@ pub enum ToWorker {
         /// Images, ends included.
         steps: usize,
     },
+    /// Reopen a stored run: continue it from its last checkpoint (or show it, if it finished).
+    ResumeRun {
+        /// The run's id in the store.
+        id: String,
+        /// Where to compute now (a lost GPU continues on the CPU).
+        backend: BackendKind,
+        /// A new learning rate (G's, for a GAN), e.g. lower after a divergence.
+        lr: Option<f64>,
+        /// A new discriminator learning rate (GAN runs).
+        lr_d: Option<f64>,
+    },
+    /// Test hook: destroy the worker's WebGPU device, as a driver reset would.
+    LoseDevice,
     /// Hold after the current chunk of batches.
     Pause,
     /// Carry on.
@@ -156,8 +169,129 @@ pub enum FromWorker {
     Walk(Vec<u8>),
     /// A GAN run finished all its epochs.
     GanDone,
-    /// The run failed (bad setting, lost device, NaN): the message says why.
+    /// The run's record and checkpoint are in the browser's store (epoch 0: just created).
+    RunSaved {
+        /// The run's id in the store.
+        id: String,
+        /// Epochs the saved checkpoint holds.
+        epoch: usize,
+    },
+    /// Saving a checkpoint failed (a full disk, most likely); training goes on.
+    SaveFailed(String),
+    /// A stored run was reopened: its record, so the page shows the history before new epochs.
+    RunRestored(Box<RunRecord>),
+    /// Training produced NaN or infinity: the run is paused at its last checkpoint.
+    Halted {
+        /// What happened and what to do, in a sentence.
+        message: String,
+        /// The run to resume.
+        id: String,
+    },
+    /// The WebGPU device was lost (driver reset, GPU removed, the test hook): the run is paused;
+    /// its last checkpoint is in the store.
+    DeviceLost(String),
+    /// The worker panicked: it is unusable now; the run's last checkpoint is in the store.
+    Crashed(String),
+    /// The run failed (bad setting, failed readback): the message says why.
     Failed(String),
+}
+
+/// What a stored run is, enough to rebuild its trainer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RunSpec {
+    /// The exercise-1 classifier from scratch.
+    Classifier {
+        /// Hyper-parameters.
+        config: TrainConfig,
+        /// Training subset.
+        subset: Option<usize>,
+    },
+    /// Refinement of a factorized model.
+    Refine {
+        /// Rank per layer.
+        ranks: Vec<usize>,
+        /// Compression factor.
+        factor: f64,
+        /// Test accuracy straight after the SVD.
+        before: f64,
+        /// Hyper-parameters.
+        config: TrainConfig,
+        /// Training subset.
+        subset: Option<usize>,
+    },
+    /// A GAN.
+    Gan {
+        /// Hyper-parameters.
+        config: GanConfig,
+        /// Training subset.
+        subset: Option<usize>,
+    },
+}
+
+impl RunSpec {
+    /// Epochs the run is set to.
+    pub fn epochs(&self) -> usize {
+        match self {
+            RunSpec::Classifier { config, .. } | RunSpec::Refine { config, .. } => config.epochs,
+            RunSpec::Gan { config, .. } => config.epochs,
+        }
+    }
+
+    /// The kind of run, as the run list names it.
+    pub fn title(&self) -> String {
+        match self {
+            RunSpec::Classifier { config, .. } => format!("classifier · batch {} · lr {}", config.batch_size, config.lr),
+            RunSpec::Refine { ranks, factor, .. } => format!("refinement {factor}× · ranks {ranks:?}"),
+            RunSpec::Gan { config, .. } => format!("{} GAN · batch {}", config.arch.slug(), config.batch_size),
+        }
+    }
+
+    /// Which panel shows it.
+    pub fn panel(&self) -> &'static str {
+        match self {
+            RunSpec::Classifier { .. } => "train",
+            RunSpec::Refine { .. } => "refine",
+            RunSpec::Gan { .. } => "gan",
+        }
+    }
+}
+
+/// A fixed-noise snapshot kept with a GAN run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    /// Epoch.
+    pub epoch: usize,
+    /// `64 × 784` bytes.
+    pub images: Vec<u8>,
+    /// Quality numbers, when measured.
+    pub quality: Option<Quality>,
+}
+
+/// A run as the store keeps it (the checkpoint bytes live beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Unique id (kind and start time).
+    pub id: String,
+    /// What it trains.
+    pub spec: RunSpec,
+    /// Backend it last ran on.
+    pub backend: BackendKind,
+    /// Start time, ms since the epoch.
+    pub created_ms: f64,
+    /// Last save, ms since the epoch.
+    pub updated_ms: f64,
+    /// Epochs in the checkpoint.
+    pub epochs_done: usize,
+    /// True once all epochs ran.
+    pub finished: bool,
+    /// Classifier / refinement rows, one per epoch.
+    pub history: Vec<EpochMetrics>,
+    /// GAN rows, one per epoch.
+    pub gan_history: Vec<crate::lab::gan::GanEpoch>,
+    /// GAN fixed-noise snapshots.
+    pub snapshots: Vec<SnapshotRecord>,
+    /// Why it stopped, if it did not finish (diverged, lost device).
+    pub note: Option<String>,
 }
 
 /// Encodes a message for `postMessage`.

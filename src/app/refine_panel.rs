@@ -10,6 +10,8 @@ use yew::prelude::*;
 use crate::app::backend::BackendKind;
 use crate::app::chart::{LineChart, Series};
 use crate::app::protocol::{FromWorker, RefineRow, ToWorker};
+use crate::app::store;
+use crate::app::train_panel::ResumeRequest;
 use crate::app::url_param;
 use crate::app::worker_client::WorkerClient;
 use crate::lab::factorized::params_for;
@@ -34,6 +36,8 @@ pub struct RefinePanelProps {
     pub backend: BackendKind,
     /// Moves the page's slider to a preset factor.
     pub on_preset: Callback<f64>,
+    /// A stored refinement run to reopen.
+    pub resume: Option<ResumeRequest>,
 }
 
 impl PartialEq for RefinePanelProps {
@@ -44,6 +48,7 @@ impl PartialEq for RefinePanelProps {
             && self.backend == o.backend
             && self.shapes == o.shapes
             && self.on_preset == o.on_preset
+            && self.resume == o.resume
     }
 }
 
@@ -56,14 +61,16 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let status = use_state(|| "idle".to_string());
     let error = use_state(|| None::<String>);
     let worker = use_mut_ref(|| None::<WorkerClient>);
+    let run_id = use_state(|| None::<String>);
     let subset = url_param("train_subset").and_then(|s| s.parse::<usize>().ok());
     let base_params: usize = props.shapes.iter().map(|&(m, n)| m * n + n).sum();
 
     let start = {
-        let (rows, history, status, error, worker, epochs) = (rows.clone(), history.clone(), status.clone(), error.clone(), worker.clone(), epochs.clone());
+        let (rows, history, status, error, worker, epochs, run_id) =
+            (rows.clone(), history.clone(), status.clone(), error.clone(), worker.clone(), epochs.clone(), run_id.clone());
         let (base, backend) = (props.base.clone(), props.backend);
-        Callback::from(move |(factor, ranks): (f64, Vec<usize>)| {
-            if *status == "running" {
+        Callback::from(move |(factor, ranks, reopen): (f64, Vec<usize>, Option<(String, BackendKind)>)| {
+            if *status == "running" && reopen.is_none() {
                 return;
             }
             let config = match epochs.trim().parse::<usize>() {
@@ -72,6 +79,11 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             };
             if let Err(e) = config.validate() {
                 return error.set(Some(e.to_string()));
+            }
+            if reopen.is_some()
+                && let Some(old) = worker.borrow_mut().take()
+            {
+                old.terminate();
             }
             if worker.borrow().is_none() {
                 match WorkerClient::start() {
@@ -82,8 +94,29 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             let client = worker.borrow().clone().expect("started above");
             let done = Rc::new(RefCell::new(Vec::new()));
             {
-                let (rows, history, status, error) = (rows.clone(), history.clone(), status.clone(), error.clone());
+                let (rows, history, status, error, run_id) = (rows.clone(), history.clone(), status.clone(), error.clone(), run_id.clone());
+                let mut interrupted = false;
                 client.on_reply(move |msg| match msg {
+                    Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Err(_) if interrupted => {}
+                    Ok(FromWorker::RunRestored(record)) => {
+                        *done.borrow_mut() = record.history.clone();
+                        history.set(record.history.clone());
+                        run_id.set(Some(record.id.clone()));
+                    }
+                    Ok(FromWorker::RunSaved { id, .. }) => {
+                        run_id.set(Some(id));
+                        store::announce_change();
+                    }
+                    Ok(FromWorker::SaveFailed(msg)) => error.set(Some(msg)),
+                    Ok(FromWorker::Halted { message, .. }) => {
+                        error.set(Some(message));
+                        status.set("interrupted".into());
+                    }
+                    Ok(FromWorker::DeviceLost(msg)) | Ok(FromWorker::Crashed(msg)) => {
+                        interrupted = true;
+                        error.set(Some(format!("{msg}. Refinement is paused; continue from its last checkpoint below.")));
+                        status.set("interrupted".into());
+                    }
                     Ok(FromWorker::Epoch { metrics, .. }) => {
                         done.borrow_mut().push(metrics);
                         history.set(done.borrow().clone());
@@ -105,15 +138,36 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                 });
             }
             error.set(None);
-            history.set(Vec::new());
             status.set("running".into());
-            client.post(ToWorker::Refine { base: (*base).clone(), ranks, factor, config, backend, subset });
+            match reopen {
+                Some((id, backend)) => client.post(ToWorker::ResumeRun { id, backend, lr: None, lr_d: None }),
+                None => {
+                    history.set(Vec::new());
+                    client.post(ToWorker::Refine { base: (*base).clone(), ranks, factor, config, backend, subset });
+                }
+            }
         })
     };
     let on_refine = {
         let start = start.clone();
         let (factor, ranks) = (props.factor, props.ranks.clone());
-        Callback::from(move |_| start.emit((factor, ranks.clone())))
+        Callback::from(move |_| start.emit((factor, ranks.clone(), None)))
+    };
+    {
+        let start = start.clone();
+        let backend = props.backend;
+        use_effect_with(props.resume.clone(), move |req| {
+            if let Some(req) = req {
+                start.emit((0.0, Vec::new(), Some((req.id.clone(), backend))));
+            }
+        });
+    }
+    let continue_cpu = {
+        let (start, run_id, error) = (start.clone(), run_id.clone(), error.clone());
+        Callback::from(move |_| match &*run_id {
+            Some(id) => start.emit((0.0, Vec::new(), Some((id.clone(), BackendKind::Cpu)))),
+            None => error.set(Some("this refinement has no saved checkpoint: start it again".into())),
+        })
     };
     let preset = |f: f64| {
         let start = start.clone();
@@ -122,7 +176,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         Callback::from(move |_| {
             let ranks: Vec<usize> = shapes.iter().map(|&(m, n)| rank_for_factor(n, f).unwrap_or(1).min(m.min(n))).collect();
             on_preset.emit(f);
-            start.emit((f, ranks));
+            start.emit((f, ranks, None));
         })
     };
     let pts = |f: fn(&EpochMetrics) -> f64| history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
@@ -142,6 +196,9 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                 <button data-testid="preset-8" onclick={preset(8.0)} disabled={running}>{"8× preset"}</button>
             </div>
             if let Some(e) = &*error { <p class="error" role="alert" data-testid="refine-error">{e}</p> }
+            if *status == "interrupted" {
+                <button data-testid="refine-continue-cpu" onclick={continue_cpu}>{"Continue on the CPU"}</button>
+            }
             <p data-testid="refine-status" data-status={(*status).clone()}>{format!(
                 "refinement: {}{}", *status,
                 if running { format!(" — epoch {} done", history.len()) } else { String::new() }

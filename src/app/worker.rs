@@ -4,8 +4,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::app::backend::{self, BackendKind};
@@ -13,13 +14,16 @@ use crate::app::data_panel::load_bundled;
 use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::app::protocol::{FromWorker, RefineRow, ToWorker, decode, encode};
+use crate::app::protocol::{FromWorker, RefineRow, RunRecord, RunSpec, SnapshotRecord, ToWorker, decode, encode};
+use crate::app::store;
+use crate::lab::checkpoint::Checkpoint;
+use crate::lab::error::LabError;
 use crate::app::fetch::fetch_bytes;
 use crate::lab::data::{Dataset, DatasetKind, TrainTest};
 use crate::lab::gan::grid::to_byte;
 use crate::lab::gan::quality::{CLASSIFIER_WIDTHS, QualityJudge};
 use crate::lab::gan::trainer::{generate, grid_noise, interpolate};
-use crate::lab::gan::{GanArch, GanConfig, GanTrainer, Generator};
+use crate::lab::gan::{GanArch, GanTrainer, Generator};
 use crate::lab::params::load_module_tensors;
 use crate::lab::weights::decode_safetensors;
 use crate::lab::factorized::MlpSpectrum;
@@ -119,6 +123,10 @@ pub fn start() {
     crate::app::run_static_constructors();
     console_error_panic_hook::set_once();
     let control = Rc::new(RefCell::new(Control::default()));
+    let stopper = {
+        let control = control.clone();
+        move || control.borrow_mut().stop = true
+    };
     let shared: Shared = Rc::new(RefCell::new(GanShared::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let msg: ToWorker = match decode(&e.data()) {
@@ -135,6 +143,7 @@ pub fn start() {
                 send(FromWorker::Resumed);
             }
             ToWorker::Stop => control.borrow_mut().stop = true,
+            ToWorker::LoseDevice => lose_device(),
             ToWorker::Pretrained { arch, noise_seed } => {
                 if !control.borrow().running {
                     shared.borrow_mut().g = None; // an idle page switching architecture
@@ -179,11 +188,17 @@ pub fn start() {
                 let shared = shared.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let outcome = match job {
-                        ToWorker::Gan { config, backend, subset } => gan(config, backend, subset, &control, &shared).await,
-                        ToWorker::Train { config, backend, subset } => train(config, backend, subset, &control).await,
-                        ToWorker::Refine { base, ranks, factor, config, backend, subset } => {
-                            refine(base, ranks, factor, config, backend, subset, &control).await
+                        ToWorker::Gan { config, backend, subset } => {
+                            gan(new_record(RunSpec::Gan { config, subset }, backend), None, &control, &shared).await
                         }
+                        ToWorker::Train { config, backend, subset } => {
+                            classifier(new_record(RunSpec::Classifier { config, subset }, backend), None, None, &control).await
+                        }
+                        ToWorker::Refine { base, ranks, factor, config, backend, subset } => {
+                            let record = new_record(RunSpec::Refine { ranks, factor, before: f64::NAN, config, subset }, backend);
+                            classifier(record, None, Some(base), &control).await
+                        }
+                        ToWorker::ResumeRun { id, backend, lr, lr_d } => reopen(&id, backend, lr, lr_d, &control, &shared).await,
                         _ => Ok(None),
                     };
                     control.borrow_mut().running = false;
@@ -198,7 +213,146 @@ pub fn start() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    watch_gpu_devices(stopper);
+    // A panic leaves the wasm instance unusable: tell the page, which can reopen the run's last
+    // checkpoint in a fresh worker.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        send(FromWorker::Crashed(info.to_string()));
+    }));
     send(FromWorker::Ready);
+}
+
+thread_local! {
+    static GPU_DEVICE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+/// Wraps `GPUAdapter.prototype.requestDevice` (with a `Proxy`: no `eval`, so a strict CSP
+/// holds) to keep the device wgpu gets and to listen to its `lost` promise: a driver reset,
+/// a removed GPU or the test hook then pauses the run with a message instead of hanging it.
+fn watch_gpu_devices(stop: impl Fn() + 'static) {
+    let proto = Reflect::get(&js_sys::global(), &"GPUAdapter".into()).and_then(|c| Reflect::get(&c, &"prototype".into()));
+    let Ok(proto) = proto else { return };
+    let Ok(original) = Reflect::get(&proto, &"requestDevice".into()) else { return };
+    let Ok(original_fn) = original.clone().dyn_into::<Function>() else { return };
+    let stop = Rc::new(stop);
+    let trap = Closure::<dyn FnMut(JsValue, JsValue, Array) -> JsValue>::new(move |_target: JsValue, this: JsValue, args: Array| {
+        let promise: Promise = match Reflect::apply(&original_fn, &this, &args).and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from)) {
+            Ok(p) => p,
+            Err(e) => return Promise::reject(&e).into(),
+        };
+        let stop = stop.clone();
+        let on_device = Closure::<dyn FnMut(JsValue)>::new(move |device: JsValue| {
+            GPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
+            let stop = stop.clone();
+            let on_lost = Closure::<dyn FnMut(JsValue)>::new(move |info: JsValue| {
+                let field = |k: &str| Reflect::get(&info, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+                stop();
+                send(FromWorker::DeviceLost(format!("the GPU device was lost ({}{}{})", field("reason"), if field("message").is_empty() { "" } else { ": " }, field("message"))));
+            });
+            if let Ok(lost) = Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>().map_err(JsValue::from)) {
+                let _ = lost.then(&on_lost);
+            }
+            on_lost.forget();
+        });
+        let _ = promise.then(&on_device);
+        on_device.forget();
+        promise.into()
+    });
+    let handler = js_sys::Object::new();
+    let _ = Reflect::set(&handler, &"apply".into(), trap.as_ref());
+    trap.forget();
+    let proxy = js_sys::Proxy::new(&original, &handler);
+    let _ = Reflect::set(&proto, &"requestDevice".into(), &proxy);
+}
+
+/// The test hook: destroys the WebGPU device as a driver reset would (its `lost` fires).
+fn lose_device() {
+    let Some(device) = GPU_DEVICE.with(|d| d.borrow().clone()) else {
+        return send(FromWorker::Failed("there is no WebGPU device to lose: this run is on the CPU".into()));
+    };
+    if let Ok(destroy) = Reflect::get(&device, &"destroy".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+        let _ = destroy.call0(&device);
+    }
+}
+
+/// A new run's record: its id is its kind and start time.
+fn new_record(spec: RunSpec, backend: BackendKind) -> RunRecord {
+    let now = js_sys::Date::now();
+    RunRecord {
+        id: format!("{}-{}", spec.panel(), now as u64),
+        spec,
+        backend,
+        created_ms: now,
+        updated_ms: now,
+        epochs_done: 0,
+        finished: false,
+        history: Vec::new(),
+        gan_history: Vec::new(),
+        snapshots: Vec::new(),
+        note: None,
+    }
+}
+
+/// Saves the record (and checkpoint) and tells the page; a failed save is a warning, not a stop.
+async fn persist(record: &mut RunRecord, checkpoint: Option<Vec<u8>>) {
+    record.updated_ms = js_sys::Date::now();
+    match store::save(record, checkpoint.as_deref()).await {
+        Ok(()) => send(FromWorker::RunSaved { id: record.id.clone(), epoch: record.epochs_done }),
+        Err(e) => send(FromWorker::SaveFailed(format!("the checkpoint of epoch {} was not saved: {e}", record.epochs_done))),
+    }
+}
+
+/// How a run's loop ended.
+enum Outcome {
+    Finished,
+    Stopped,
+    Halted(String),
+}
+
+/// Marks a run as diverged (kept at its last checkpoint) and says so.
+async fn halt(record: &mut RunRecord, e: LabError) -> Outcome {
+    let msg = format!(
+        "{e}. Paused at the last good checkpoint (epoch {}): lower the learning rate and resume.",
+        record.epochs_done
+    );
+    record.note = Some(msg.clone());
+    persist(record, None).await;
+    Outcome::Halted(msg)
+}
+
+/// Reopens a stored run from its checkpoint: continues it, or shows it if it had finished.
+async fn reopen(id: &str, backend: BackendKind, lr: Option<f64>, lr_d: Option<f64>, control: &Rc<RefCell<Control>>, shared: &Shared) -> Result<Option<FromWorker>, String> {
+    let (mut record, bytes) = store::load(id).await?;
+    let checkpoint = bytes.map(|b| Checkpoint::from_bytes(&b)).transpose().map_err(|e| e.to_string())?;
+    match &mut record.spec {
+        RunSpec::Classifier { config, .. } | RunSpec::Refine { config, .. } => {
+            if let Some(lr) = lr {
+                config.lr = lr;
+            }
+        }
+        RunSpec::Gan { config, .. } => {
+            if let Some(lr) = lr {
+                config.lr_g = lr;
+            }
+            if let Some(lr) = lr_d {
+                config.lr_d = lr;
+            }
+        }
+    }
+    // A checkpoint holds whole epochs: anything recorded after it is redone.
+    let done = checkpoint.as_ref().map(|c| c.loop_state.epochs_done).unwrap_or(0);
+    record.history.truncate(done);
+    record.gan_history.truncate(done);
+    record.snapshots.retain(|s| s.epoch <= done);
+    record.epochs_done = done;
+    record.backend = backend;
+    record.note = None;
+    send(FromWorker::RunRestored(Box::new(record.clone())));
+    match record.spec {
+        RunSpec::Gan { .. } => gan(record, checkpoint, control, shared).await,
+        _ => classifier(record, checkpoint, None, control).await,
+    }
 }
 
 /// Waits while the run is paused; `false` once it is asked to stop.
@@ -228,7 +382,8 @@ async fn setup(config: &TrainConfig, kind: BackendKind, subset: Option<usize>) -
     Ok((active.kind, device, train, data.test.clone()))
 }
 
-/// Runs a trainer to the end, streaming progress and per-epoch metrics; `false` if stopped.
+/// Runs a trainer to the end, streaming progress and per-epoch metrics, and saving a checkpoint
+/// after every epoch.
 async fn drive<M: Classifier>(
     trainer: &mut ClassifierTrainer<M>,
     kind: BackendKind,
@@ -236,17 +391,24 @@ async fn drive<M: Classifier>(
     test: &Dataset,
     device: &Device,
     control: &Rc<RefCell<Control>>,
-) -> Result<bool, String> {
+    record: &mut RunRecord,
+) -> Result<Outcome, String> {
     send(FromWorker::Started { backend: kind.title().into(), batches_per_epoch: trainer.batches_per_epoch() });
     // A software GPU takes ~1 s a step: report every 2 batches there, every 10 on the CPU.
     let chunk = if kind == BackendKind::WebGpu { 2 } else { 10 };
     let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
     while !trainer.finished() {
         if !hold(control).await {
-            return Ok(false);
+            record.note = Some("stopped".into());
+            persist(record, None).await;
+            return Ok(Outcome::Stopped);
         }
         let t0 = crate::app::now_ms();
-        let r = trainer.train_chunk(train, chunk).await.map_err(|e| e.to_string())?;
+        let r = match trainer.train_chunk(train, chunk).await {
+            Ok(r) => r,
+            Err(e @ LabError::NonFinite { .. }) => return Ok(halt(record, e).await),
+            Err(e) => return Err(e.to_string()),
+        };
         let ms_per_batch = (crate::app::now_ms() - t0) / r.samples.div_ceil(trainer.config().batch_size).max(1) as f64;
         send(FromWorker::Progress { epoch: r.epoch, batch: r.batch_in_epoch, loss: r.loss, ms_per_batch });
         loss_sum += r.loss * r.samples as f64;
@@ -254,6 +416,9 @@ async fn drive<M: Classifier>(
         seen += r.samples;
         if r.epoch_finished {
             let eval = evaluate(trainer.model(), test, EVAL_BATCH, device).await.map_err(|e| e.to_string())?;
+            if !eval.loss.is_finite() {
+                return Ok(halt(record, LabError::NonFinite { what: "test loss", value: eval.loss as f32, epoch: r.epoch }).await);
+            }
             let metrics = EpochMetrics {
                 epoch: r.epoch,
                 train_loss: loss_sum / seen as f64,
@@ -262,45 +427,81 @@ async fn drive<M: Classifier>(
                 test_acc: eval.accuracy,
             };
             (loss_sum, correct, seen) = (0.0, 0.0, 0);
+            record.history.push(metrics.clone());
             send(FromWorker::Epoch { metrics, confusion: Box::new(eval.confusion), predictions: eval.predictions });
+            let checkpoint = trainer.checkpoint(serde_json::Value::Null).await.map_err(|e| e.to_string())?;
+            record.epochs_done = r.epoch;
+            record.finished = trainer.finished();
+            persist(record, Some(checkpoint.to_bytes())).await;
         }
         // Let pause/stop messages in between chunks.
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
-    Ok(true)
+    Ok(Outcome::Finished)
 }
 
-async fn train(config: TrainConfig, kind: BackendKind, subset: Option<usize>, control: &Rc<RefCell<Control>>) -> Result<Option<FromWorker>, String> {
-    let (kind, device, train, test) = setup(&config, kind, subset).await?;
-    let mut trainer = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config, train.len(), &device).map_err(|e| e.to_string())?;
-    if !drive(&mut trainer, kind, &train, &test, &device, control).await? {
-        return Ok(None);
-    }
-    let tensors = mlp_tensors(trainer.model()).await.map_err(|e| e.to_string())?;
-    Ok(Some(FromWorker::Done { tensors }))
-}
-
-async fn refine(
-    base: Vec<NamedTensor>,
-    ranks: Vec<usize>,
-    factor: f64,
-    config: TrainConfig,
-    kind: BackendKind,
-    subset: Option<usize>,
+/// Trains (or continues, from `checkpoint`) a classifier or a refinement run.
+async fn classifier(
+    mut record: RunRecord,
+    checkpoint: Option<Checkpoint>,
+    base: Option<Vec<NamedTensor>>,
     control: &Rc<RefCell<Control>>,
 ) -> Result<Option<FromWorker>, String> {
-    let (kind, device, train, test) = setup(&config, kind, subset).await?;
-    let base = mlp_from_tensors(&base, &MLP_WIDTHS, &device).map_err(|e| e.to_string())?;
-    let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
-    let model = spectrum.build(&ranks, &device).map_err(|e| e.to_string())?;
-    let params = model.num_params();
-    let before = evaluate(&model, &test, EVAL_BATCH, &device).await.map_err(|e| e.to_string())?.accuracy;
-    let mut trainer = ClassifierTrainer::new(model, config, train.len(), &device).map_err(|e| e.to_string())?;
-    if !drive(&mut trainer, kind, &train, &test, &device, control).await? {
-        return Ok(None);
+    let (config, subset) = match &record.spec {
+        RunSpec::Classifier { config, subset } | RunSpec::Refine { config, subset, .. } => (config.clone(), *subset),
+        RunSpec::Gan { .. } => return Err("not a classifier run".into()),
+    };
+    let (kind, device, train, test) = setup(&config, record.backend, subset).await?;
+    record.backend = kind;
+    let fresh = checkpoint.is_none();
+    let e = |e: LabError| e.to_string();
+    match record.spec.clone() {
+        RunSpec::Classifier { .. } => {
+            let template = Mlp::new(&MLP_WIDTHS, &device);
+            let mut trainer = match &checkpoint {
+                Some(ck) => ClassifierTrainer::restore(template, config, ck, train.len(), &device).map_err(e)?,
+                None => ClassifierTrainer::new(template, config, train.len(), &device).map_err(e)?,
+            };
+            if fresh {
+                persist(&mut record, None).await;
+            }
+            match drive(&mut trainer, kind, &train, &test, &device, control, &mut record).await? {
+                Outcome::Finished => Ok(Some(FromWorker::Done { tensors: mlp_tensors(trainer.model()).await.map_err(e)? })),
+                Outcome::Stopped => Ok(None),
+                Outcome::Halted(message) => Ok(Some(FromWorker::Halted { message, id: record.id })),
+            }
+        }
+        RunSpec::Refine { ranks, factor, before, .. } => {
+            // The factorized model's structure comes from the ranks; a checkpoint fills in the values.
+            let base = match (base, &checkpoint) {
+                (Some(b), _) => mlp_from_tensors(&b, &MLP_WIDTHS, &device).map_err(|e| e.to_string())?,
+                (None, Some(_)) => Mlp::new(&MLP_WIDTHS, &device),
+                (None, None) => return Err("this refinement stopped before its first epoch, and its base model is not stored: start it again".into()),
+            };
+            let template = MlpSpectrum::of(&base).await.map_err(e)?.build(&ranks, &device).map_err(e)?;
+            let params = template.num_params();
+            let mut trainer = match &checkpoint {
+                Some(ck) => ClassifierTrainer::restore(template, config, ck, train.len(), &device).map_err(e)?,
+                None => ClassifierTrainer::new(template, config, train.len(), &device).map_err(e)?,
+            };
+            let before = if fresh { evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy } else { before };
+            if let RunSpec::Refine { before: b, .. } = &mut record.spec {
+                *b = before;
+            }
+            if fresh {
+                persist(&mut record, None).await;
+            }
+            match drive(&mut trainer, kind, &train, &test, &device, control, &mut record).await? {
+                Outcome::Finished => {
+                    let after = evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy;
+                    Ok(Some(FromWorker::Refined(RefineRow { factor, ranks, params, before, after })))
+                }
+                Outcome::Stopped => Ok(None),
+                Outcome::Halted(message) => Ok(Some(FromWorker::Halted { message, id: record.id })),
+            }
+        }
+        RunSpec::Gan { .. } => unreachable!("matched above"),
     }
-    let after = evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(|e| e.to_string())?.accuracy;
-    Ok(Some(FromWorker::Refined(RefineRow { factor, ranks, params, before, after })))
 }
 
 /// Loads the shipped quality judge and measures the real test images (best effort: without it
@@ -321,16 +522,27 @@ fn bytes(images: Vec<f32>) -> Vec<u8> {
     images.into_iter().map(to_byte).collect()
 }
 
-async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, control: &Rc<RefCell<Control>>, shared: &Shared) -> Result<Option<FromWorker>, String> {
+async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc<RefCell<Control>>, shared: &Shared) -> Result<Option<FromWorker>, String> {
+    let RunSpec::Gan { config, subset } = record.spec.clone() else {
+        return Err("not a GAN run".into());
+    };
     config.validate().map_err(|e| e.to_string())?;
-    let active = backend::choose(Some(kind)).await;
+    let active = backend::choose(Some(record.backend)).await;
+    record.backend = active.kind;
     let data = dataset(DatasetKind::FashionMnist).await?;
     let train = match subset {
         Some(n) => data.train.take(n),
         None => data.train.clone(),
     };
     let device = active.device.clone().autodiff();
-    let mut trainer = GanTrainer::new(config.clone(), train.len(), &device).map_err(|e| e.to_string())?;
+    let mut trainer = match &checkpoint {
+        Some(ck) => GanTrainer::restore(config.clone(), ck, record.gan_history.clone(), train.len(), &device),
+        None => GanTrainer::new(config.clone(), train.len(), &device),
+    }
+    .map_err(|e| e.to_string())?;
+    if checkpoint.is_none() {
+        persist(&mut record, None).await;
+    }
     let judge = match load_judge(&data.test, &device).await {
         Ok(j) => Some(j),
         Err(e) => {
@@ -341,7 +553,7 @@ async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, contro
     {
         let mut sh = shared.borrow_mut();
         sh.g = Some((trainer.generator().clone(), device.clone()));
-        sh.epoch = 0;
+        sh.epoch = trainer.epochs_done();
     }
     send(FromWorker::GanStarted { backend: active.kind.title().into(), batches_per_epoch: trainer.batches_per_epoch() });
     send_canvas(shared).await?;
@@ -350,10 +562,19 @@ async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, contro
     let mut last_canvas = crate::app::now_ms();
     while !trainer.finished() {
         if !hold(control).await {
+            record.note = Some("stopped".into());
+            persist(&mut record, None).await;
             return Ok(None);
         }
         let t0 = crate::app::now_ms();
-        let c = trainer.train_chunk(&train, chunk).await.map_err(|e| e.to_string())?;
+        let c = match trainer.train_chunk(&train, chunk).await {
+            Ok(c) => c,
+            Err(e @ LabError::NonFinite { .. }) => {
+                let Outcome::Halted(message) = halt(&mut record, e).await else { unreachable!("halt halts") };
+                return Ok(Some(FromWorker::Halted { message, id: record.id }));
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         let ms_per_batch = (crate::app::now_ms() - t0) / c.batches.max(1) as f64;
         {
             let mut sh = shared.borrow_mut();
@@ -367,15 +588,21 @@ async fn gan(config: GanConfig, kind: BackendKind, subset: Option<usize>, contro
             send_canvas(shared).await?;
             last_canvas = crate::app::now_ms();
         }
-        if let Some(e) = finished
-            && trainer.is_snapshot_epoch(e.epoch)
-        {
-            let images = trainer.generate(trainer.fixed_noise()).await.map_err(|e| e.to_string())?;
-            let quality = match &judge {
-                Some(j) => Some(j.judge_generator(trainer.generator(), config.seed, e.epoch).await.map_err(|e| e.to_string())?),
-                None => None,
-            };
-            send(FromWorker::GanSnapshot { epoch: e.epoch, images: bytes(images), quality });
+        if let Some(e) = finished {
+            if trainer.is_snapshot_epoch(e.epoch) {
+                let images = bytes(trainer.generate(trainer.fixed_noise()).await.map_err(|e| e.to_string())?);
+                let quality = match &judge {
+                    Some(j) => Some(j.judge_generator(trainer.generator(), config.seed, e.epoch).await.map_err(|e| e.to_string())?),
+                    None => None,
+                };
+                record.snapshots.push(SnapshotRecord { epoch: e.epoch, images: images.clone(), quality: quality.clone() });
+                send(FromWorker::GanSnapshot { epoch: e.epoch, images, quality });
+            }
+            record.gan_history.push(e.clone());
+            record.epochs_done = e.epoch;
+            record.finished = trainer.finished();
+            let checkpoint = trainer.checkpoint(serde_json::Value::Null).await.map_err(|e| e.to_string())?;
+            persist(&mut record, Some(checkpoint.to_bytes())).await;
         }
         gloo_timers::future::TimeoutFuture::new(0).await;
     }

@@ -18,6 +18,7 @@ struct Inner {
     ready: bool,
     outbox: Vec<ToWorker>,
     handler: Option<Handler>,
+    terminated: bool,
 }
 
 /// A handle on one training worker; clones share it.
@@ -28,7 +29,7 @@ impl WorkerClient {
     /// Starts `worker_loader.js` (built by trunk from `src/bin/worker.rs`).
     pub fn start() -> Result<Self, String> {
         let worker = Worker::new("./worker_loader.js").map_err(|e| format!("could not start the training worker: {}", js_error(e)))?;
-        let client = WorkerClient(Rc::new(RefCell::new(Inner { worker, ready: false, outbox: Vec::new(), handler: None })));
+        let client = WorkerClient(Rc::new(RefCell::new(Inner { worker, ready: false, outbox: Vec::new(), handler: None, terminated: false })));
         let on_message = {
             let c = client.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| match decode::<FromWorker>(&e.data()) {
@@ -58,11 +59,14 @@ impl WorkerClient {
 
     fn dispatch(&self, msg: Result<FromWorker, String>) {
         // Take the handler out while it runs, so it may post or replace itself.
+        if self.0.borrow().terminated {
+            return;
+        }
         let handler = self.0.borrow_mut().handler.take();
         if let Some(mut h) = handler {
             h(msg);
             let mut inner = self.0.borrow_mut();
-            if inner.handler.is_none() {
+            if inner.handler.is_none() && !inner.terminated {
                 inner.handler = Some(h);
             }
         }
@@ -71,6 +75,16 @@ impl WorkerClient {
     /// Where replies go from now on (a new run installs its own).
     pub fn on_reply(&self, handler: impl FnMut(Result<FromWorker, String>) + 'static) {
         self.0.borrow_mut().handler = Some(Box::new(handler));
+    }
+
+    /// Ends the worker at once (after a lost device or a crash it is unusable; a new one reopens
+    /// the run from its checkpoint). Later replies are dropped.
+    pub fn terminate(&self) {
+        let mut inner = self.0.borrow_mut();
+        inner.handler = None;
+        inner.terminated = true;
+        inner.outbox.clear();
+        inner.worker.terminate();
     }
 
     /// Sends a command now, or once the worker is ready.

@@ -1,10 +1,13 @@
 //! The engine: data, models, training, SVD compression, metrics, summaries. UI-free; the same
 //! code runs natively (CLI, tests) and in the browser.
 
+pub mod adam;
 pub mod adapter;
+pub mod checkpoint;
 pub mod data;
 pub mod draw;
 pub mod error;
+pub mod export;
 pub mod factorized;
 pub mod gan;
 pub mod metrics;

@@ -3,6 +3,8 @@
 //! [`NamedTensor`]s — with one readback for the whole model, since readbacks are what cost on
 //! WebGPU.
 
+use std::collections::BTreeMap;
+
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
@@ -187,6 +189,42 @@ impl ModuleMapper for Loader<'_> {
     }
 }
 
+struct IdCollector {
+    path: Vec<String>,
+    ids: BTreeMap<String, u64>,
+    sizes: BTreeMap<String, usize>,
+}
+
+impl ModuleVisitor for IdCollector {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.ids.insert(tensor_name(&self.path), param.id.val());
+        self.sizes.insert(tensor_name(&self.path), param.shape().num_elements());
+    }
+}
+
+fn id_collector<M: Module>(module: &M) -> IdCollector {
+    let mut c = IdCollector { path: Vec::new(), ids: BTreeMap::new(), sizes: BTreeMap::new() };
+    module.visit(&mut c);
+    c
+}
+
+/// Each tensor's parameter id, by the name [`module_tensors`] gives it: an optimiser keys its
+/// state by id, a checkpoint by name.
+pub fn param_ids<M: Module>(module: &M) -> BTreeMap<String, u64> {
+    id_collector(module).ids
+}
+
+/// Each tensor's element count, by name.
+pub fn param_sizes<M: Module>(module: &M) -> BTreeMap<String, usize> {
+    id_collector(module).sizes
+}
+
 /// The module with every tensor replaced by the named values. Refuses (and leaves the caller's
 /// module untouched) on a missing, extra, mis-shaped or non-finite tensor.
 pub fn load_module_tensors<M: Module>(module: &M, tensors: &[NamedTensor]) -> Result<M, WeightsError> {
@@ -208,7 +246,6 @@ mod tests {
     use crate::lab::weights::{decode_safetensors, encode_safetensors};
     use burn::tensor::Device;
     use futures_lite::future::block_on;
-    use std::collections::BTreeMap;
 
     #[test]
     fn generator_weights_round_trip_bit_identically_and_bad_files_are_refused() {

@@ -7,11 +7,12 @@
 
 use burn::module::Module;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::lab::adam::{Adam, AdamSettings};
+use crate::lab::checkpoint::{Checkpoint, LoopState, ModuleState};
 use crate::lab::data::Dataset;
 use crate::lab::error::{LabError, LabResult, check_count, check_range};
 use crate::lab::metrics::ConfusionMatrix;
@@ -100,10 +101,14 @@ pub struct ChunkReport {
     pub samples: usize,
 }
 
+fn adam_settings(config: &TrainConfig) -> AdamSettings {
+    AdamSettings { weight_decay: config.weight_decay as f32, ..AdamSettings::default() }
+}
+
 /// Drives Adam on a classifier, batch by batch, with a seeded shuffle per epoch.
 pub struct ClassifierTrainer<M: Classifier> {
     model: Option<M>,
-    optim: ModuleOptimizer,
+    optim: Adam,
     config: TrainConfig,
     device: Device,
     loss_fn: CrossEntropyLoss,
@@ -125,14 +130,7 @@ impl<M: Classifier> ClassifierTrainer<M> {
         }
         Ok(Self {
             model: Some(model),
-            optim: {
-                let adam = AdamConfig::new();
-                if config.weight_decay > 0.0 {
-                    adam.with_weight_decay(Some(WeightDecayConfig { penalty: config.weight_decay as f32 })).init()
-                } else {
-                    adam.init()
-                }
-            },
+            optim: Adam::new(adam_settings(&config)),
             rng: SplitMix64::new(config.seed ^ 0x5EED),
             config,
             device: device.clone(),
@@ -265,6 +263,44 @@ impl<M: Classifier> ClassifierTrainer<M> {
 }
 
 impl<M: Classifier> ClassifierTrainer<M> {
+    /// A checkpoint at this epoch boundary (refused mid-epoch: a checkpoint is an epoch's end),
+    /// Adam's moments included. `meta` is the caller's (config, history) and comes back on restore.
+    pub async fn checkpoint(&self, meta: serde_json::Value) -> LabResult<Checkpoint> {
+        if self.cursor != 0 || self.pending.is_some() {
+            return Err(LabError::InvalidConfig("a checkpoint is taken at the end of an epoch".into()));
+        }
+        let model = ModuleState::capture(self.model(), &self.optim).await?;
+        Ok(Checkpoint {
+            meta,
+            loop_state: LoopState {
+                rng: self.rng.state(),
+                epochs_done: self.epochs_done,
+                steps_done: self.steps_done,
+                order: self.order.iter().map(|&i| i as u32).collect(),
+            },
+            modules: vec![("model".into(), model)],
+        })
+    }
+
+    /// Continues a run from `checkpoint`: `template` gives the model's structure (its values are
+    /// replaced), `config` must be the run's (the learning rate may differ: lowering it is how
+    /// a diverged run goes on).
+    pub fn restore(template: M, config: TrainConfig, checkpoint: &Checkpoint, train_len: usize, device: &Device) -> LabResult<Self> {
+        let mut t = Self::new(template, config, train_len, device)?;
+        let ls = &checkpoint.loop_state;
+        if ls.order.len() != train_len || ls.order.iter().any(|&i| i as usize >= train_len) {
+            return Err(LabError::InvalidConfig(format!("the checkpoint was taken on {} training images, this run has {train_len}", ls.order.len())));
+        }
+        let (model, optim) = checkpoint.module("model")?.restore(t.model(), adam_settings(&t.config), device)?;
+        t.model = Some(model);
+        t.optim = optim;
+        t.rng = SplitMix64::new(ls.rng);
+        t.order = ls.order.iter().map(|&i| i as usize).collect();
+        t.epochs_done = ls.epochs_done;
+        t.steps_done = ls.steps_done;
+        Ok(t)
+    }
+
     /// Trains one whole epoch, then evaluates on `test`: one row of the exercise's table.
     pub async fn train_epoch(&mut self, train: &Dataset, test: &Dataset) -> LabResult<crate::lab::report::EpochMetrics> {
         let chunk = self.train_chunk(train, usize::MAX).await?;
@@ -419,5 +455,41 @@ mod tests {
         assert!(after.loss < before.loss);
         assert_eq!(after.confusion.row_sums().map(|s| s as usize), test.class_counts());
         assert_eq!(after.predictions.len(), test.len());
+    }
+
+    /// A run checkpointed after epoch 1 and restored into a fresh trainer goes on exactly like
+    /// the run that never stopped: same losses, bit-identical weights (Adam's moments included).
+    #[test]
+    fn a_restored_checkpoint_continues_the_run_bit_identically() {
+        use crate::lab::params::module_tensors;
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let train = bands(200, 1);
+        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 9, schedule: LrSchedule::Cosine, weight_decay: 1e-4 };
+        let mut a = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config.clone(), train.len(), &device).unwrap();
+        block_on(a.train_chunk(&train, 3)).unwrap();
+        assert!(block_on(a.checkpoint(serde_json::json!({}))).is_err(), "mid-epoch is refused");
+        block_on(a.train_chunk(&train, usize::MAX)).unwrap();
+        let ck = block_on(a.checkpoint(serde_json::json!({"note": "epoch 1"}))).unwrap();
+        let ck = Checkpoint::from_bytes(&ck.to_bytes()).unwrap();
+        assert_eq!(ck.meta["note"], "epoch 1");
+
+        let mut b = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &ck, train.len(), &device).unwrap();
+        assert_eq!(b.epochs_done(), 1);
+        assert_eq!(b.current_lr(), a.current_lr());
+        let ra = block_on(a.train_chunk(&train, usize::MAX)).unwrap();
+        let rb = block_on(b.train_chunk(&train, usize::MAX)).unwrap();
+        assert_eq!(ra, rb);
+        assert_eq!(block_on(module_tensors(a.model())).unwrap(), block_on(module_tensors(b.model())).unwrap());
+
+        // Without Adam's moments the run would go on, but not identically (Adam warms up again).
+        let mut no_moments = block_on(a.checkpoint(serde_json::json!({}))).unwrap();
+        no_moments.modules[0].1.moments.clear();
+        let mut c = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &no_moments, train.len(), &device).unwrap();
+        let mut d = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &block_on(a.checkpoint(serde_json::json!({}))).unwrap(), train.len(), &device).unwrap();
+        assert_ne!(block_on(c.train_chunk(&train, 2)).unwrap().loss, block_on(d.train_chunk(&train, 2)).unwrap().loss);
+
+        // A checkpoint of another training set is refused.
+        assert!(ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config, &ck, 150, &device).is_err());
     }
 }

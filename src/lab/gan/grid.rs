@@ -48,7 +48,8 @@ pub fn tile(images: &[f32], cols: usize, pad: usize, scale: usize) -> LabResult<
 }
 
 /// CRC-32 (IEEE) as PNG chunks use it.
-fn crc32(bytes: &[u8]) -> u32 {
+/// CRC-32 (IEEE), as PNG chunks and zip entries use it.
+pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in bytes {
         crc ^= b as u32;

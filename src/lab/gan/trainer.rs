@@ -13,11 +13,13 @@
 //! Losses and D's outputs stay on the device until a chunk ends: one readback per chunk.
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::lab::adam::{Adam, AdamSettings};
+use crate::lab::checkpoint::{Checkpoint, LoopState, ModuleState};
 use crate::lab::data::Dataset;
 use crate::lab::error::{LabError, LabResult, check_count, check_range};
 use crate::lab::gan::loss::bce_with_logits;
@@ -179,8 +181,8 @@ struct EpochAcc {
 struct State {
     g: Generator,
     d: Discriminator,
-    optim_g: ModuleOptimizer,
-    optim_d: ModuleOptimizer,
+    optim_g: Adam,
+    optim_d: Adam,
     rng: SplitMix64,
     order: Vec<usize>,
     cursor: usize,
@@ -251,8 +253,12 @@ fn check_fits(config: &GanConfig, train_len: usize) -> LabResult<()> {
     Ok(())
 }
 
-fn adam(config: &GanConfig) -> ModuleOptimizer {
-    AdamConfig::new().with_beta_1(config.beta1 as f32).init()
+fn adam_settings(config: &GanConfig) -> AdamSettings {
+    AdamSettings { beta1: config.beta1 as f32, ..AdamSettings::default() }
+}
+
+fn adam(config: &GanConfig) -> Adam {
+    Adam::new(adam_settings(config))
 }
 
 fn add(a: Option<Tensor<1>>, b: Tensor<1>) -> Option<Tensor<1>> {
@@ -302,6 +308,42 @@ impl GanTrainer {
             acc: EpochAcc::default(),
         };
         Ok(Self { last_good: None, state, pending: Pending::default(), config, device: device.clone(), fixed_noise, history: Vec::new() })
+    }
+
+    /// A checkpoint at this epoch boundary (refused mid-epoch), both Adams' moments included.
+    /// The per-epoch history is the caller's to keep in `meta` and to give back to
+    /// [`GanTrainer::restore`].
+    pub async fn checkpoint(&self, meta: serde_json::Value) -> LabResult<Checkpoint> {
+        let s = &self.state;
+        if s.cursor != 0 || self.pending.batches > 0 {
+            return Err(LabError::InvalidConfig("a checkpoint is taken at the end of an epoch".into()));
+        }
+        let g = ModuleState::capture(&s.g, &s.optim_g).await?;
+        let d = ModuleState::capture(&s.d, &s.optim_d).await?;
+        Ok(Checkpoint {
+            meta,
+            loop_state: LoopState { rng: s.rng.state(), epochs_done: s.epochs_done, steps_done: s.steps_done, order: s.order.iter().map(|&i| i as u32).collect() },
+            modules: vec![("g".into(), g), ("d".into(), d)],
+        })
+    }
+
+    /// Continues a run from `checkpoint` with its per-epoch `history`.
+    pub fn restore(config: GanConfig, checkpoint: &Checkpoint, history: Vec<GanEpoch>, train_len: usize, device: &Device) -> LabResult<Self> {
+        let ls = &checkpoint.loop_state;
+        if ls.order.len() != train_len || ls.order.iter().any(|&i| i as usize >= train_len) {
+            return Err(LabError::InvalidConfig(format!("the checkpoint was taken on {} training images, this run has {train_len}", ls.order.len())));
+        }
+        let (g, optim_g) = checkpoint.module("g")?.restore(&Generator::new(config.arch, device), adam_settings(&config), device)?;
+        let (d, optim_d) = checkpoint.module("d")?.restore(&Discriminator::new(config.arch, device), adam_settings(&config), device)?;
+        let mut t = Self::resume(config, g, d, train_len, device)?;
+        let s = &mut t.state;
+        (s.optim_g, s.optim_d) = (optim_g, optim_d);
+        s.rng = SplitMix64::new(ls.rng);
+        s.order = ls.order.iter().map(|&i| i as usize).collect();
+        s.epochs_done = ls.epochs_done;
+        s.steps_done = ls.steps_done;
+        t.history = history;
+        Ok(t)
     }
 
     /// The generator as trained so far.
@@ -739,6 +781,27 @@ mod tests {
             }
         }
         g.clone().map(&mut P(tensors, 0))
+    }
+
+    #[test]
+    fn a_checkpoint_restores_both_networks_and_the_loop() {
+        let device = Device::flex().autodiff();
+        let data = shapes(64);
+        let mut t = GanTrainer::new(cfg(GanArch::Dense, 16), data.len(), &device).unwrap();
+        block_on(t.train_chunk(&data, 1)).unwrap();
+        assert!(block_on(t.checkpoint(serde_json::json!({}))).is_err(), "mid-epoch is refused");
+        block_on(t.train_epoch(&data)).unwrap();
+        let ck = Checkpoint::from_bytes(&block_on(t.checkpoint(serde_json::json!({"k": 1}))).unwrap().to_bytes()).unwrap();
+        let r = GanTrainer::restore(cfg(GanArch::Dense, 16), &ck, t.history().to_vec(), data.len(), &device).unwrap();
+        assert_eq!(values(r.generator()), values(t.generator()), "G, running statistics included");
+        assert_eq!(values(r.discriminator()), values(t.discriminator()));
+        assert_eq!((r.epochs_done(), r.history().len(), r.state.rng.clone(), r.state.order.clone()), (1, 1, t.state.rng.clone(), t.state.order.clone()));
+        let mut r = r;
+        let e = block_on(r.train_epoch(&data)).unwrap();
+        assert_eq!(e.epoch, 2);
+        assert!(e.d_loss.is_finite() && e.g_loss.is_finite());
+        // The other architecture's networks do not fit.
+        assert!(GanTrainer::restore(cfg(GanArch::Cnn, 16), &ck, Vec::new(), data.len(), &device).is_err());
     }
 
     #[test]
