@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: bench serve test setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
+.PHONY: dist bench serve test setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
 
 ## Set up what is missing, then serve the app with live reload on http://$(ADDRESS):$(PORT)
 serve: setup
@@ -38,8 +38,15 @@ test-wasm:
 build-web:
 	trunk build --release --offline
 
-## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/).
-test-e2e: build-web
+## The hosted build: a static folder (site/) that works from any sub-path (GitHub Pages), with
+## the data and models, a strict Content-Security-Policy and no request to another origin.
+dist: setup
+	trunk build --release --offline --public-url ./ --dist site
+	cargo run --release -- harden-dist site
+
+## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/);
+## one test serves site/ (make dist) from a sub-path.
+test-e2e: build-web dist
 	cargo test --release --test e2e -- --nocapture --test-threads 1
 
 ## Benchmarks (not timed tests): native CPU numbers, then the page in headless Chromium on the

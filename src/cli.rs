@@ -15,13 +15,15 @@ use crate::lab::data::{DatasetKind, load_dir};
 use crate::lab::error::{LabError, LabResult};
 use crate::lab::factorized::{MlpSpectrum, params_for};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::report::{BaseRun, CompressedRun, CompressionMetrics, EpochMetrics, RankPoint, ReportContext, render_markdown};
+use crate::lab::export::{Bundle, compression_report};
+use crate::lab::report::{BaseRun, CompressedRun, CompressionMetrics, EpochMetrics, RankPoint, ReportContext};
 use crate::lab::summary::{factorized_summary, mlp_summary};
 use crate::lab::train::{ClassifierTrainer, EVAL_BATCH, LrSchedule, TrainConfig, evaluate};
 use crate::lab::weights::{encode_safetensors, factorized_tensors, mlp_tensors};
-use crate::lab::{plots, svd};
+use crate::lab::svd;
 
 mod bench_report;
+mod dist;
 mod gan;
 
 const USAGE: &str = "mnist-lab — the MNIST Lab engine, headless
@@ -46,6 +48,9 @@ USAGE:
       exercise 2: train a GAN on Fashion-MNIST and write DIR/report.md, DIR/metrics.json, loss and
       gradient-norm plots, sample grids DIR/samples-epoch-NNN.png (epochs 1, 10, 20, …) and the
       weights of G and D (default DIR: out/gan-ARCH)
+  mnist-lab harden-dist DIR
+      make trunk's output (built with --public-url ./) a static site for any sub-path: the start-up
+      script moves to init.js and a strict Content-Security-Policy is added (`make dist` runs it)
   mnist-lab bench-report [--native FILE] [--browser FILE] [--json FILE] [--out BENCHMARKS.md]
       merge the native and browser benchmark JSON into target/bench/results.json and BENCHMARKS.md
   mnist-lab judge [--epochs 10] [--seed 7] [--out FILE]
@@ -64,6 +69,7 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("gan") => gan::gan(&args[1..]),
         Some("judge") => gan::judge(&args[1..]),
         Some("bench-report") => bench_report::bench_report(&args[1..]),
+        Some("harden-dist") => dist::harden_dist(&args[1..]),
         Some("-h") | Some("--help") | None => {
             println!("{USAGE}");
             return 0;
@@ -191,6 +197,14 @@ fn write(path: &std::path::Path, bytes: impl AsRef<[u8]>) -> LabResult<()> {
     std::fs::write(path, bytes).map_err(|e| LabError::InvalidConfig(format!("cannot write {}: {e}", path.display())))
 }
 
+/// Writes a report bundle: `report.md` and its figures.
+fn write_bundle(out: &std::path::Path, bundle: &Bundle) -> LabResult<()> {
+    for (file, bytes) in &bundle.files {
+        write(&out.join(file), bytes)?;
+    }
+    write(&out.join("report.md"), &bundle.markdown)
+}
+
 fn epoch_line(e: &EpochMetrics) -> String {
     format!("loss {:.4} · test acc {:.2}%", e.train_loss, e.test_acc * 100.0)
 }
@@ -275,7 +289,6 @@ fn compress(args: &[String]) -> LabResult<()> {
     }
     let mut summaries = vec![mlp_summary(&base)];
     let mut compressed = Vec::new();
-    let mut plots_list = vec![("base-curves.svg".to_string(), "base model: loss and accuracy per epoch".to_string())];
     for &f in &factors {
         let ranks = spectrum.ranks_for_factor(f)?;
         let model = spectrum.build(&ranks, &device)?;
@@ -298,22 +311,11 @@ fn compress(args: &[String]) -> LabResult<()> {
         let after = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
         let tensors = block_on(factorized_tensors(&model))?;
         write(&out.join(format!("weights/compressed-{f}x.safetensors")), encode_safetensors(&tensors, &BTreeMap::new()))?;
-        let file = format!("refine-{f}x-curves.svg");
-        if !epochs.is_empty() {
-            write(&out.join(&file), plots::curves_svg(&format!("{f}× compressed model: refinement"), &epochs))?;
-            plots_list.push((file, format!("{f}× refinement: loss and accuracy per epoch")));
-        }
         compressed.push(CompressedRun { factor: f, ranks, params, test_acc_before_refine: before.accuracy, epochs, confusion: after.confusion });
     }
 
-    // 3. Figures, metrics.json and the report.
-    write(&out.join("base-curves.svg"), plots::curves_svg("base model", &base_epochs))?;
-    let cuts: Vec<(f64, Vec<usize>)> = compressed.iter().map(|c| (c.factor, c.ranks.clone())).collect();
+    // 3. Figures, metrics.json and the report (the same bundle the page exports).
     let spectra: Vec<Vec<f64>> = spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect();
-    write(&out.join("spectrum.svg"), plots::spectrum_svg(&spectra, &cuts))?;
-    write(&out.join("sweep.svg"), plots::sweep_svg(&sweep, (base.num_params(), base_eval.accuracy)))?;
-    plots_list.push(("spectrum.svg".into(), "singular values of each layer with the rank cuts".into()));
-    plots_list.push(("sweep.svg".into(), "test accuracy after SVD against parameters".into()));
 
     let metrics = CompressionMetrics {
         base: BaseRun { params: base.num_params(), epochs: base_epochs, confusion: base_eval.confusion },
@@ -329,9 +331,9 @@ fn compress(args: &[String]) -> LabResult<()> {
         sweep,
         seconds: started.elapsed().as_secs_f64(),
         backend: "Flex CPU".into(),
-        plots: plots_list,
+        plots: Vec::new(),
     };
-    write(&out.join("report.md"), render_markdown(&metrics, &ctx))?;
+    write_bundle(&out, &compression_report(&metrics, ctx))?;
     println!("base test accuracy {:.2}%", base_eval.accuracy * 100.0);
     for c in &metrics.compressed {
         let after = c.epochs.last().map(|e| e.test_acc).unwrap_or(c.test_acc_before_refine);

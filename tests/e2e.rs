@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use mnist_lab::lab::adapter::is_software_adapter;
 use mnist_lab::lab::data::idx::{Images, encode_images};
-use support::{Browser, dist_dir, serve_dir};
+use support::{Browser, dist_dir, serve_dir, serve_dir_at};
 
 fn site() -> &'static str {
     static SITE: OnceLock<String> = OnceLock::new();
@@ -565,6 +565,29 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("true"), "the run list shows it finished");
     b.wait_for(60, "the resumed model to drive the slider", |b| b.text("base-source").contains("you trained").then_some(()));
     b.screenshot("resume");
+
+    // The report, from the saved run, through the engine's report code.
+    click_when_enabled(&b, "export-report", 30);
+    b.wait_for(120, "the built report", |b| b.find("report-html"));
+    assert_eq!(b.attr("[data-testid=report-html]", "data-parts").as_deref(), Some("exercise1"), "no GAN run yet");
+    let html = b.js("return fetch(document.querySelector('[data-testid=report-html]').href).then(r => r.text())", vec![]);
+    let html = html.as_str().unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.contains("Exercise 1"), "{}", &html[..html.len().min(400)]);
+    for (epoch, _, _) in &after {
+        assert!(html.contains(&format!("<tr><td>{epoch}</td>")), "epoch {epoch} is in the per-epoch table");
+    }
+    assert!(html.contains("data:image/svg+xml;base64,"), "the curves are inlined");
+    assert!(html.contains("84,060"), "the model summary with its parameter count");
+    assert!(html.contains("true \\ predicted") || html.contains("predicted"), "the confusion matrix");
+    assert!(!html.contains("src=\"http"), "self-contained");
+    let zip: Vec<u8> = serde_json::from_value(b.js(
+        "return fetch(document.querySelector('[data-testid=report-zip]').href).then(r => r.arrayBuffer()).then(a => Array.from(new Uint8Array(a)))",
+        vec![],
+    ))
+    .unwrap();
+    assert_eq!(&zip[..4], b"PK\x03\x04");
+    let names = String::from_utf8_lossy(&zip);
+    assert!(names.contains("exercise1/report.md") && names.contains("exercise1/base-curves.svg"));
 }
 
 #[test]
@@ -606,25 +629,23 @@ fn base_probs(b: &Browser) -> Option<String> {
 
 fn draw_a_one(b: &Browser) -> String {
     let pad = b.wait_for(60, "the drawing pad", |b| b.find("draw-pad"));
+    // Pointer actions land where the element is on screen: bring it into view first.
+    b.js("document.querySelector('[data-testid=draw-pad]').scrollIntoView({block: 'center'})", vec![]);
     b.stroke(&pad, "mouse", &[(0, -100), (0, -50), (0, 0), (0, 50), (0, 100)]);
     b.wait_for(30, "the base model's probabilities", base_probs)
 }
 
 #[test]
 fn exported_weights_import_back_bit_identically_and_a_corrupt_file_is_refused() {
-    let path = "/?backend=cpu&train_subset=2000";
-    let b = open_ready(path);
+    let b = open_ready("/?backend=cpu&train_subset=2000");
     b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
-    let shipped = draw_a_one(&b);
     // Train a model of our own, so the export is not the shipped file.
     b.set_input("train-epochs", "1");
     click_when_enabled(&b, "train-start", 30);
     b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
     b.wait_for(60, "the trained model as the base", |b| b.text("base-source").contains("you trained").then_some(()));
-    b.click(&b.find("draw-clear").unwrap());
-    b.wait_for(10, "cleared predictions", |b| base_probs(b).is_none().then_some(()));
+    // One drawing for the whole test: every model below predicts on the very same pixels.
     let trained = draw_a_one(&b);
-    assert_ne!(trained, shipped, "the trained model predicts differently from the shipped one");
     let bytes: Vec<u8> = serde_json::from_value(b.js(
         "return fetch(document.querySelector('[data-testid=export-weights]').href).then(r => r.arrayBuffer()).then(a => Array.from(new Uint8Array(a)))",
         vec![],
@@ -636,16 +657,16 @@ fn exported_weights_import_back_bit_identically_and_a_corrupt_file_is_refused() 
     let file = dir.join("mine.safetensors");
     std::fs::write(&file, &bytes).unwrap();
 
-    // Clear: a fresh page is back on the shipped model.
-    b.open(path);
-    wait_backend(&b);
-    wait_dataset(&b, "mnist");
-    b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
+    // Clear: load the shipped model over it.
+    let shipped_file = dist_dir().join("models/mlp-784-100-50-10.safetensors");
+    b.send_keys(&b.find("import-weights").unwrap(), shipped_file.to_str().unwrap());
+    b.wait_for(60, "the shipped model as the base", |b| b.text("base-source").contains("imported from mlp-784-100-50-10").then_some(()));
+    let shipped = b.wait_for(30, "new probabilities", |b| base_probs(b).filter(|p| *p != trained));
+
     // A corrupt file and a file of the wrong shapes are refused; the model stays.
     let corrupt = dir.join("corrupt.safetensors");
     std::fs::write(&corrupt, &bytes[..bytes.len() / 2]).unwrap();
-    let input = b.wait_for(30, "the import input", |b| b.find("import-weights"));
-    b.send_keys(&input, corrupt.to_str().unwrap());
+    b.send_keys(&b.find("import-weights").unwrap(), corrupt.to_str().unwrap());
     let err = b.wait_for(30, "the import error", |b| Some(b.text("weights-error")).filter(|t| !t.is_empty()));
     assert!(err.contains("corrupt.safetensors") && err.contains("current model stays"), "{err}");
     let judge = std::fs::read(dist_dir().join("models/fashion-judge-784-256-64-10.safetensors")).unwrap();
@@ -654,13 +675,69 @@ fn exported_weights_import_back_bit_identically_and_a_corrupt_file_is_refused() 
     b.send_keys(&b.find("import-weights").unwrap(), wrong.to_str().unwrap());
     let err = b.wait_for(30, "the shape error", |b| Some(b.text("weights-error")).filter(|t| t.contains("judge.safetensors")));
     assert!(err.contains("do not fit"), "{err}");
-    assert!(b.text("base-source").contains("pretrained"), "the current model stays");
-    assert_eq!(draw_a_one(&b), shipped);
+    assert!(b.text("base-source").contains("imported from mlp-784-100-50-10"), "the current model stays");
+    assert_eq!(base_probs(&b).as_deref(), Some(shipped.as_str()));
 
+    // Import the export: bit-identical predictions.
     b.send_keys(&b.find("import-weights").unwrap(), file.to_str().unwrap());
     b.wait_for(60, "the imported model as the base", |b| b.text("base-source").contains("imported from mine.safetensors").then_some(()));
-    assert!(b.find("weights-error").is_none(), "no error after a good import");
-    b.click(&b.find("draw-clear").unwrap());
-    b.wait_for(10, "cleared predictions", |b| base_probs(b).is_none().then_some(()));
-    assert_eq!(draw_a_one(&b), trained, "bit-identical predictions after export and import");
+    assert!(b.find("weights-error").is_none(), "no error after a good import: {}", b.text("weights-error"));
+    let back = b.wait_for(30, "the imported model's probabilities", |b| base_probs(b).filter(|p| *p != shipped));
+    assert_eq!(back, trained, "bit-identical predictions after export and import");
+}
+
+#[test]
+fn the_static_site_works_from_a_sub_path_under_its_csp() {
+    let site_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site");
+    assert!(site_dir.join("init.js").is_file(), "build the hosted site first: make dist");
+    let host = serve_dir_at(site_dir, "/sub/mnist-lab");
+    let b = Browser::new(&host);
+    b.open("/sub/mnist-lab/?backend=cpu&smoke_steps=20");
+    assert_eq!(wait_backend(&b), "cpu");
+    wait_dataset(&b, "mnist");
+    wait_dataset(&b, "fashion-mnist");
+    let csp = b.js("return document.querySelector('meta[http-equiv=Content-Security-Policy]').content", vec![]);
+    assert!(csp.as_str().unwrap().contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
+    let (first, last, _) = smoke_train(&b, 300);
+    assert!(last < first, "training works on the hosted build: {first} → {last}");
+    // The GAN worker starts under the CSP and draws the shipped generator.
+    b.wait_for(120, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
+    b.wait_for(120, "the pretrained classifier", |b| b.attr("[data-testid=factorized-params]", "data-params"));
+    let urls: Vec<String> = serde_json::from_value(b.js("return performance.getEntriesByType('resource').map(e => e.name)", vec![])).unwrap();
+    assert!(urls.iter().any(|u| u.ends_with(".wasm")) && urls.iter().any(|u| u.contains("/data/")));
+    for u in &urls {
+        assert!(u.starts_with(&format!("{host}/sub/mnist-lab/")), "every request stays on the origin and under the sub-path: {u}");
+    }
+    b.open("/");
+    assert!(b.text_of_page().contains("not found"), "nothing is served outside the sub-path");
+}
+
+#[test]
+fn a_share_link_restores_the_slider_and_the_settings() {
+    let b = open_ready("/?backend=cpu");
+    let params_at = |b: &Browser| b.attr("[data-testid=factorized-params]", "data-params");
+    b.wait_for(120, "the 2× model", |b| params_at(b).filter(|p| p == "48410"));
+    b.set_input("rank-factor", "8");
+    b.wait_for(60, "the 8× model", |b| params_at(b).filter(|p| p == "11728"));
+    b.set_input("train-lr", "0.003");
+    b.set_input("gan-epochs", "7");
+    b.click(&b.find("share-copy").unwrap());
+    let link = b.wait_for(10, "the share link", |b| value_of(b, "share-link").filter(|l| l.contains("ranks=")));
+    assert!(link.contains("factor=8") && link.contains("lr=0.003") && link.contains("gan_epochs=7"), "{link}");
+    let path = link.strip_prefix(site()).expect("a link to this site").to_string();
+
+    let c = Browser::new(site());
+    c.open(&path);
+    wait_backend(&c);
+    c.wait_for(120, "the linked 8× model", |c| params_at(c).filter(|p| p == "11728"));
+    assert_eq!(value_of(&c, "rank-factor").as_deref(), Some("8"), "the slider is where the link put it");
+    assert_eq!(value_of(&c, "train-lr").as_deref(), Some("0.003"));
+    assert_eq!(value_of(&c, "gan-epochs").as_deref(), Some("7"));
+}
+
+/// An input's current value (the property, not the attribute).
+fn value_of(b: &Browser, testid: &str) -> Option<String> {
+    b.js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e ? e.value : null;", vec![serde_json::json!(testid)])
+        .as_str()
+        .map(str::to_string)
 }

@@ -159,7 +159,9 @@ fn svg(markup: String) -> Html {
 pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     let loaded = use_state(|| None::<Result<Loaded, String>>);
     let current = use_state(|| None::<Current>);
-    let factor = use_state(|| 2.0f64);
+    let factor = use_state(|| crate::app::url_param("factor").and_then(|f| f.parse::<f64>().ok()).filter(|f| (1.0..=16.0).contains(f)).unwrap_or(2.0));
+    // Ranks from a share link, used for the first build only.
+    let linked_ranks = use_mut_ref(|| crate::app::url_param("ranks").map(|r| r.split(',').filter_map(|k| k.trim().parse::<usize>().ok()).collect::<Vec<_>>()));
     let image = use_state(|| None::<Vec<f32>>);
     let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>, 0.0f64));
     let generation = use_mut_ref(|| 0u64);
@@ -203,6 +205,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let evaluator = evaluator.clone();
         Callback::from(move |ranks: Vec<usize>| {
             let Some(Ok(l)) = (*loaded).clone() else { return };
+            crate::app::share::set_param("ranks", Some(&ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")));
             let current = current.clone();
             let test = test.clone();
             let evaluator = evaluator.clone();
@@ -232,12 +235,17 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     {
         let rebuild = rebuild.clone();
         let factor = *factor;
+        let linked_ranks = linked_ranks.clone();
         let loaded_state = loaded.clone();
         let test = test.clone();
         let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
         use_effect_with(ready, move |_| {
             if let Some(Ok(l)) = (*loaded_state).clone() {
-                if let Ok(r) = l.spectrum.ranks_for_factor(factor) {
+                let shapes = l.spectrum.shapes();
+                let linked = linked_ranks.borrow_mut().take().filter(|r| {
+                    r.len() == shapes.len() && r.iter().zip(&shapes).all(|(&k, &(m, n))| k >= 1 && k <= m.min(n))
+                });
+                if let Some(r) = linked.or_else(|| l.spectrum.ranks_for_factor(factor).ok()) {
                     rebuild.emit(r);
                 }
                 if let (Some(t), None) = (test, l.base_acc) {
@@ -308,6 +316,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
             let input: HtmlInputElement = e.target_unchecked_into();
             let f: f64 = input.value().parse().unwrap_or(1.0);
             factor.set(f);
+            crate::app::share::set_param("factor", Some(&f.to_string()));
             if let Some(Ok(l)) = &*loaded
                 && let Ok(r) = l.spectrum.ranks_for_factor(f)
             {
@@ -333,6 +342,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let rebuild = rebuild.clone();
         Callback::from(move |f: f64| {
             factor.set(f);
+            crate::app::share::set_param("factor", Some(&f.to_string()));
             if let Some(Ok(l)) = &*loaded
                 && let Ok(r) = l.spectrum.ranks_for_factor(f)
             {

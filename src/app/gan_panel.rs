@@ -180,6 +180,23 @@ impl Default for Fields {
     }
 }
 
+impl Fields {
+    /// The defaults, with any setting a share link carries (`gan_epochs=…`, …).
+    fn from_url() -> Self {
+        let d = Fields::default();
+        let p = |name: &str, default: String| url_param(name).unwrap_or(default);
+        Fields {
+            epochs: p("gan_epochs", d.epochs),
+            batch: p("gan_batch", d.batch),
+            lr_g: p("gan_lr_g", d.lr_g),
+            lr_d: p("gan_lr_d", d.lr_d),
+            beta1: p("gan_beta1", d.beta1),
+            noise: p("gan_noise", d.noise),
+            seed: p("gan_seed", d.seed),
+        }
+    }
+}
+
 /// Reads the settings into a validated config, or says what is wrong.
 fn parse(arch: GanArch, f: &Fields, soft_labels: bool) -> Result<GanConfig, String> {
     let num = |name: &str, v: &str| -> Result<f64, String> { v.trim().parse::<f64>().map_err(|_| format!("{name}: `{v}` is not a number")) };
@@ -203,9 +220,9 @@ fn parse(arch: GanArch, f: &Fields, soft_labels: bool) -> Result<GanConfig, Stri
 /// The GAN studio.
 #[component]
 pub fn GanPanel(props: &GanPanelProps) -> Html {
-    let arch = use_state(GanArch::default);
-    let fields = use_state(Fields::default);
-    let soft = use_state(|| false);
+    let arch = use_state(|| url_param("gan_arch").and_then(|a| GanArch::parse(&a)).unwrap_or_default());
+    let fields = use_state(Fields::from_url);
+    let soft = use_state(|| url_param("gan_soft").as_deref() == Some("true"));
     let noise_seed = use_state(|| 42u64);
     let picked = use_state(Vec::<usize>::new);
     let view = use_mut_ref(GanView::default);
@@ -255,10 +272,11 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     };
     {
         let (start_worker, worker) = (start_worker.clone(), worker.clone());
+        let first_arch = *arch;
         use_effect_with((), move |_| {
             start_worker.emit(());
             if let Some(w) = &*worker.borrow() {
-                w.post(ToWorker::Pretrained { arch: GanArch::Dense, noise_seed: 42 });
+                w.post(ToWorker::Pretrained { arch: first_arch, noise_seed: 42 });
             }
         });
     }
@@ -348,6 +366,7 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         let (noise_seed, view, picked) = (noise_seed.clone(), view.clone(), picked.clone());
         Callback::from(move |e: Event| {
             let a = GanArch::parse(&e.target_unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
+            crate::app::share::set_param("gan_arch", Some(a.slug()));
             arch.set(a);
             {
                 let mut v = view.borrow_mut();
@@ -392,12 +411,15 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
 
     let field = |label: &str, testid: &str, get: fn(&Fields) -> &String, set: fn(&mut Fields, String)| {
         let f = fields.clone();
+        let param = testid.replace('-', "_");
         html! {
             <label>{label}
                 <input data-testid={testid.to_string()} value={get(&fields).clone()} disabled={running}
                        oninput={Callback::from(move |e: InputEvent| {
                            let mut n = (*f).clone();
-                           set(&mut n, e.target_unchecked_into::<HtmlInputElement>().value());
+                           let v = e.target_unchecked_into::<HtmlInputElement>().value();
+                           crate::app::share::set_param(&param, Some(&v));
+                           set(&mut n, v);
                            f.set(n);
                        })} />
             </label>
@@ -445,7 +467,10 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
                 {field("seed", "gan-seed", |f| &f.seed, |f, v| f.seed = v)}
                 <label class="check">
                     <input type="checkbox" data-testid="gan-soft" checked={*soft} disabled={running}
-                           onchange={{ let soft = soft.clone(); Callback::from(move |_| soft.set(!*soft)) }} />
+                           onchange={{ let soft = soft.clone(); Callback::from(move |_| {
+                               crate::app::share::set_param("gan_soft", Some(if *soft { "false" } else { "true" }));
+                               soft.set(!*soft)
+                           }) }} />
                     {"soft labels (0.9 / 0.1)"}
                 </label>
             </div>

@@ -13,7 +13,9 @@ pub mod gan_panel;
 pub mod gan_views;
 pub mod protocol;
 pub mod refine_panel;
+pub mod report_panel;
 pub mod runs_panel;
+pub mod share;
 pub mod smoke;
 pub mod store;
 pub mod tables;
@@ -135,12 +137,20 @@ pub fn App() -> Html {
                 <p class="tagline">{"Compress a classifier with SVD and train GANs — in your browser, on your GPU."}</p>
             </header>
             <Banner backend={(*backend).clone()} on_switch={on_switch} />
+            <nav class="sections">
+                <a href="#runs">{"Your runs"}</a>
+                <a href="#data">{"Data"}</a>
+                <a href="#exercise1">{"Exercise 1 — SVD compression"}</a>
+                <a href="#exercise2">{"Exercise 2 — GANs"}</a>
+                <share::ShareLink />
+            </nav>
             <main>
-                <section class="panel">
+                <section class="panel" id="runs">
                     <h2>{"Your runs"}</h2>
                     <RunsPanel on_open={on_open} />
+                    <report_panel::ReportPanel />
                 </section>
-                <section class="panel">
+                <section class="panel" id="data">
                     <h2>{"Data"}</h2>
                     <div class="cards">
                         <DatasetCard kind={DatasetKind::Mnist} state={(*mnist).clone()} />
@@ -148,7 +158,7 @@ pub fn App() -> Html {
                         <UserFiles />
                     </div>
                 </section>
-                <section class="panel">
+                <section class="panel" id="exercise1">
                     <h2>{"Exercise 1 — SVD compression"}</h2>
                     <TrainPanel backend={(*backend).clone()} mnist={(*mnist).clone()}
                                 on_trained={{
@@ -166,7 +176,7 @@ pub fn App() -> Html {
                                        })
                                    }} />
                 </section>
-                <section class="panel">
+                <section class="panel" id="exercise2">
                     <h2>{"Exercise 2 — GANs"}</h2>
                     <gan_panel::GanPanel backend={(*backend).clone()} resume={resume_for("gan")} />
                 </section>

@@ -292,6 +292,12 @@ pub struct RunRecord {
     pub snapshots: Vec<SnapshotRecord>,
     /// Why it stopped, if it did not finish (diverged, lost device).
     pub note: Option<String>,
+    /// Test-set confusion matrix after the last epoch (classifier and refinement runs).
+    #[serde(default)]
+    pub confusion: Option<ConfusionMatrix>,
+    /// GAN runs: the quality judge's test accuracy and the score of real images, when it ran.
+    #[serde(default)]
+    pub judge: Option<(f64, f64)>,
 }
 
 /// Encodes a message for `postMessage`.

@@ -317,12 +317,16 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         Status::Halted => format!("diverged: paused at the last good checkpoint (epoch {})", history.len()),
     };
     let waiting = matches!(*status, Status::Interrupted | Status::Halted);
-    let field = |label: &str, testid: &str, state: &UseStateHandle<String>| {
+    let field = |label: &str, testid: &str, param: &'static str, state: &UseStateHandle<String>| {
         let s = state.clone();
         html! {
             <label>{label}
                 <input data-testid={testid.to_string()} value={(**state).clone()} disabled={running}
-                       oninput={Callback::from(move |e: InputEvent| s.set(input_value(e)))} />
+                       oninput={Callback::from(move |e: InputEvent| {
+                           let v = input_value(e);
+                           crate::app::share::set_param(param, Some(&v));
+                           s.set(v)
+                       })} />
             </label>
         }
     };
@@ -334,10 +338,10 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 subset.map(|n| format!(", first {n} training images")).unwrap_or_default()
             )}</p>
             <div class="controls">
-                {field("epochs", "train-epochs", &epochs)}
-                {field("batch size", "train-batch", &batch)}
-                {field("learning rate", "train-lr", &lr)}
-                {field("seed", "train-seed", &seed)}
+                {field("epochs", "train-epochs", "epochs", &epochs)}
+                {field("batch size", "train-batch", "batch", &batch)}
+                {field("learning rate", "train-lr", "lr", &lr)}
+                {field("seed", "train-seed", "seed", &seed)}
             </div>
             <div class="buttons">
                 <button data-testid="train-start" onclick={on_start} disabled={running}>{"Start"}</button>

@@ -291,6 +291,8 @@ fn new_record(spec: RunSpec, backend: BackendKind) -> RunRecord {
         gan_history: Vec::new(),
         snapshots: Vec::new(),
         note: None,
+        confusion: None,
+        judge: None,
     }
 }
 
@@ -428,6 +430,7 @@ async fn drive<M: Classifier>(
             };
             (loss_sum, correct, seen) = (0.0, 0.0, 0);
             record.history.push(metrics.clone());
+            record.confusion = Some(eval.confusion.clone());
             send(FromWorker::Epoch { metrics, confusion: Box::new(eval.confusion), predictions: eval.predictions });
             let checkpoint = trainer.checkpoint(serde_json::Value::Null).await.map_err(|e| e.to_string())?;
             record.epochs_done = r.epoch;
@@ -506,17 +509,19 @@ async fn classifier(
 
 /// Loads the shipped quality judge and measures the real test images (best effort: without it
 /// the run goes on, without quality numbers).
-async fn load_judge(test: &Dataset, device: &Device) -> Result<QualityJudge, String> {
+async fn load_judge(test: &Dataset, device: &Device) -> Result<(QualityJudge, f64), String> {
     let url = "models/fashion-judge-784-256-64-10.safetensors";
     let bytes = fetch_bytes(url, |_, _| {}).await?;
     let (tensors, _) = decode_safetensors(&bytes).map_err(|e| e.to_string())?;
     let inner = device.clone().without_autodiff();
     let classifier = mlp_from_tensors(&tensors, &CLASSIFIER_WIDTHS, &inner).map_err(|e| e.to_string())?;
-    QualityJudge::new(classifier, test, JUDGE_SAMPLES, &inner).await.map_err(|e| e.to_string())
+    let accuracy = evaluate(&classifier, test, EVAL_BATCH, &inner).await.map_err(|e| e.to_string())?.accuracy;
+    let judge = QualityJudge::new(classifier, test, JUDGE_SAMPLES, &inner).await.map_err(|e| e.to_string())?;
+    Ok((judge, accuracy))
 }
 
 /// Images per side for the page's quality numbers (the CLI uses 2000; the page keeps it quick).
-const JUDGE_SAMPLES: usize = 500;
+pub const JUDGE_SAMPLES: usize = 500;
 
 fn bytes(images: Vec<f32>) -> Vec<u8> {
     images.into_iter().map(to_byte).collect()
@@ -544,7 +549,10 @@ async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc
         persist(&mut record, None).await;
     }
     let judge = match load_judge(&data.test, &device).await {
-        Ok(j) => Some(j),
+        Ok((j, accuracy)) => {
+            record.judge = Some((accuracy, j.real_score));
+            Some(j)
+        }
         Err(e) => {
             web_sys::console::warn_1(&format!("no quality numbers this run: {e}").into());
             None

@@ -7,17 +7,17 @@ use std::time::Instant;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
-use super::{Progress, data_dir, flag, parsed, write};
+use super::{Progress, data_dir, flag, parsed, write, write_bundle};
+use crate::lab::export::gan_report;
 use crate::lab::data::{DatasetKind, load_dir};
 use crate::lab::error::{LabError, LabResult};
 use crate::lab::gan::grid::{png, tile};
 use crate::lab::gan::quality::{CLASSIFIER_WIDTHS, QUALITY_SAMPLES, QualityJudge, train_classifier};
-use crate::lab::gan::report::{GanMetrics, GanReportContext, render_markdown};
+use crate::lab::gan::report::{GanMetrics, GanReportContext};
 use crate::lab::gan::summary::{discriminator_summary, generator_summary};
 use crate::lab::gan::{GanArch, GanConfig, GanTrainer};
 use crate::lab::mlp::Mlp;
 use crate::lab::params::{module_tensors, trainable_params};
-use crate::lab::plots::{GanPoint, gan_losses_svg, grad_norms_svg};
 use crate::lab::weights::{decode_safetensors, encode_safetensors, mlp_from_tensors, mlp_tensors};
 
 /// Where the shipped quality judge lives.
@@ -135,9 +135,7 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         let last = trainer.finished();
         if trainer.is_snapshot_epoch(e.epoch) {
             let images = block_on(trainer.generate(trainer.fixed_noise()))?;
-            let file = format!("samples-epoch-{:03}.png", e.epoch);
-            write(&out.join(&file), png(&tile(&images, 8, 2, 2)?)?)?;
-            grids.push((e.epoch, file));
+            grids.push((e.epoch, png(&tile(&images, 8, 2, 2)?)?));
         }
         if quality_every > 0 && (e.epoch.is_multiple_of(quality_every) || last) {
             let q = block_on(judge.judge_generator(trainer.generator(), config.seed, e.epoch))?;
@@ -158,28 +156,12 @@ pub fn gan(args: &[String]) -> LabResult<()> {
 
     let metrics = GanMetrics::new(arch, g_params, d_params, trainer.history(), quality);
     write(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics).expect("metrics serialise"))?;
-    let points: Vec<GanPoint> = metrics.epochs.iter().map(|e| GanPoint { epoch: e.epoch, d_loss: e.d_loss, g_loss: e.g_loss, d_real: e.d_real, d_fake: e.d_fake }).collect();
-    write(&out.join("losses.svg"), gan_losses_svg(&format!("{} GAN on Fashion-MNIST", arch.slug()), &points))?;
-    let series = |pick: fn(&crate::lab::gan::report::NormRow) -> &Vec<crate::lab::params::LayerNorm>| {
-        let names: Vec<String> = metrics.norms.first().map(|r| pick(r).iter().map(|l| l.layer.clone()).collect()).unwrap_or_default();
-        names
-            .into_iter()
-            .map(|n| {
-                let pts = metrics.norms.iter().filter_map(|r| pick(r).iter().find(|l| l.layer == n).map(|l| (r.epoch, l.grad))).collect();
-                (n, pts)
-            })
-            .collect::<Vec<_>>()
-    };
-    write(&out.join("grad-norms.svg"), grad_norms_svg(&[("generator G", series(|r| &r.g)), ("discriminator D", series(|r| &r.d))]))?;
     let ctx = GanReportContext {
         config,
         train_images: data.train.len(),
         summaries: [generator_summary(arch), discriminator_summary(arch)],
-        grids,
-        plots: vec![
-            ("losses.svg".into(), "D and G loss, and D's mean output on real and fake images, per epoch".into()),
-            ("grad-norms.svg".into(), "per-layer gradient norms of G and D".into()),
-        ],
+        grids: Vec::new(),
+        plots: Vec::new(),
         classifier_accuracy: judge_acc,
         real_score: judge.real_score,
         quality_samples: samples,
@@ -187,7 +169,7 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         backend: "Flex CPU".into(),
         stopped_early: stopped.as_ref().map(|e| e.to_string()),
     };
-    write(&out.join("report.md"), render_markdown(&metrics, &ctx))?;
+    write_bundle(&out, &gan_report(&metrics, ctx, grids))?;
     if let Some(last) = metrics.epochs.last() {
         println!("epoch {}: D loss {:.4}, G loss {:.4}, D(real) {:.3}, D(fake) {:.3}", last.epoch, last.d_loss, last.g_loss, last.d_real, last.d_fake);
     }

@@ -15,13 +15,19 @@ use serde_json::{Value, json};
 /// Serves `root` on an ephemeral loopback port; returns the base URL. Runs for the whole test
 /// process (threads die with it).
 pub fn serve_dir(root: PathBuf) -> String {
+    serve_dir_at(root, "")
+}
+
+/// Serves `root` under the URL prefix `prefix` (e.g. `/sub/app`), as a static host serves a
+/// project page; anything outside the prefix is a 404. Returns the base URL (without prefix).
+pub fn serve_dir_at(root: PathBuf, prefix: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
             std::thread::spawn(move || {
-                let _ = handle(stream, &root);
+                let _ = handle(stream, &root, prefix);
             });
         }
     });
@@ -37,11 +43,12 @@ fn content_type(path: &Path) -> &'static str {
         "json" => "application/json",
         "png" => "image/png",
         "gz" => "application/gzip",
+        "svg" => "image/svg+xml",
         _ => "application/octet-stream",
     }
 }
 
-fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -52,7 +59,9 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
         }
     }
     let target = line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split('?').next().unwrap_or("/").trim_start_matches('/');
+    let full = target.split('?').next().unwrap_or("/");
+    let inside = full.strip_prefix(prefix).filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    let path = inside.unwrap_or("/..").trim_start_matches('/');
     let mut file = root.join(if path.is_empty() { "index.html" } else { path });
     if file.is_dir() {
         file = file.join("index.html");
@@ -201,7 +210,8 @@ impl Browser {
     /// The first element matching a `data-testid`, if any.
     pub fn find(&self, testid: &str) -> Option<Element> {
         let v = self.cmd("element", json!({"using": "css selector", "value": format!("[data-testid=\"{testid}\"]")}));
-        v.as_object()?.values().next()?.as_str().map(|s| Element(s.to_string()))
+        // A hit is `{"element-6066-…": id}`; a miss is `{"error": "no such element", …}`.
+        v.get("element-6066-11e4-a52e-4f735466cecf")?.as_str().map(|s| Element(s.to_string()))
     }
 
     /// Waits up to `secs` for `pred` to hold, polling; panics with `what` and the last value.

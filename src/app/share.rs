@@ -1,0 +1,52 @@
+//! Share links: the page keeps its settings (ranks, hyper-parameters, the section in view) in
+//! its own URL as they change, so the address, or the copied link, reopens the same view.
+
+use wasm_bindgen::JsValue;
+use yew::prelude::*;
+
+/// Sets (or with `None` removes) a query parameter without reloading or adding history entries.
+pub fn set_param(name: &str, value: Option<&str>) {
+    let Some(w) = web_sys::window() else { return };
+    let loc = w.location();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&loc.search().unwrap_or_default()) else { return };
+    match value {
+        Some(v) => params.set(name, v),
+        None => params.delete(name),
+    }
+    let query: String = params.to_string().into();
+    let url = format!("{}{}{}", loc.pathname().unwrap_or_default(), if query.is_empty() { String::new() } else { format!("?{query}") }, loc.hash().unwrap_or_default());
+    if let Ok(h) = w.history() {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The current address: the link to share.
+pub fn current_link() -> String {
+    web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+}
+
+/// A read-only field with the link to this view and a copy button.
+#[component]
+pub fn ShareLink() -> Html {
+    let link = use_state(current_link);
+    let copied = use_state(|| false);
+    let on_copy = {
+        let (link, copied) = (link.clone(), copied.clone());
+        Callback::from(move |_| {
+            let now = current_link();
+            link.set(now.clone());
+            // navigator.clipboard needs a secure context; where it is missing the field still shows the link.
+            let clip = web_sys::window().map(|w| w.navigator().clipboard());
+            if let Some(c) = clip {
+                let _ = c.write_text(&now);
+                copied.set(true);
+            }
+        })
+    };
+    html! {
+        <div class="share">
+            <button data-testid="share-copy" onclick={on_copy}>{ if *copied { "Link copied" } else { "Copy a link to this view" } }</button>
+            <input readonly=true data-testid="share-link" value={(*link).clone()} aria-label="link to this view" />
+        </div>
+    }
+}
