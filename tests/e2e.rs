@@ -537,21 +537,22 @@ fn click_when_enabled(b: &Browser, testid: &str, secs: u64) {
 fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     let path = "/?backend=cpu&train_subset=3000";
     let b = open_ready(path);
-    b.set_input("train-epochs", "4");
+    b.set_input("train-epochs", "8");
     click_when_enabled(&b, "train-start", 30);
     b.wait_for(300, "two epochs", |b| (b.attr("[data-testid=train-status]", "data-epochs-done")?.parse::<usize>().ok()? >= 2).then_some(()));
-    let before = epoch_rows(&b);
-    assert!(before.len() >= 2);
     let run_id = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
     assert!(run_id.starts_with("train-"), "the run is in the store: {run_id:?}");
+    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
+    b.wait_for(60, "two saved epochs", |b| (b.attr(&row, "data-epochs-done")?.parse::<usize>().ok()? >= 2).then_some(()));
+    let before = epoch_rows(&b);
+    assert!(before.len() >= 2);
 
     // Reload in the middle of the run: the worker dies with the page.
     b.open(path);
     wait_backend(&b);
     wait_dataset(&b, "mnist");
-    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
     let saved: usize = b.wait_for(30, "the run in the run list", |b| b.attr(&row, "data-epochs-done")?.parse().ok());
-    assert!(saved >= 2 && saved < 4, "saved at an epoch's end: {saved}");
+    assert!(saved >= 2 && saved < 8, "saved at an epoch's end: {saved}");
     assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("false"));
     b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
     b.wait_for(300, "the resumed run to finish", |b| {
@@ -560,8 +561,9 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
         (s == "done").then_some(())
     });
     let after = epoch_rows(&b);
-    assert_eq!(after.len(), 4, "all four epochs: {after:?}");
-    assert_eq!(&after[..saved], &before[..saved], "the saved epochs' metrics are intact");
+    assert_eq!(after.len(), 8, "all eight epochs: {after:?}");
+    let kept = saved.min(before.len());
+    assert_eq!(&after[..kept], &before[..kept], "the saved epochs' metrics are intact");
     assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("true"), "the run list shows it finished");
     b.wait_for(60, "the resumed model to drive the slider", |b| b.text("base-source").contains("you trained").then_some(()));
     b.screenshot("resume");
@@ -740,4 +742,38 @@ fn value_of(b: &Browser, testid: &str) -> Option<String> {
     b.js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e ? e.value : null;", vec![serde_json::json!(testid)])
         .as_str()
         .map(str::to_string)
+}
+
+#[test]
+fn a_reloaded_gan_run_resumes_with_its_history_and_gallery() {
+    let path = "/?backend=cpu&gan_subset=512";
+    let b = Browser::new(site());
+    b.open(path);
+    wait_backend(&b);
+    wait_dataset(&b, "fashion-mnist");
+    b.set_input("gan-epochs", "3");
+    b.set_input("gan-batch", "64");
+    click_when_enabled(&b, "gan-start", 60);
+    b.wait_for(300, "the first GAN epoch", |b| {
+        assert_ne!(gan_status(b), "failed", "{}", b.text("gan-error"));
+        (b.attr("[data-testid=gan-status]", "data-epochs-done")? != "0").then_some(())
+    });
+    let run_id = b.wait_for(30, "the stored run", |b| b.attr("[data-testid=gan-status]", "data-run-id").filter(|r| r.starts_with("gan-")));
+    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
+    // The checkpoint is written after the epoch's snapshot: wait for it, then reload.
+    b.wait_for(120, "the epoch's checkpoint", |b| (b.attr(&row, "data-epochs-done")? != "0").then_some(()));
+    b.open(path);
+    wait_backend(&b);
+    let saved: usize = b.wait_for(30, "the GAN run in the run list", |b| b.attr(&row, "data-epochs-done")?.parse().ok());
+    assert!(saved >= 1, "{saved}");
+    b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
+    b.wait_for(300, "the resumed GAN run to finish", |b| {
+        assert_ne!(gan_status(b), "failed", "{}", b.text("gan-error"));
+        (gan_status(b) == "done").then_some(())
+    });
+    assert_eq!(b.attr("[data-testid=gan-status]", "data-epochs-done").as_deref(), Some("3"), "the history before the reload is kept");
+    assert_eq!(b.attr("[data-testid=gan-loss-chart]", "data-points").as_deref(), Some("3"));
+    assert_eq!(value_of(&b, "gan-epochs").as_deref(), Some("3"), "the run's settings are back in the form");
+    assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("true"));
+    assert_eq!(b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(), Some("2"), "epoch 1 (saved before the reload) and epoch 3");
 }
