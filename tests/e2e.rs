@@ -777,3 +777,27 @@ fn a_reloaded_gan_run_resumes_with_its_history_and_gallery() {
     assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("true"));
     assert_eq!(b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(), Some("2"), "epoch 1 (saved before the reload) and epoch 3");
 }
+
+#[test]
+fn a_diverged_run_pauses_at_its_last_checkpoint_and_resumes_with_a_lower_rate() {
+    let b = open_ready("/?backend=cpu&train_subset=3000&test_hooks=1");
+    b.set_input("train-epochs", "12");
+    click_when_enabled(&b, "train-start", 30);
+    let run_id = b.wait_for(60, "the stored run", |b| b.attr("[data-testid=train-status]", "data-run-id").filter(|r| !r.is_empty()));
+    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
+    b.wait_for(120, "a saved epoch", |b| (b.attr(&row, "data-epochs-done")? != "0").then_some(()));
+    click_when_enabled(&b, "diverge", 10);
+    b.wait_for(60, "the automatic pause", |b| (train_status(b) == "halted").then_some(()));
+    let msg = b.text("train-error");
+    assert!(msg.contains("diverged") && msg.contains("last good checkpoint") && msg.contains("lower the learning rate"), "{msg}");
+    let kept = epoch_rows(&b).len();
+    assert_eq!(b.attr(&row, "data-epochs-done").unwrap().parse::<usize>().unwrap(), kept, "the pause is at the last saved epoch");
+    b.set_input("train-lr", "0.0005");
+    click_when_enabled(&b, "continue-cpu", 10);
+    b.wait_for(300, "the resumed run to finish", |b| {
+        assert_ne!(train_status(b), "failed", "{}", b.text("train-error"));
+        (train_status(b) == "done").then_some(())
+    });
+    assert_eq!(epoch_rows(&b).len(), 12);
+    assert!(b.text("run-list").contains("lr 0.0005"), "the run goes on with the lower rate: {}", b.text("run-list"));
+}

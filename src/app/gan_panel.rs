@@ -285,6 +285,11 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let reopen = {
         let (start_worker, worker, view, redraw, fields) = (start_worker.clone(), worker.clone(), view.clone(), redraw.clone(), fields.clone());
         Callback::from(move |(id, backend): (String, BackendKind)| {
+            if matches!(view.borrow().status, Status::Starting | Status::Running | Status::Paused) {
+                view.borrow_mut().error = Some("a GAN run is going: stop it before reopening another (it keeps its checkpoints)".into());
+                redraw.force_update();
+                return;
+            }
             let (lr, lr_d) = (fields.lr_g.trim().parse::<f64>().ok(), fields.lr_d.trim().parse::<f64>().ok());
             view.borrow_mut().reset_run();
             start_worker.emit(());

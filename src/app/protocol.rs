@@ -81,6 +81,9 @@ pub enum ToWorker {
     },
     /// Test hook: destroy the worker's WebGPU device, as a driver reset would.
     LoseDevice,
+    /// Test hook: make the next chunk of batches count as diverged (NaN), as a too-high
+    /// learning rate would.
+    Diverge,
     /// Hold after the current chunk of batches.
     Pause,
     /// Carry on.

@@ -245,8 +245,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     };
     // Reopens the current (or a listed) run from its last checkpoint, in a fresh worker.
     let reopen = {
-        let (launch, lr, error) = (launch.clone(), lr.clone(), error.clone());
+        let (launch, lr, error, status) = (launch.clone(), lr.clone(), error.clone(), status.clone());
         Callback::from(move |(id, backend): (String, BackendKind)| {
+            if matches!(*status, Status::Running | Status::Paused) {
+                return error.set(Some("a run is going: stop it before reopening another (it keeps its checkpoints)".into()));
+            }
             let lr = match lr.trim().parse::<f64>() {
                 Ok(v) => Some(v),
                 Err(_) => return error.set(Some(format!("learning rate: `{}` is not a number", *lr))),
@@ -293,6 +296,14 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         Callback::from(move |_| {
             if let Some(w) = &*worker.borrow() {
                 w.post(ToWorker::LoseDevice);
+            }
+        })
+    };
+    let on_diverge = {
+        let worker = worker.clone();
+        Callback::from(move |_| {
+            if let Some(w) = &*worker.borrow() {
+                w.post(ToWorker::Diverge);
             }
         })
     };
@@ -351,6 +362,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 <button data-testid="train-stop" onclick={on_stop} disabled={!running}>{"Stop"}</button>
                 if test_hooks {
                     <button data-testid="lose-device" onclick={on_lose_device} disabled={!running}>{"Test: lose the GPU device"}</button>
+                    <button data-testid="diverge" onclick={on_diverge} disabled={!running}>{"Test: diverge (NaN)"}</button>
                 }
             </div>
             if waiting {

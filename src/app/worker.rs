@@ -37,6 +37,8 @@ struct Control {
     paused: bool,
     stop: bool,
     running: bool,
+    /// Test hook: the next chunk counts as diverged.
+    diverge: bool,
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -144,6 +146,7 @@ pub fn start() {
             }
             ToWorker::Stop => control.borrow_mut().stop = true,
             ToWorker::LoseDevice => lose_device(),
+            ToWorker::Diverge => control.borrow_mut().diverge = true,
             ToWorker::Pretrained { arch, noise_seed } => {
                 if !control.borrow().running {
                     shared.borrow_mut().g = None; // an idle page switching architecture
@@ -406,7 +409,13 @@ async fn drive<M: Classifier>(
             return Ok(Outcome::Stopped);
         }
         let t0 = crate::app::now_ms();
-        let r = match trainer.train_chunk(train, chunk).await {
+        let result = trainer.train_chunk(train, chunk).await;
+        let result = if std::mem::take(&mut control.borrow_mut().diverge) {
+            result.and_then(|r| Err(LabError::NonFinite { what: "training loss (test hook)", value: f32::NAN, epoch: r.epoch }))
+        } else {
+            result
+        };
+        let r = match result {
             Ok(r) => r,
             Err(e @ LabError::NonFinite { .. }) => return Ok(halt(record, e).await),
             Err(e) => return Err(e.to_string()),
@@ -575,7 +584,13 @@ async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc
             return Ok(None);
         }
         let t0 = crate::app::now_ms();
-        let c = match trainer.train_chunk(&train, chunk).await {
+        let result = trainer.train_chunk(&train, chunk).await;
+        let result = if std::mem::take(&mut control.borrow_mut().diverge) {
+            result.and_then(|c| Err(LabError::NonFinite { what: "generator loss (test hook)", value: f32::NAN, epoch: c.epoch }))
+        } else {
+            result
+        };
+        let c = match result {
             Ok(c) => c,
             Err(e @ LabError::NonFinite { .. }) => {
                 let Outcome::Halted(message) = halt(&mut record, e).await else { unreachable!("halt halts") };
