@@ -801,3 +801,17 @@ fn a_diverged_run_pauses_at_its_last_checkpoint_and_resumes_with_a_lower_rate() 
     assert_eq!(epoch_rows(&b).len(), 12);
     assert!(b.text("run-list").contains("lr 0.0005"), "the run goes on with the lower rate: {}", b.text("run-list"));
 }
+
+#[test]
+fn a_full_disk_is_reported_and_training_goes_on() {
+    let b = open_ready("/?backend=cpu&train_subset=2000");
+    // Chromium's own quota override: this origin may store 64 kB, far less than a checkpoint.
+    let r = b.cdp("Storage.overrideQuotaForOrigin", serde_json::json!({"origin": site(), "quotaSize": 65536}));
+    assert!(r.get("error").is_none(), "{r}");
+    b.set_input("train-epochs", "2");
+    click_when_enabled(&b, "train-start", 30);
+    let warning = b.wait_for(120, "the storage warning", |b| Some(b.text("train-warning")).filter(|t| !t.is_empty()));
+    assert!(warning.contains("quota exceeded") && warning.contains("delete old runs"), "{warning}");
+    b.wait_for(300, "training to finish anyway", |b| (train_status(b) == "done").then_some(()));
+    assert_eq!(epoch_rows(&b).len(), 2);
+}

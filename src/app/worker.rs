@@ -308,6 +308,16 @@ async fn persist(record: &mut RunRecord, checkpoint: Option<Vec<u8>>) {
     }
 }
 
+/// A chunk's result, or — when the test hook asked for it — the NaN error a too-high learning
+/// rate would give, so the automatic pause can be tested.
+fn diverge_if_asked<T>(control: &Rc<RefCell<Control>>, result: crate::lab::error::LabResult<T>, what: &'static str, epoch: impl Fn(&T) -> usize) -> crate::lab::error::LabResult<T> {
+    if std::mem::take(&mut control.borrow_mut().diverge) {
+        result.and_then(|r| Err(LabError::NonFinite { what, value: f32::NAN, epoch: epoch(&r) }))
+    } else {
+        result
+    }
+}
+
 /// How a run's loop ended.
 enum Outcome {
     Finished,
@@ -409,12 +419,7 @@ async fn drive<M: Classifier>(
             return Ok(Outcome::Stopped);
         }
         let t0 = crate::app::now_ms();
-        let result = trainer.train_chunk(train, chunk).await;
-        let result = if std::mem::take(&mut control.borrow_mut().diverge) {
-            result.and_then(|r| Err(LabError::NonFinite { what: "training loss (test hook)", value: f32::NAN, epoch: r.epoch }))
-        } else {
-            result
-        };
+        let result = diverge_if_asked(control, trainer.train_chunk(train, chunk).await, "training loss", |r| r.epoch);
         let r = match result {
             Ok(r) => r,
             Err(e @ LabError::NonFinite { .. }) => return Ok(halt(record, e).await),
@@ -584,12 +589,7 @@ async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc
             return Ok(None);
         }
         let t0 = crate::app::now_ms();
-        let result = trainer.train_chunk(&train, chunk).await;
-        let result = if std::mem::take(&mut control.borrow_mut().diverge) {
-            result.and_then(|c| Err(LabError::NonFinite { what: "generator loss (test hook)", value: f32::NAN, epoch: c.epoch }))
-        } else {
-            result
-        };
+        let result = diverge_if_asked(control, trainer.train_chunk(&train, chunk).await, "generator loss", |c| c.epoch);
         let c = match result {
             Ok(c) => c,
             Err(e @ LabError::NonFinite { .. }) => {
