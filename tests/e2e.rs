@@ -605,6 +605,10 @@ fn a_lost_gpu_pauses_the_run_and_it_continues_on_the_cpu() {
         (b.attr("[data-testid=train-status]", "data-epochs-done")? != "0").then_some(())
     });
     let first = epoch_rows(&b)[0].clone();
+    // Lose the device once epoch 1's checkpoint is saved (the run list shows it).
+    let run = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
+    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run}\"]");
+    b.wait_for(120, "epoch 1's checkpoint", |b| (b.attr(&row, "data-epochs-done")? != "0").then_some(()));
     click_when_enabled(&b, "lose-device", 10);
     b.wait_for(120, "the pause after the lost device", |b| (train_status(b) == "interrupted").then_some(()));
     let msg = b.text("train-error");
@@ -618,8 +622,7 @@ fn a_lost_gpu_pauses_the_run_and_it_continues_on_the_cpu() {
     });
     let rows = epoch_rows(&b);
     assert_eq!(rows.len(), 3, "{rows:?}");
-    assert_eq!(rows[0], first);
-    let run = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
+    assert_eq!(rows[0], first, "epoch 1 came from the checkpoint, not trained again");
     let backend = b.js(&format!("return document.querySelector('[data-testid=run-list] tr[data-run-id=\"{run}\"]').textContent"), vec![]);
     assert!(backend.as_str().unwrap().contains("CPU"), "the run list says where it finished: {backend}");
 }

@@ -78,6 +78,8 @@ struct GanView {
 impl GanView {
     fn apply(&mut self, msg: Result<FromWorker, String>) {
         match msg {
+            // The dead worker's last words (its loop stopping, a failed readback) change nothing.
+            Ok(FromWorker::Failed(_)) | Ok(FromWorker::Stopped) | Ok(FromWorker::GanDone) | Err(_) if self.status == Status::Interrupted => {}
             Ok(FromWorker::RunRestored(record)) => {
                 self.run_id = Some(record.id.clone());
                 self.history = Rc::new(record.gan_history.clone());
@@ -137,7 +139,6 @@ impl GanView {
             Ok(FromWorker::Resumed) => self.status = Status::Running,
             Ok(FromWorker::Stopped) => self.status = Status::Stopped,
             Ok(FromWorker::GanDone) => self.status = Status::Done,
-            Ok(FromWorker::Failed(_)) | Err(_) if self.status == Status::Interrupted => {} // the dead worker's last words
             Ok(FromWorker::Failed(e)) | Err(e) => {
                 if matches!(self.status, Status::Starting | Status::Running | Status::Paused) {
                     self.status = Status::Failed;

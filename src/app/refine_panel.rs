@@ -97,7 +97,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                 let (rows, history, status, error, run_id) = (rows.clone(), history.clone(), status.clone(), error.clone(), run_id.clone());
                 let mut interrupted = false;
                 client.on_reply(move |msg| match msg {
-                    Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Err(_) if interrupted => {}
+                    Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Ok(FromWorker::Stopped) | Err(_) if interrupted => {}
                     Ok(FromWorker::RunRestored(record)) => {
                         *done.borrow_mut() = record.history.clone();
                         history.set(record.history.clone());

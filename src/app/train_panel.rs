@@ -152,7 +152,8 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 let mut p = Progress { epochs: epochs_total, ..Default::default() };
                 let mut interrupted = false;
                 client.on_reply(move |msg| match msg {
-                    Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Err(_) if interrupted => {} // the dead worker's last words
+                    // The dead worker's last words (its loop stopping, a failed readback) change nothing.
+                    Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Ok(FromWorker::Stopped) | Err(_) if interrupted => {}
                     Ok(FromWorker::RunRestored(record)) => {
                         if let RunSpec::Classifier { config, .. } = &record.spec {
                             epochs.set(config.epochs.to_string());

@@ -39,6 +39,8 @@ struct Control {
     running: bool,
     /// Test hook: the next chunk counts as diverged.
     diverge: bool,
+    /// Why the run was stopped from outside the page (the GPU device was lost).
+    lost: Option<String>,
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -127,7 +129,11 @@ pub fn start() {
     let control = Rc::new(RefCell::new(Control::default()));
     let stopper = {
         let control = control.clone();
-        move || control.borrow_mut().stop = true
+        move |why: String| {
+            let mut c = control.borrow_mut();
+            c.stop = true;
+            c.lost = Some(why);
+        }
     };
     let shared: Shared = Rc::new(RefCell::new(GanShared::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -233,7 +239,7 @@ thread_local! {
 /// Wraps `GPUAdapter.prototype.requestDevice` (with a `Proxy`: no `eval`, so a strict CSP
 /// holds) to keep the device wgpu gets and to listen to its `lost` promise: a driver reset,
 /// a removed GPU or the test hook then pauses the run with a message instead of hanging it.
-fn watch_gpu_devices(stop: impl Fn() + 'static) {
+fn watch_gpu_devices(stop: impl Fn(String) + 'static) {
     let proto = Reflect::get(&js_sys::global(), &"GPUAdapter".into()).and_then(|c| Reflect::get(&c, &"prototype".into()));
     let Ok(proto) = proto else { return };
     let Ok(original) = Reflect::get(&proto, &"requestDevice".into()) else { return };
@@ -250,8 +256,9 @@ fn watch_gpu_devices(stop: impl Fn() + 'static) {
             let stop = stop.clone();
             let on_lost = Closure::<dyn FnMut(JsValue)>::new(move |info: JsValue| {
                 let field = |k: &str| Reflect::get(&info, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-                stop();
-                send(FromWorker::DeviceLost(format!("the GPU device was lost ({}{}{})", field("reason"), if field("message").is_empty() { "" } else { ": " }, field("message"))));
+                let why = format!("the GPU device was lost ({}{}{})", field("reason"), if field("message").is_empty() { "" } else { ": " }, field("message"));
+                stop(why.clone());
+                send(FromWorker::DeviceLost(why));
             });
             if let Ok(lost) = Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>().map_err(JsValue::from)) {
                 let _ = lost.then(&on_lost);
@@ -414,7 +421,7 @@ async fn drive<M: Classifier>(
     let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
     while !trainer.finished() {
         if !hold(control).await {
-            record.note = Some("stopped".into());
+            record.note = Some(control.borrow().lost.clone().unwrap_or_else(|| "stopped".into()));
             persist(record, None).await;
             return Ok(Outcome::Stopped);
         }
@@ -584,7 +591,7 @@ async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc
     let mut last_canvas = crate::app::now_ms();
     while !trainer.finished() {
         if !hold(control).await {
-            record.note = Some("stopped".into());
+            record.note = Some(control.borrow().lost.clone().unwrap_or_else(|| "stopped".into()));
             persist(&mut record, None).await;
             return Ok(None);
         }
