@@ -697,7 +697,7 @@ fn the_static_site_works_from_a_sub_path_under_its_csp() {
     assert!(site_dir.join("init.js").is_file(), "build the hosted site first: make dist");
     let host = serve_dir_at(site_dir, "/sub/mnist-lab");
     let b = Browser::new(&host);
-    b.open("/sub/mnist-lab/?backend=cpu&smoke_steps=20");
+    b.open("/sub/mnist-lab/?backend=cpu&smoke_steps=20&train_subset=1000");
     assert_eq!(wait_backend(&b), "cpu");
     wait_dataset(&b, "mnist");
     wait_dataset(&b, "fashion-mnist");
@@ -705,8 +705,16 @@ fn the_static_site_works_from_a_sub_path_under_its_csp() {
     assert!(csp.as_str().unwrap().contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
     let (first, last, _) = smoke_train(&b, 300);
     assert!(last < first, "training works on the hosted build: {first} → {last}");
-    // The GAN worker starts under the CSP and draws the shipped generator.
+    // The workers (their wasm optimised by wasm-opt in this build) start under the CSP: the GAN
+    // worker draws the shipped generator, and the training worker trains and checkpoints.
     b.wait_for(120, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
+    b.set_input("train-epochs", "1");
+    click_when_enabled(&b, "train-start", 30);
+    b.wait_for(300, "training in the worker", |b| {
+        assert_ne!(train_status(b), "failed", "{}", b.text("train-error"));
+        (train_status(b) == "done").then_some(())
+    });
+    b.wait_for(60, "the saved run", |b| (b.attr("[data-testid=run-list]", "data-count")? == "1").then_some(()));
     b.wait_for(120, "the pretrained classifier", |b| b.attr("[data-testid=factorized-params]", "data-params"));
     let urls: Vec<String> = serde_json::from_value(b.js("return performance.getEntriesByType('resource').map(e => e.name)", vec![])).unwrap();
     assert!(urls.iter().any(|u| u.ends_with(".wasm")) && urls.iter().any(|u| u.contains("/data/")));
