@@ -242,6 +242,7 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
             match WorkerClient::start() {
                 Ok(w) => {
                     let (view, redraw, arch, fields, soft) = (view.clone(), redraw.clone(), arch.clone(), fields.clone(), soft.clone());
+                    let dead_worker = worker.clone();
                     w.on_reply(move |msg| {
                         // A reopened run puts its settings back in the form.
                         if let Ok(FromWorker::RunRestored(r)) = &msg
@@ -259,7 +260,13 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
                                 seed: c.seed.to_string(),
                             });
                         }
+                        // A lost device or a crash leaves this worker unusable: drop it now (its last
+                        // words are not wanted); the next start or continue makes a fresh one.
+                        let dead = matches!(msg, Ok(FromWorker::DeviceLost(_)) | Ok(FromWorker::Crashed(_)));
                         view.borrow_mut().apply(msg);
+                        if dead && let Some(w) = dead_worker.borrow_mut().take() {
+                            w.terminate();
+                        }
                         redraw.force_update();
                     });
                     *worker.borrow_mut() = Some(w);
@@ -285,13 +292,15 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     // a fresh worker.
     let reopen = {
         let (start_worker, worker, view, redraw, fields) = (start_worker.clone(), worker.clone(), view.clone(), redraw.clone(), fields.clone());
-        Callback::from(move |(id, backend): (String, BackendKind)| {
+        Callback::from(move |(id, backend, with_lr): (String, BackendKind, bool)| {
             if matches!(view.borrow().status, Status::Starting | Status::Running | Status::Paused) {
                 view.borrow_mut().error = Some("a GAN run is going: stop it before reopening another (it keeps its checkpoints)".into());
                 redraw.force_update();
                 return;
             }
-            let (lr, lr_d) = (fields.lr_g.trim().parse::<f64>().ok(), fields.lr_d.trim().parse::<f64>().ok());
+            // The form's rates only when continuing (lowered after a divergence); a run reopened
+            // from the list keeps its own.
+            let (lr, lr_d) = if with_lr { (fields.lr_g.trim().parse::<f64>().ok(), fields.lr_d.trim().parse::<f64>().ok()) } else { (None, None) };
             view.borrow_mut().reset_run();
             start_worker.emit(());
             if let Some(w) = &*worker.borrow() {
@@ -304,8 +313,10 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         let reopen = reopen.clone();
         let backend = props.backend.clone();
         use_effect_with(props.resume.clone(), move |req| {
-            if let Some(req) = req {
-                reopen.emit((req.id.clone(), backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu)));
+            if let Some(req) = req
+                && req.claim()
+            {
+                reopen.emit((req.id.clone(), backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu), false));
             }
         });
     }
@@ -323,7 +334,7 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let continue_on = |kind: BackendKind| {
         let (reopen, id, view, redraw) = (reopen.clone(), v.run_id.clone(), view.clone(), redraw.clone());
         Callback::from(move |_| match &id {
-            Some(id) => reopen.emit((id.clone(), kind)),
+            Some(id) => reopen.emit((id.clone(), kind, true)),
             None => {
                 view.borrow_mut().error = Some("this run has no saved checkpoint: start it again".into());
                 redraw.force_update();
@@ -336,7 +347,11 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         let (arch, fields, soft, view, redraw, noise_seed, picked) = (arch.clone(), fields.clone(), soft.clone(), view.clone(), redraw.clone(), noise_seed.clone(), picked.clone());
         let backend = props.backend.clone();
         let post = post.clone();
+        let (worker, start_worker) = (worker.clone(), start_worker.clone());
         Callback::from(move |_| {
+            if worker.borrow().is_none() {
+                start_worker.emit(()); // the last one died with a lost device
+            }
             let config = match parse(*arch, &fields, *soft) {
                 Ok(c) => c,
                 Err(e) => {

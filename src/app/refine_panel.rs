@@ -62,6 +62,18 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let error = use_state(|| None::<String>);
     let worker = use_mut_ref(|| None::<WorkerClient>);
     let run_id = use_state(|| None::<String>);
+    {
+        // The panel unmounts when the base model reloads: its worker (and any run in it) goes too;
+        // the run keeps its checkpoints.
+        let worker = worker.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let Some(w) = worker.borrow_mut().take() {
+                    w.terminate();
+                }
+            }
+        });
+    }
     let subset = url_param("train_subset").and_then(|s| s.parse::<usize>().ok());
     let base_params: usize = props.shapes.iter().map(|&(m, n)| m * n + n).sum();
 
@@ -70,7 +82,10 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             (rows.clone(), history.clone(), status.clone(), error.clone(), worker.clone(), epochs.clone(), run_id.clone());
         let (base, backend) = (props.base.clone(), props.backend);
         Callback::from(move |(factor, ranks, reopen): (f64, Vec<usize>, Option<(String, BackendKind)>)| {
-            if *status == "running" && reopen.is_none() {
+            if *status == "running" {
+                if reopen.is_some() {
+                    error.set(Some("a refinement is going: stop it before reopening another (it keeps its checkpoints)".into()));
+                }
                 return;
             }
             let config = match epochs.trim().parse::<usize>() {
@@ -96,6 +111,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             {
                 let (rows, history, status, error, run_id) = (rows.clone(), history.clone(), status.clone(), error.clone(), run_id.clone());
                 let mut interrupted = false;
+                let worker = worker.clone();
                 client.on_reply(move |msg| match msg {
                     Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Ok(FromWorker::Stopped) | Err(_) if interrupted => {}
                     Ok(FromWorker::RunRestored(record)) => {
@@ -114,6 +130,9 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                     }
                     Ok(FromWorker::DeviceLost(msg)) | Ok(FromWorker::Crashed(msg)) => {
                         interrupted = true;
+                        if let Some(dead) = worker.borrow_mut().take() {
+                            dead.terminate(); // unusable now; the next start makes a fresh one
+                        }
                         error.set(Some(format!("{msg}. Refinement is paused; continue from its last checkpoint below.")));
                         status.set("interrupted".into());
                     }
@@ -157,7 +176,9 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         let start = start.clone();
         let backend = props.backend;
         use_effect_with(props.resume.clone(), move |req| {
-            if let Some(req) = req {
+            if let Some(req) = req
+                && req.claim()
+            {
                 start.emit((0.0, Vec::new(), Some((req.id.clone(), backend))));
             }
         });

@@ -25,6 +25,20 @@ pub fn current_link() -> String {
     web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
 }
 
+/// Copies `text` to the clipboard when the browser allows it; `false` when it does not.
+async fn copy_text(text: &str) -> bool {
+    use js_sys::{Function, Promise, Reflect};
+    use wasm_bindgen::JsCast;
+    let Some(nav) = web_sys::window().map(|w| JsValue::from(w.navigator())) else { return false };
+    let Ok(clip) = Reflect::get(&nav, &"clipboard".into()) else { return false };
+    if clip.is_undefined() || clip.is_null() {
+        return false;
+    }
+    let Ok(write) = Reflect::get(&clip, &"writeText".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) else { return false };
+    let Ok(promise) = write.call1(&clip, &text.into()).and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from)) else { return false };
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
 /// A read-only field with the link to this view and a copy button.
 #[component]
 pub fn ShareLink() -> Html {
@@ -35,12 +49,12 @@ pub fn ShareLink() -> Html {
         Callback::from(move |_| {
             let now = current_link();
             link.set(now.clone());
-            // navigator.clipboard needs a secure context; where it is missing the field still shows the link.
-            let clip = web_sys::window().map(|w| w.navigator().clipboard());
-            if let Some(c) = clip {
-                let _ = c.write_text(&now);
-                copied.set(true);
-            }
+            // navigator.clipboard exists only in secure contexts (https, localhost); elsewhere the
+            // field still shows the link to copy by hand.
+            let copied = copied.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                copied.set(copy_text(&now).await);
+            });
         })
     };
     html! {

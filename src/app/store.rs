@@ -69,7 +69,8 @@ async fn committed(tx: &IdbTransaction) -> Result<(), String> {
             let _ = reject.call1(&JsValue::NULL, &t.error().map(JsValue::from).unwrap_or(JsValue::UNDEFINED));
         });
         tx.set_oncomplete(Some(ok.unchecked_ref()));
-        tx.set_onerror(Some(err.unchecked_ref()));
+        // A failed request (a full disk) aborts the transaction: `abort` always follows `error`,
+        // and a use-once callback must not be called twice.
         tx.set_onabort(Some(err.unchecked_ref()));
     });
     JsFuture::from(promise).await.map(|_| ()).map_err(|e| describe(&e))

@@ -35,6 +35,24 @@ pub struct ResumeRequest {
     pub nonce: u32,
 }
 
+thread_local! {
+    static HANDLED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+impl ResumeRequest {
+    /// True the first time any panel asks about this click: a panel that is re-mounted (the
+    /// refinement panel, when the base model reloads) must not reopen the run a second time.
+    pub fn claim(&self) -> bool {
+        HANDLED.with(|h| {
+            let fresh = self.nonce > h.get();
+            if fresh {
+                h.set(self.nonce);
+            }
+            fresh
+        })
+    }
+}
+
 /// What the panel needs and reports.
 #[derive(Properties, Debug, Clone, PartialEq)]
 pub struct TrainPanelProps {
@@ -151,6 +169,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 let on_trained = on_trained.clone();
                 let mut p = Progress { epochs: epochs_total, ..Default::default() };
                 let mut interrupted = false;
+                let worker = worker.clone();
                 client.on_reply(move |msg| match msg {
                     // The dead worker's last words (its loop stopping, a failed readback) change nothing.
                     Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Ok(FromWorker::Stopped) | Err(_) if interrupted => {}
@@ -199,6 +218,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                     }
                     Ok(FromWorker::DeviceLost(msg)) | Ok(FromWorker::Crashed(msg)) => {
                         interrupted = true;
+                        // Its wasm (after a panic) or its WebGPU device is unusable: the next
+                        // start or continue gets a fresh worker, and its last words are dropped.
+                        if let Some(dead) = worker.borrow_mut().take() {
+                            dead.terminate();
+                        }
                         error.set(Some(format!(
                             "{msg}. Training is paused and its history kept; continue from the last checkpoint (epoch {}) below.",
                             done.borrow().len()
@@ -247,13 +271,16 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     // Reopens the current (or a listed) run from its last checkpoint, in a fresh worker.
     let reopen = {
         let (launch, lr, error, status) = (launch.clone(), lr.clone(), error.clone(), status.clone());
-        Callback::from(move |(id, backend): (String, BackendKind)| {
+        // `with_lr`: continue with the form's learning rate (after a divergence the user lowers
+        // it); a run reopened from the list keeps its own.
+        Callback::from(move |(id, backend, with_lr): (String, BackendKind, bool)| {
             if matches!(*status, Status::Running | Status::Paused) {
                 return error.set(Some("a run is going: stop it before reopening another (it keeps its checkpoints)".into()));
             }
-            let lr = match lr.trim().parse::<f64>() {
-                Ok(v) => Some(v),
-                Err(_) => return error.set(Some(format!("learning rate: `{}` is not a number", *lr))),
+            let lr = match (with_lr, lr.trim().parse::<f64>()) {
+                (false, _) => None,
+                (true, Ok(v)) => Some(v),
+                (true, Err(_)) => return error.set(Some(format!("learning rate: `{}` is not a number", *lr))),
             };
             launch.emit((ToWorker::ResumeRun { id, backend, lr, lr_d: None }, true, 0));
         })
@@ -263,15 +290,17 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         let backend = props.backend.clone();
         let ready = matches!(props.mnist, DataState::Ready(_));
         use_effect_with((props.resume.clone(), ready), move |(req, ready)| {
-            if let (Some(req), true) = (req, ready) {
-                reopen.emit((req.id.clone(), backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu)));
+            if let (Some(req), true) = (req, ready)
+                && req.claim()
+            {
+                reopen.emit((req.id.clone(), backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu), false));
             }
         });
     }
     let continue_on = |kind: BackendKind| {
         let (reopen, run_id, error) = (reopen.clone(), run_id.clone(), error.clone());
         Callback::from(move |_| match &*run_id {
-            Some(id) => reopen.emit((id.clone(), kind)),
+            Some(id) => reopen.emit((id.clone(), kind, true)),
             None => error.set(Some("this run has no saved checkpoint: start it again".into())),
         })
     };

@@ -127,12 +127,14 @@ pub fn start() {
     crate::app::run_static_constructors();
     console_error_panic_hook::set_once();
     let control = Rc::new(RefCell::new(Control::default()));
+    // A lost device stops the run that uses it; `false` when no run is going (nothing to pause).
     let stopper = {
         let control = control.clone();
         move |why: String| {
             let mut c = control.borrow_mut();
             c.stop = true;
             c.lost = Some(why);
+            c.running
         }
     };
     let shared: Shared = Rc::new(RefCell::new(GanShared::default()));
@@ -239,7 +241,7 @@ thread_local! {
 /// Wraps `GPUAdapter.prototype.requestDevice` (with a `Proxy`: no `eval`, so a strict CSP
 /// holds) to keep the device wgpu gets and to listen to its `lost` promise: a driver reset,
 /// a removed GPU or the test hook then pauses the run with a message instead of hanging it.
-fn watch_gpu_devices(stop: impl Fn(String) + 'static) {
+fn watch_gpu_devices(stop: impl Fn(String) -> bool + 'static) {
     let proto = Reflect::get(&js_sys::global(), &"GPUAdapter".into()).and_then(|c| Reflect::get(&c, &"prototype".into()));
     let Ok(proto) = proto else { return };
     let Ok(original) = Reflect::get(&proto, &"requestDevice".into()) else { return };
@@ -257,8 +259,9 @@ fn watch_gpu_devices(stop: impl Fn(String) + 'static) {
             let on_lost = Closure::<dyn FnMut(JsValue)>::new(move |info: JsValue| {
                 let field = |k: &str| Reflect::get(&info, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
                 let why = format!("the GPU device was lost ({}{}{})", field("reason"), if field("message").is_empty() { "" } else { ": " }, field("message"));
-                stop(why.clone());
-                send(FromWorker::DeviceLost(why));
+                if stop(why.clone()) {
+                    send(FromWorker::DeviceLost(why));
+                }
             });
             if let Ok(lost) = Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>().map_err(JsValue::from)) {
                 let _ = lost.then(&on_lost);
@@ -307,11 +310,32 @@ fn new_record(spec: RunSpec, backend: BackendKind) -> RunRecord {
 }
 
 /// Saves the record (and checkpoint) and tells the page; a failed save is a warning, not a stop.
-async fn persist(record: &mut RunRecord, checkpoint: Option<Vec<u8>>) {
+async fn persist(record: &mut RunRecord, checkpoint: Option<Vec<u8>>) -> bool {
     record.updated_ms = js_sys::Date::now();
     match store::save(record, checkpoint.as_deref()).await {
-        Ok(()) => send(FromWorker::RunSaved { id: record.id.clone(), epoch: record.epochs_done }),
-        Err(e) => send(FromWorker::SaveFailed(format!("the checkpoint of epoch {} was not saved: {e}", record.epochs_done))),
+        Ok(()) => {
+            send(FromWorker::RunSaved { id: record.id.clone(), epoch: record.epochs_done });
+            true
+        }
+        Err(e) => {
+            send(FromWorker::SaveFailed(format!("the checkpoint of epoch {} was not saved: {e}", record.epochs_done)));
+            false
+        }
+    }
+}
+
+/// Saves the checkpoint of `epoch`. The record says `epoch` (and `finished`) only once the save
+/// succeeded: a later save without a checkpoint (a stop, a halt) must not claim epochs that a
+/// resume would not give back. Nothing is saved once the GPU device is lost (its numbers are
+/// not to be trusted).
+async fn persist_epoch(record: &mut RunRecord, control: &Rc<RefCell<Control>>, epoch: usize, finished: bool, checkpoint: Checkpoint) {
+    if control.borrow().lost.is_some() {
+        return;
+    }
+    let (prev_epochs, prev_finished) = (record.epochs_done, record.finished);
+    (record.epochs_done, record.finished) = (epoch, finished);
+    if !persist(record, Some(checkpoint.to_bytes())).await {
+        (record.epochs_done, record.finished) = (prev_epochs, prev_finished);
     }
 }
 
@@ -454,9 +478,7 @@ async fn drive<M: Classifier>(
             record.confusion = Some(eval.confusion.clone());
             send(FromWorker::Epoch { metrics, confusion: Box::new(eval.confusion), predictions: eval.predictions });
             let checkpoint = trainer.checkpoint(serde_json::Value::Null).await.map_err(|e| e.to_string())?;
-            record.epochs_done = r.epoch;
-            record.finished = trainer.finished();
-            persist(record, Some(checkpoint.to_bytes())).await;
+            persist_epoch(record, control, r.epoch, trainer.finished(), checkpoint).await;
         }
         // Let pause/stop messages in between chunks.
         gloo_timers::future::TimeoutFuture::new(0).await;
@@ -629,10 +651,9 @@ async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc
                 send(FromWorker::GanSnapshot { epoch: e.epoch, images, quality });
             }
             record.gan_history.push(e.clone());
-            record.epochs_done = e.epoch;
-            record.finished = trainer.finished();
+
             let checkpoint = trainer.checkpoint(serde_json::Value::Null).await.map_err(|e| e.to_string())?;
-            persist(&mut record, Some(checkpoint.to_bytes())).await;
+            persist_epoch(&mut record, control, e.epoch, trainer.finished(), checkpoint).await;
         }
         gloo_timers::future::TimeoutFuture::new(0).await;
     }

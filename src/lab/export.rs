@@ -94,7 +94,7 @@ fn inline(s: &str, image: &dyn Fn(&str) -> Option<String>) -> String {
     while let Some(start) = rest.find("](") {
         let Some(open) = rest[..start].rfind('[') else { break };
         let Some(close) = rest[start..].find(')') else { break };
-        let is_image = open > 0 && &rest[open - 1..open] == "!";
+        let is_image = rest[..open].ends_with('!');
         let text = rest[open + 1..start].to_string();
         let target = rest[start + 2..start + close].to_string();
         let before = &rest[..if is_image { open - 1 } else { open }];
@@ -295,7 +295,7 @@ pub fn zip_store(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
             h.extend_from_slice(&(n.len() as u16).to_le_bytes());
             h.extend_from_slice(&0u16.to_le_bytes()); // extra
             if central {
-                h.extend_from_slice(&[0u8; 8]); // comment, disk, internal attributes
+                h.extend_from_slice(&[0u8; 6]); // comment length, disk number, internal attributes
                 h.extend_from_slice(&0u32.to_le_bytes()); // external attributes
                 h.extend_from_slice(&offset.to_le_bytes());
             }
@@ -352,5 +352,21 @@ mod tests {
         // The stored data sits right after the local header, with the CRC-32 of "hello".
         assert_eq!(&z[30 + 5..30 + 10], b"hello");
         assert_eq!(u32::from_le_bytes(z[14..18].try_into().unwrap()), 0x3610_a686);
+        // Walk the central directory as an unzip does: each entry 46 bytes plus its name, and
+        // its offset pointing at a local header with the same name.
+        let u16_at = |i: usize| u16::from_le_bytes([z[i], z[i + 1]]) as usize;
+        let u32_at = |i: usize| u32::from_le_bytes(z[i..i + 4].try_into().unwrap()) as usize;
+        let (size, start) = (u32_at(end + 12), u32_at(end + 16));
+        let mut at = start;
+        for name in ["a.txt", "d/b.bin"] {
+            assert_eq!(&z[at..at + 4], b"PK\x01\x02");
+            let n = u16_at(at + 28);
+            assert_eq!(&z[at + 46..at + 46 + n], name.as_bytes());
+            let local = u32_at(at + 42);
+            assert_eq!(&z[local..local + 4], b"PK\x03\x04");
+            assert_eq!(&z[local + 30..local + 30 + n], name.as_bytes());
+            at += 46 + n;
+        }
+        assert_eq!(at, start + size, "the directory ends where the end record says");
     }
 }

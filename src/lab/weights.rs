@@ -132,7 +132,7 @@ pub fn decode_safetensors(bytes: &[u8]) -> Result<(Vec<NamedTensor>, BTreeMap<St
         let offsets: [usize; 2] =
             serde_json::from_value(info["data_offsets"].clone()).map_err(|_| WeightsError::Format(format!("{name}: bad data_offsets")))?;
         let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| fmt("shape overflows"))?;
-        if offsets[0] > offsets[1] || offsets[1] > payload.len() || offsets[1] - offsets[0] != count * 4 {
+        if offsets[0] > offsets[1] || offsets[1] > payload.len() || Some(offsets[1] - offsets[0]) != count.checked_mul(4) {
             return Err(WeightsError::Format(format!("{name}: data_offsets {offsets:?} do not match shape {shape:?} and file size")));
         }
         let data = payload[offsets[0]..offsets[1]].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
