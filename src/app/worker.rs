@@ -212,6 +212,25 @@ pub fn start() {
                         ToWorker::ResumeRun { id, backend, lr, lr_d } => reopen(&id, backend, lr, lr_d, &control, &shared).await,
                         _ => Ok(None),
                     };
+                    // A lost GPU usually shows first as a failed readback, and its `lost` promise
+                    // settles a moment later: give it that moment, so the page hears "device lost"
+                    // (pause, continue on the CPU) rather than a bare failure.
+                    let outcome = match outcome {
+                        Err(e) if GPU_DEVICE.with(|d| d.borrow().is_some()) => {
+                            for _ in 0..40 {
+                                if control.borrow().lost.is_some() {
+                                    break;
+                                }
+                                gloo_timers::future::TimeoutFuture::new(50).await;
+                            }
+                            let lost = control.borrow().lost.clone();
+                            match lost {
+                                Some(why) => Ok(Some(FromWorker::DeviceLost(why))),
+                                None => Err(e),
+                            }
+                        }
+                        other => other,
+                    };
                     control.borrow_mut().running = false;
                     send(match outcome {
                         Ok(Some(done)) => done,
