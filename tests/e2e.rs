@@ -40,8 +40,7 @@ fn open_ready(path: &str) -> Browser {
 
 /// Runs the smoke training on the page and returns (first loss, last loss, steps).
 fn smoke_train(b: &Browser, secs: u64) -> (f64, f64, f64) {
-    let button = b.wait_for(60, "an enabled smoke-train button", |b| b.find("smoke-train").filter(|e| b.enabled(e)));
-    b.click(&button);
+    click_when_enabled(b, "smoke-train", 60);
     b.wait_for(secs, "smoke training to finish", |b| {
         (b.attr("[data-testid=smoke-loss]", "data-done").as_deref() == Some("true")).then_some(())
     });
@@ -161,8 +160,7 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
     let b = open_ready("/?backend=cpu&train_subset=2000");
     b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
     b.set_input("train-epochs", "2");
-    let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
-    b.click(&start);
+    click_when_enabled(&b, "train-start", 30);
     b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
     assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("2"), "one chart point per epoch");
     let total: u64 = b
@@ -190,8 +188,7 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
 fn training_pauses_and_resumes() {
     let b = open_ready("/?backend=cpu");
     b.set_input("train-epochs", "20");
-    let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
-    b.click(&start);
+    click_when_enabled(&b, "train-start", 30);
     b.wait_for(60, "the first batches", |b| (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0").then_some(()));
     b.click(&b.find("train-pause").unwrap());
     b.wait_for(10, "the paused state", |b| (train_status(b) == "paused").then_some(()));
@@ -229,13 +226,8 @@ fn the_worker_trains_on_webgpu_too() {
     assert_eq!(wait_backend(&b), "webgpu");
     wait_dataset(&b, "mnist");
     b.set_input("train-epochs", "1");
-    let start = b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e)));
-    b.click(&start);
-    b.wait_for(480, "a WebGPU epoch in the worker", |b| {
-        let s = train_status(b);
-        assert_ne!(s, "failed", "{}", b.text("train-error"));
-        (s == "done").then_some(())
-    });
+    click_when_enabled(&b, "train-start", 30);
+    wait_train_done(&b, 480, "a WebGPU epoch in the worker");
     assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("1"));
 }
 
@@ -439,7 +431,7 @@ fn the_page_stays_responsive_while_the_workers_train() {
 
     // Exercise 1 training in its worker.
     b.set_input("train-epochs", "50");
-    b.click(&b.wait_for(30, "an enabled start button", |b| b.find("train-start").filter(|e| b.enabled(e))));
+    click_when_enabled(&b, "train-start", 30);
     b.wait_for(60, "classifier training", |b| (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0").then_some(()));
     let classifier = measure_frames(&b, 15);
     eprintln!("while the classifier trains: {classifier:?}");
@@ -448,7 +440,7 @@ fn the_page_stays_responsive_while_the_workers_train() {
 
     // The GAN in its worker, with the live canvas and charts redrawn on the main thread.
     b.set_input("gan-epochs", "200");
-    b.click(&b.wait_for(30, "an enabled GAN start", |b| b.find("gan-start").filter(|e| b.enabled(e))));
+    click_when_enabled(&b, "gan-start", 30);
     b.wait_for(120, "GAN training", |b| (gan_status(b) == "running" && canvas_updates(b) >= 2).then_some(()));
     let gan = measure_frames(&b, 15);
     eprintln!("while the GAN trains: {gan:?}");
@@ -468,7 +460,7 @@ fn the_gan_trains_on_webgpu_in_its_worker() {
     assert_eq!(wait_backend(&b), "webgpu");
     b.set_input("gan-epochs", "2");
     b.set_input("gan-batch", "32");
-    b.click(&b.wait_for(60, "an enabled GAN start", |b| b.find("gan-start").filter(|e| b.enabled(e))));
+    click_when_enabled(&b, "gan-start", 60);
     let t = std::time::Instant::now();
     b.wait_for(900, "two WebGPU epochs of the dense GAN", |b| {
         let s = gan_status(b);
@@ -528,6 +520,25 @@ fn epoch_rows(b: &Browser) -> Vec<(String, String, String)> {
     serde_json::from_value(v).unwrap()
 }
 
+/// The run list's row of a stored run, as a CSS selector.
+fn run_row(run_id: &str) -> String {
+    format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]")
+}
+
+/// Epochs of a run whose checkpoint the store holds, as the run list shows them.
+fn saved_epochs(b: &Browser, row: &str) -> Option<usize> {
+    b.attr(row, "data-epochs-done")?.parse().ok()
+}
+
+/// Waits for the training panel to say "done", failing at once if it says "failed".
+fn wait_train_done(b: &Browser, secs: u64, what: &str) {
+    b.wait_for(secs, what, |b| {
+        let s = train_status(b);
+        assert_ne!(s, "failed", "{}", b.text("train-error"));
+        (s == "done").then_some(())
+    });
+}
+
 fn click_when_enabled(b: &Browser, testid: &str, secs: u64) {
     let e = b.wait_for(secs, &format!("an enabled {testid}"), |b| b.find(testid).filter(|e| b.enabled(e)));
     b.click(&e);
@@ -542,8 +553,8 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     b.wait_for(300, "two epochs", |b| (b.attr("[data-testid=train-status]", "data-epochs-done")?.parse::<usize>().ok()? >= 2).then_some(()));
     let run_id = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
     assert!(run_id.starts_with("train-"), "the run is in the store: {run_id:?}");
-    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
-    b.wait_for(60, "two saved epochs", |b| (b.attr(&row, "data-epochs-done")?.parse::<usize>().ok()? >= 2).then_some(()));
+    let row = run_row(&run_id);
+    b.wait_for(60, "two saved epochs", |b| (saved_epochs(b, &row)? >= 2).then_some(()));
     let before = epoch_rows(&b);
     assert!(before.len() >= 2);
 
@@ -551,15 +562,11 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     b.open(path);
     wait_backend(&b);
     wait_dataset(&b, "mnist");
-    let saved: usize = b.wait_for(30, "the run in the run list", |b| b.attr(&row, "data-epochs-done")?.parse().ok());
+    let saved: usize = b.wait_for(30, "the run in the run list", |b| saved_epochs(b, &row));
     assert!(saved >= 2 && saved < 8, "saved at an epoch's end: {saved}");
     assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("false"));
     b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
-    b.wait_for(300, "the resumed run to finish", |b| {
-        let s = train_status(b);
-        assert_ne!(s, "failed", "{}", b.text("train-error"));
-        (s == "done").then_some(())
-    });
+    wait_train_done(&b, 300, "the resumed run to finish");
     let after = epoch_rows(&b);
     assert_eq!(after.len(), 8, "all eight epochs: {after:?}");
     let kept = saved.min(before.len());
@@ -607,19 +614,15 @@ fn a_lost_gpu_pauses_the_run_and_it_continues_on_the_cpu() {
     let first = epoch_rows(&b)[0].clone();
     // Lose the device once epoch 1's checkpoint is saved (the run list shows it).
     let run = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
-    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run}\"]");
-    b.wait_for(120, "epoch 1's checkpoint", |b| (b.attr(&row, "data-epochs-done")? != "0").then_some(()));
+    let row = run_row(&run);
+    b.wait_for(120, "epoch 1's checkpoint", |b| (saved_epochs(b, &row)? > 0).then_some(()));
     click_when_enabled(&b, "lose-device", 10);
     b.wait_for(120, "the pause after the lost device", |b| (train_status(b) == "interrupted").then_some(()));
     let msg = b.text("train-error");
     assert!(msg.contains("lost") && msg.contains("history kept"), "{msg}");
     assert_eq!(epoch_rows(&b)[0], first, "the history is kept");
     click_when_enabled(&b, "continue-cpu", 10);
-    b.wait_for(300, "the run to finish on the CPU", |b| {
-        let s = train_status(b);
-        assert_ne!(s, "failed", "{}", b.text("train-error"));
-        (s == "done").then_some(())
-    });
+    wait_train_done(&b, 300, "the run to finish on the CPU");
     let rows = epoch_rows(&b);
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(rows[0], first, "epoch 1 came from the checkpoint, not trained again");
@@ -710,10 +713,7 @@ fn the_static_site_works_from_a_sub_path_under_its_csp() {
     b.wait_for(120, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
     b.set_input("train-epochs", "1");
     click_when_enabled(&b, "train-start", 30);
-    b.wait_for(300, "training in the worker", |b| {
-        assert_ne!(train_status(b), "failed", "{}", b.text("train-error"));
-        (train_status(b) == "done").then_some(())
-    });
+    wait_train_done(&b, 300, "training in the worker");
     b.wait_for(60, "the saved run", |b| (b.attr("[data-testid=run-list]", "data-count")? == "1").then_some(()));
     b.wait_for(120, "the pretrained classifier", |b| b.attr("[data-testid=factorized-params]", "data-params"));
     let urls: Vec<String> = serde_json::from_value(b.js("return performance.getEntriesByType('resource').map(e => e.name)", vec![])).unwrap();
@@ -770,12 +770,12 @@ fn a_reloaded_gan_run_resumes_with_its_history_and_gallery() {
         (b.attr("[data-testid=gan-status]", "data-epochs-done")? != "0").then_some(())
     });
     let run_id = b.wait_for(30, "the stored run", |b| b.attr("[data-testid=gan-status]", "data-run-id").filter(|r| r.starts_with("gan-")));
-    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
+    let row = run_row(&run_id);
     // The checkpoint is written after the epoch's snapshot: wait for it, then reload.
-    b.wait_for(120, "the epoch's checkpoint", |b| (b.attr(&row, "data-epochs-done")? != "0").then_some(()));
+    b.wait_for(120, "the epoch's checkpoint", |b| (saved_epochs(b, &row)? > 0).then_some(()));
     b.open(path);
     wait_backend(&b);
-    let saved: usize = b.wait_for(30, "the GAN run in the run list", |b| b.attr(&row, "data-epochs-done")?.parse().ok());
+    let saved: usize = b.wait_for(30, "the GAN run in the run list", |b| saved_epochs(b, &row));
     assert!(saved >= 1, "{saved}");
     b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
     b.wait_for(300, "the resumed GAN run to finish", |b| {
@@ -795,20 +795,17 @@ fn a_diverged_run_pauses_at_its_last_checkpoint_and_resumes_with_a_lower_rate() 
     b.set_input("train-epochs", "12");
     click_when_enabled(&b, "train-start", 30);
     let run_id = b.wait_for(60, "the stored run", |b| b.attr("[data-testid=train-status]", "data-run-id").filter(|r| !r.is_empty()));
-    let row = format!("[data-testid=run-list] tr[data-run-id=\"{run_id}\"]");
-    b.wait_for(120, "a saved epoch", |b| (b.attr(&row, "data-epochs-done")? != "0").then_some(()));
+    let row = run_row(&run_id);
+    b.wait_for(120, "a saved epoch", |b| (saved_epochs(b, &row)? > 0).then_some(()));
     click_when_enabled(&b, "diverge", 10);
     b.wait_for(60, "the automatic pause", |b| (train_status(b) == "halted").then_some(()));
     let msg = b.text("train-error");
     assert!(msg.contains("diverged") && msg.contains("last good checkpoint") && msg.contains("lower the learning rate"), "{msg}");
     let kept = epoch_rows(&b).len();
-    assert_eq!(b.attr(&row, "data-epochs-done").unwrap().parse::<usize>().unwrap(), kept, "the pause is at the last saved epoch");
+    assert_eq!(saved_epochs(&b, &row), Some(kept), "the pause is at the last saved epoch");
     b.set_input("train-lr", "0.0005");
     click_when_enabled(&b, "continue-cpu", 10);
-    b.wait_for(300, "the resumed run to finish", |b| {
-        assert_ne!(train_status(b), "failed", "{}", b.text("train-error"));
-        (train_status(b) == "done").then_some(())
-    });
+    wait_train_done(&b, 300, "the resumed run to finish");
     assert_eq!(epoch_rows(&b).len(), 12);
     assert!(b.text("run-list").contains("lr 0.0005"), "the run goes on with the lower rate: {}", b.text("run-list"));
 }

@@ -238,9 +238,8 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             }
             error.set(None);
             warning.set(None);
-            if fresh_worker {
-                // A reopened run: its history arrives with `RunRestored`.
-            } else {
+            // A reopened run (in a fresh worker) gets its history with `RunRestored`.
+            if !fresh_worker {
                 history.set(Vec::new());
                 run_id.set(None);
             }

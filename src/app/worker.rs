@@ -375,15 +375,40 @@ enum Outcome {
     Halted(String),
 }
 
-/// Marks a run as diverged (kept at its last checkpoint) and says so.
-async fn halt(record: &mut RunRecord, e: LabError) -> Outcome {
+impl Outcome {
+    /// The reply for a run that did not finish (`None`: the job's end says "stopped").
+    fn reply(self, id: String) -> Option<FromWorker> {
+        match self {
+            Outcome::Halted(message) => Some(FromWorker::Halted { message, id }),
+            Outcome::Finished | Outcome::Stopped => None,
+        }
+    }
+}
+
+/// Marks a run as diverged (kept at its last checkpoint); the message for the page.
+async fn halt(record: &mut RunRecord, e: LabError) -> String {
     let msg = format!(
         "{e}. Paused at the last good checkpoint (epoch {}): lower the learning rate and resume.",
         record.epochs_done
     );
     record.note = Some(msg.clone());
     persist(record, None).await;
-    Outcome::Halted(msg)
+    msg
+}
+
+/// Notes why a run stopped (asked to, or its GPU device was lost) and saves the record.
+async fn note_stop(record: &mut RunRecord, control: &Rc<RefCell<Control>>) {
+    record.note = Some(control.borrow().lost.clone().unwrap_or_else(|| "stopped".into()));
+    persist(record, None).await;
+}
+
+/// A classifier run's trainer: restored from its checkpoint, or new.
+fn trainer_for<M: Classifier>(template: M, config: TrainConfig, checkpoint: &Option<Checkpoint>, train_len: usize, device: &Device) -> Result<ClassifierTrainer<M>, String> {
+    match checkpoint {
+        Some(ck) => ClassifierTrainer::restore(template, config, ck, train_len, device),
+        None => ClassifierTrainer::new(template, config, train_len, device),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Reopens a stored run from its checkpoint: continues it, or shows it if it had finished.
@@ -464,15 +489,14 @@ async fn drive<M: Classifier>(
     let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
     while !trainer.finished() {
         if !hold(control).await {
-            record.note = Some(control.borrow().lost.clone().unwrap_or_else(|| "stopped".into()));
-            persist(record, None).await;
+            note_stop(record, control).await;
             return Ok(Outcome::Stopped);
         }
         let t0 = crate::app::now_ms();
         let result = diverge_if_asked(control, trainer.train_chunk(train, chunk).await, "training loss", |r| r.epoch);
         let r = match result {
             Ok(r) => r,
-            Err(e @ LabError::NonFinite { .. }) => return Ok(halt(record, e).await),
+            Err(e @ LabError::NonFinite { .. }) => return Ok(Outcome::Halted(halt(record, e).await)),
             Err(e) => return Err(e.to_string()),
         };
         let ms_per_batch = (crate::app::now_ms() - t0) / r.samples.div_ceil(trainer.config().batch_size).max(1) as f64;
@@ -483,7 +507,7 @@ async fn drive<M: Classifier>(
         if r.epoch_finished {
             let eval = evaluate(trainer.model(), test, EVAL_BATCH, device).await.map_err(|e| e.to_string())?;
             if !eval.loss.is_finite() {
-                return Ok(halt(record, LabError::NonFinite { what: "test loss", value: eval.loss as f32, epoch: r.epoch }).await);
+                return Ok(Outcome::Halted(halt(record, LabError::NonFinite { what: "test loss", value: eval.loss as f32, epoch: r.epoch }).await));
             }
             let metrics = EpochMetrics {
                 epoch: r.epoch,
@@ -496,7 +520,7 @@ async fn drive<M: Classifier>(
             record.history.push(metrics.clone());
             record.confusion = Some(eval.confusion.clone());
             send(FromWorker::Epoch { metrics, confusion: Box::new(eval.confusion), predictions: eval.predictions });
-            let checkpoint = trainer.checkpoint(serde_json::Value::Null).await.map_err(|e| e.to_string())?;
+            let checkpoint = trainer.checkpoint().await.map_err(|e| e.to_string())?;
             persist_epoch(record, control, r.epoch, trainer.finished(), checkpoint).await;
         }
         // Let pause/stop messages in between chunks.
@@ -522,18 +546,13 @@ async fn classifier(
     let e = |e: LabError| e.to_string();
     match record.spec.clone() {
         RunSpec::Classifier { .. } => {
-            let template = Mlp::new(&MLP_WIDTHS, &device);
-            let mut trainer = match &checkpoint {
-                Some(ck) => ClassifierTrainer::restore(template, config, ck, train.len(), &device).map_err(e)?,
-                None => ClassifierTrainer::new(template, config, train.len(), &device).map_err(e)?,
-            };
+            let mut trainer = trainer_for(Mlp::new(&MLP_WIDTHS, &device), config, &checkpoint, train.len(), &device)?;
             if fresh {
                 persist(&mut record, None).await;
             }
             match drive(&mut trainer, kind, &train, &test, &device, control, &mut record).await? {
                 Outcome::Finished => Ok(Some(FromWorker::Done { tensors: mlp_tensors(trainer.model()).await.map_err(e)? })),
-                Outcome::Stopped => Ok(None),
-                Outcome::Halted(message) => Ok(Some(FromWorker::Halted { message, id: record.id })),
+                other => Ok(other.reply(record.id)),
             }
         }
         RunSpec::Refine { ranks, factor, before, .. } => {
@@ -545,10 +564,7 @@ async fn classifier(
             };
             let template = MlpSpectrum::of(&base).await.map_err(e)?.build(&ranks, &device).map_err(e)?;
             let params = template.num_params();
-            let mut trainer = match &checkpoint {
-                Some(ck) => ClassifierTrainer::restore(template, config, ck, train.len(), &device).map_err(e)?,
-                None => ClassifierTrainer::new(template, config, train.len(), &device).map_err(e)?,
-            };
+            let mut trainer = trainer_for(template, config, &checkpoint, train.len(), &device)?;
             let before = if fresh { evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy } else { before };
             if let RunSpec::Refine { before: b, .. } = &mut record.spec {
                 *b = before;
@@ -561,8 +577,7 @@ async fn classifier(
                     let after = evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy;
                     Ok(Some(FromWorker::Refined(RefineRow { factor, ranks, params, before, after })))
                 }
-                Outcome::Stopped => Ok(None),
-                Outcome::Halted(message) => Ok(Some(FromWorker::Halted { message, id: record.id })),
+                other => Ok(other.reply(record.id)),
             }
         }
         RunSpec::Gan { .. } => unreachable!("matched above"),
@@ -632,18 +647,14 @@ async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc
     let mut last_canvas = crate::app::now_ms();
     while !trainer.finished() {
         if !hold(control).await {
-            record.note = Some(control.borrow().lost.clone().unwrap_or_else(|| "stopped".into()));
-            persist(&mut record, None).await;
+            note_stop(&mut record, control).await;
             return Ok(None);
         }
         let t0 = crate::app::now_ms();
         let result = diverge_if_asked(control, trainer.train_chunk(&train, chunk).await, "generator loss", |c| c.epoch);
         let c = match result {
             Ok(c) => c,
-            Err(e @ LabError::NonFinite { .. }) => {
-                let Outcome::Halted(message) = halt(&mut record, e).await else { unreachable!("halt halts") };
-                return Ok(Some(FromWorker::Halted { message, id: record.id }));
-            }
+            Err(e @ LabError::NonFinite { .. }) => return Ok(Some(FromWorker::Halted { message: halt(&mut record, e).await, id: record.id })),
             Err(e) => return Err(e.to_string()),
         };
         let ms_per_batch = (crate::app::now_ms() - t0) / c.batches.max(1) as f64;
@@ -670,8 +681,7 @@ async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc
                 send(FromWorker::GanSnapshot { epoch: e.epoch, images, quality });
             }
             record.gan_history.push(e.clone());
-
-            let checkpoint = trainer.checkpoint(serde_json::Value::Null).await.map_err(|e| e.to_string())?;
+            let checkpoint = trainer.checkpoint().await.map_err(|e| e.to_string())?;
             persist_epoch(&mut record, control, e.epoch, trainer.finished(), checkpoint).await;
         }
         gloo_timers::future::TimeoutFuture::new(0).await;

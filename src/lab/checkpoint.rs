@@ -1,7 +1,7 @@
-//! Checkpoints: everything a run needs to go on from the end of an epoch — weights (with their
-//! parameter ids), Adam's state, the shuffle RNG and order, counters — plus whatever the caller
-//! keeps beside it (config, metrics history) as JSON. One byte string, so the page can put it in
-//! IndexedDB and the CLI on disk; at most one epoch is lost after a reload or a crash.
+//! Checkpoints: everything a run needs to go on from the end of an epoch — weights, Adam's
+//! state, the shuffle RNG and order, counters. One byte string, so the page can put it in
+//! IndexedDB (beside the run's record: settings, metrics history); at most one epoch is lost
+//! after a reload or a crash.
 //!
 //! Layout: `MNLABCK1`, a little-endian u32 header length, the JSON header, then a safetensors
 //! blob with every tensor: `{network}/{tensor}` for weights, `{network}#adam/{tensor}.m|v|t` for
@@ -60,8 +60,6 @@ impl ModuleState {
 /// A whole checkpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkpoint {
-    /// The caller's own data (config, metrics history, run kind), kept as JSON.
-    pub meta: serde_json::Value,
     /// The loop's counters and shuffle.
     pub loop_state: LoopState,
     /// The networks by role (`model`, or `g` and `d`).
@@ -70,7 +68,6 @@ pub struct Checkpoint {
 
 #[derive(Serialize, Deserialize)]
 struct Header {
-    meta: serde_json::Value,
     loop_state: LoopState,
     modules: Vec<String>,
 }
@@ -89,7 +86,6 @@ impl Checkpoint {
     /// The checkpoint as one byte string.
     pub fn to_bytes(&self) -> Vec<u8> {
         let header = Header {
-            meta: self.meta.clone(),
             loop_state: self.loop_state.clone(),
             modules: self.modules.iter().map(|(name, _)| name.clone()).collect(),
         };
@@ -143,7 +139,7 @@ impl Checkpoint {
         if at != bytes.len() {
             return Err(damaged("it has trailing bytes"));
         }
-        Ok(Self { meta: header.meta, loop_state: header.loop_state, modules })
+        Ok(Self { loop_state: header.loop_state, modules })
     }
 }
 
@@ -154,7 +150,6 @@ mod tests {
     #[test]
     fn bytes_round_trip_and_damage_is_a_typed_error() {
         let ck = Checkpoint {
-            meta: serde_json::json!({"kind": "test", "history": [1, 2]}),
             loop_state: LoopState { rng: 7, epochs_done: 2, steps_done: 40, order: vec![2, 0, 1] },
             modules: vec![(
                 "model".into(),

@@ -264,14 +264,13 @@ impl<M: Classifier> ClassifierTrainer<M> {
 
 impl<M: Classifier> ClassifierTrainer<M> {
     /// A checkpoint at this epoch boundary (refused mid-epoch: a checkpoint is an epoch's end),
-    /// Adam's moments included. `meta` is the caller's (config, history) and comes back on restore.
-    pub async fn checkpoint(&self, meta: serde_json::Value) -> LabResult<Checkpoint> {
+    /// Adam's moments included.
+    pub async fn checkpoint(&self) -> LabResult<Checkpoint> {
         if self.cursor != 0 || self.pending.is_some() {
             return Err(LabError::InvalidConfig("a checkpoint is taken at the end of an epoch".into()));
         }
         let model = ModuleState::capture(self.model(), &self.optim).await?;
         Ok(Checkpoint {
-            meta,
             loop_state: LoopState {
                 rng: self.rng.state(),
                 epochs_done: self.epochs_done,
@@ -468,11 +467,10 @@ mod tests {
         let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 9, schedule: LrSchedule::Cosine, weight_decay: 1e-4 };
         let mut a = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config.clone(), train.len(), &device).unwrap();
         block_on(a.train_chunk(&train, 3)).unwrap();
-        assert!(block_on(a.checkpoint(serde_json::json!({}))).is_err(), "mid-epoch is refused");
+        assert!(block_on(a.checkpoint()).is_err(), "mid-epoch is refused");
         block_on(a.train_chunk(&train, usize::MAX)).unwrap();
-        let ck = block_on(a.checkpoint(serde_json::json!({"note": "epoch 1"}))).unwrap();
+        let ck = block_on(a.checkpoint()).unwrap();
         let ck = Checkpoint::from_bytes(&ck.to_bytes()).unwrap();
-        assert_eq!(ck.meta["note"], "epoch 1");
 
         let mut b = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &ck, train.len(), &device).unwrap();
         assert_eq!(b.epochs_done(), 1);
@@ -483,10 +481,10 @@ mod tests {
         assert_eq!(block_on(module_tensors(a.model())).unwrap(), block_on(module_tensors(b.model())).unwrap());
 
         // Without Adam's moments the run would go on, but not identically (Adam warms up again).
-        let mut no_moments = block_on(a.checkpoint(serde_json::json!({}))).unwrap();
+        let mut no_moments = block_on(a.checkpoint()).unwrap();
         no_moments.modules[0].1.moments.clear();
         let mut c = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &no_moments, train.len(), &device).unwrap();
-        let mut d = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &block_on(a.checkpoint(serde_json::json!({}))).unwrap(), train.len(), &device).unwrap();
+        let mut d = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &block_on(a.checkpoint()).unwrap(), train.len(), &device).unwrap();
         assert_ne!(block_on(c.train_chunk(&train, 2)).unwrap().loss, block_on(d.train_chunk(&train, 2)).unwrap().loss);
 
         // A checkpoint of another training set is refused.

@@ -311,9 +311,9 @@ impl GanTrainer {
     }
 
     /// A checkpoint at this epoch boundary (refused mid-epoch), both Adams' moments included.
-    /// The per-epoch history is the caller's to keep in `meta` and to give back to
+    /// The per-epoch history is the caller's to keep (beside the checkpoint) and to give back to
     /// [`GanTrainer::restore`].
-    pub async fn checkpoint(&self, meta: serde_json::Value) -> LabResult<Checkpoint> {
+    pub async fn checkpoint(&self) -> LabResult<Checkpoint> {
         let s = &self.state;
         if s.cursor != 0 || self.pending.batches > 0 {
             return Err(LabError::InvalidConfig("a checkpoint is taken at the end of an epoch".into()));
@@ -321,7 +321,6 @@ impl GanTrainer {
         let g = ModuleState::capture(&s.g, &s.optim_g).await?;
         let d = ModuleState::capture(&s.d, &s.optim_d).await?;
         Ok(Checkpoint {
-            meta,
             loop_state: LoopState { rng: s.rng.state(), epochs_done: s.epochs_done, steps_done: s.steps_done, order: s.order.iter().map(|&i| i as u32).collect() },
             modules: vec![("g".into(), g), ("d".into(), d)],
         })
@@ -789,9 +788,9 @@ mod tests {
         let data = shapes(64);
         let mut t = GanTrainer::new(cfg(GanArch::Dense, 16), data.len(), &device).unwrap();
         block_on(t.train_chunk(&data, 1)).unwrap();
-        assert!(block_on(t.checkpoint(serde_json::json!({}))).is_err(), "mid-epoch is refused");
+        assert!(block_on(t.checkpoint()).is_err(), "mid-epoch is refused");
         block_on(t.train_epoch(&data)).unwrap();
-        let ck = Checkpoint::from_bytes(&block_on(t.checkpoint(serde_json::json!({"k": 1}))).unwrap().to_bytes()).unwrap();
+        let ck = Checkpoint::from_bytes(&block_on(t.checkpoint()).unwrap().to_bytes()).unwrap();
         let r = GanTrainer::restore(cfg(GanArch::Dense, 16), &ck, t.history().to_vec(), data.len(), &device).unwrap();
         assert_eq!(values(r.generator()), values(t.generator()), "G, running statistics included");
         assert_eq!(values(r.discriminator()), values(t.discriminator()));
