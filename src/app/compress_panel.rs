@@ -21,7 +21,7 @@ use crate::lab::factorized::{MlpSpectrum, RankEvaluator, params_for};
 use crate::lab::mlp::{MLP_WIDTHS, Mlp};
 use crate::app::refine_panel::RefinePanel;
 use crate::app::weights_io::WeightsIo;
-use crate::lab::plots::{spectrum_svg, sweep_svg};
+use crate::app::plots_view::{SpectrumPlot, SweepPlot};
 use crate::lab::report::RankPoint;
 use crate::lab::summary::{factorized_summary_for, group, mlp_summary};
 use crate::lab::train::{Classifier, EVAL_BATCH, evaluate};
@@ -147,11 +147,6 @@ fn prediction_view(testid: &'static str, title: &str, probs: &Option<Vec<f32>>) 
             </div>
         </div>
     }
-}
-
-/// Inline SVG made by plotters (our own markup, not user input).
-fn svg(markup: String) -> Html {
-    Html::from_html_unchecked(AttrValue::from(markup))
 }
 
 /// The compression lab panel.
@@ -407,14 +402,10 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     { match &*current { Some(c) => summary_table(&factorized_summary_for(&shapes, &c.ranks)), None => html! {} } }
                 </div>
                 <div class="plots">
-                    <div class="svg" data-testid="spectrum-plot">{svg(spectrum_svg(
-                        &l.spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect::<Vec<_>>(),
-                        &[(*factor, ranks.clone())],
-                    ))}</div>
+                    <SpectrumPlot spectra={l.spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect::<Vec<_>>()}
+                                  factor={*factor} ranks={ranks.clone()} />
                     if !sweep.is_empty() {
-                        <div class="svg" data-testid="sweep-plot" data-points={sweep.len().to_string()}>
-                            {svg(sweep_svg(&sweep, (base_params, l.base_acc.unwrap_or(0.0))))}
-                        </div>
+                        <SweepPlot points={(*sweep).clone()} base={(base_params, l.base_acc.unwrap_or(0.0))} />
                     }
                 </div>
                 <RefinePanel resume={props.resume_refine.clone()} base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}

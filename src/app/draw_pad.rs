@@ -18,8 +18,12 @@ pub struct DrawPadProps {
     pub on_image: Callback<Option<Vec<f32>>>,
 }
 
+/// The canvas's 2D context, asked for with `willReadFrequently` (the first request fixes it): the
+/// pad is read back after every stroke, and a CPU-backed canvas skips a GPU readback there.
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"willReadFrequently".into(), &true.into()).ok()?;
+    canvas.get_context_with_context_options("2d", &options).ok().flatten()?.dyn_into().ok()
 }
 
 /// Paints a 28×28 image (1 = ink) as black on white.

@@ -11,6 +11,7 @@ pub mod draw_pad;
 pub mod fetch;
 pub mod gan_panel;
 pub mod gan_views;
+pub mod plots_view;
 pub mod protocol;
 pub mod refine_panel;
 pub mod report_panel;
