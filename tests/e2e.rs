@@ -386,8 +386,9 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
 }
 
 /// Frame timing on the page's main thread over `secs` seconds: gaps between animation frames and
-/// the browser's own long-task entries (tasks over 50 ms).
+/// the browser's own long-task entries (tasks over 50 ms). Every field is logged (through `Debug`).
 #[derive(Debug)]
+#[allow(dead_code)]
 struct Frames {
     frames: usize,
     p50_ms: f64,
@@ -708,8 +709,15 @@ fn the_static_site_works_from_a_sub_path_under_its_csp() {
     assert!(csp.as_str().unwrap().contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
     let (first, last, _) = smoke_train(&b, 300);
     assert!(last < first, "training works on the hosted build: {first} → {last}");
-    // The workers (their wasm optimised by wasm-opt in this build) start under the CSP: the GAN
-    // worker draws the shipped generator, and the training worker trains and checkpoints.
+    // The workers start under the CSP, as module workers running the page's own wasm (the site
+    // ships one): the GAN worker draws the shipped generator, the training worker trains and
+    // checkpoints.
+    let wasm_files: Vec<_> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    assert_eq!(wasm_files.len(), 1, "one module for the page and its workers: {wasm_files:?}");
     b.wait_for(120, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
     b.set_input("train-epochs", "1");
     click_when_enabled(&b, "train-start", 30);

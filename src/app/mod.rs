@@ -61,6 +61,12 @@ pub fn run_static_constructors() {
     }
 }
 
+/// True in a Web Worker: the page's module also runs the training worker (see `src/main.rs`).
+pub fn in_worker() -> bool {
+    use wasm_bindgen::JsCast;
+    js_sys::global().dyn_into::<web_sys::Window>().is_err()
+}
+
 /// A query-string parameter of the page's URL (`?backend=cpu` → `Some("cpu")`).
 pub fn url_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen::prelude::Closure;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
@@ -26,9 +26,10 @@ struct Inner {
 pub struct WorkerClient(Rc<RefCell<Inner>>);
 
 impl WorkerClient {
-    /// Starts `worker_loader.js` (built by trunk from `src/bin/worker.rs`).
+    /// Starts the training worker: `worker-boot.js` as a module worker, running this page's own
+    /// wasm module (already downloaded and cached) from [`worker_entry`](crate::app::worker::start).
     pub fn start() -> Result<Self, String> {
-        let worker = Worker::new("./worker_loader.js").map_err(|e| format!("could not start the training worker: {}", js_error(e)))?;
+        let worker = spawn_worker().map_err(|e| format!("could not start the training worker: {}", js_error(e)))?;
         let client = WorkerClient(Rc::new(RefCell::new(Inner { worker, ready: false, outbox: Vec::new(), handler: None, terminated: false })));
         let on_message = {
             let c = client.clone();
@@ -96,4 +97,26 @@ impl WorkerClient {
             inner.outbox.push(msg);
         }
     }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The URL of this module's JavaScript glue (trunk names it `mnist-lab-<hash>.js`).
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
+    static MODULE_URL: String;
+}
+
+/// The glue's URL and its wasm's: wasm-bindgen names them `<name>.js` and `<name>_bg.wasm`.
+fn module_urls() -> Result<(String, String), JsValue> {
+    let js = MODULE_URL.with(String::clone);
+    let wasm = js.strip_suffix(".js").map(|stem| format!("{stem}_bg.wasm")).ok_or_else(|| JsValue::from_str(&format!("unexpected module URL {js}")))?;
+    Ok((js, wasm))
+}
+
+fn spawn_worker() -> Result<Worker, JsValue> {
+    let (js, wasm) = module_urls()?;
+    let url = format!("./worker-boot.js?js={}&wasm={}", js_sys::encode_uri_component(&js), js_sys::encode_uri_component(&wasm));
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    Worker::new_with_options(&url, &options)
 }
