@@ -52,132 +52,141 @@ fn params_at(f: f64) -> usize {
     mnist_lab::lab::factorized::params_for(&shapes, &ranks)
 }
 
-fn bench_backend(site: &str, backend: &str) -> Value {
+fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
+    let want = |section: &str| only.is_empty() || only.iter().any(|s| s == section);
     let slow = backend == "webgpu";
     let mut out = serde_json::Map::new();
 
-    // Cold start to interactive: a fresh profile (empty cache), until the slider's first
-    // accuracy on the 10k test set is on screen (pretrained model loaded, SVD done, evaluated).
-    let mut cold = Vec::new();
-    let mut adapter = String::new();
-    for _ in 0..3 {
-        let b = Browser::new(site);
-        let t = Instant::now();
-        b.open(&format!("/?backend={backend}"));
-        if poll(&b, if slow { 300 } else { 120 }, accuracy_shown).is_some() {
-            cold.push(t.elapsed().as_secs_f64() * 1000.0);
+    if want("cold") {
+        // Cold start to interactive: a fresh profile (empty cache), until the slider's first
+        // accuracy on the 10k test set is on screen (pretrained model loaded, SVD done, evaluated).
+        let mut cold = Vec::new();
+        for _ in 0..3 {
+            let b = Browser::new(site);
+            let t = Instant::now();
+            b.open(&format!("/?backend={backend}"));
+            if poll(&b, if slow { 300 } else { 120 }, accuracy_shown).is_some() {
+                cold.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
         }
-        adapter = b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default();
+        eprintln!("[{backend}] cold start to interactive: {cold:?} ms");
+        out.insert("cold_start_ms".into(), json!(median(cold)));
     }
-    eprintln!("[{backend}] cold start to interactive: {cold:?} ms");
-    out.insert("adapter".into(), json!(adapter));
-    out.insert("cold_start_ms".into(), json!(median(cold)));
 
     let b = Browser::new(site);
     b.open(&format!("/?backend={backend}&train_subset={}&gan_subset=4096", if slow { 2560 } else { 60000 }));
     poll(&b, 300, accuracy_shown);
     out.insert("user_agent".into(), b.js("return navigator.userAgent", vec![]));
+    out.insert("adapter".into(), json!(b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default()));
 
-    // Rank slider: SVD factors + rebuild + full 10k evaluation, as the page times it.
-    let factors = [1.0, 2.0, 4.0, 8.0, 16.0];
-    let mut per_factor: Vec<Vec<f64>> = vec![Vec::new(); factors.len()];
-    for _ in 0..3 {
-        for (i, &f) in factors.iter().enumerate() {
-            b.set_input("rank-factor", &format!("{f}"));
-            let want = params_at(f).to_string();
-            let ok = poll(&b, if slow { 300 } else { 60 }, |b| (b.attr("[data-testid=factorized-params]", "data-params")? == want).then_some(()));
-            if ok.is_some() {
-                std::thread::sleep(Duration::from_millis(100));
-                if let Some(ms) = num(&b, "[data-testid=rebuild-time]", "data-ms") {
-                    per_factor[i].push(ms);
+    if want("slider") {
+        // Rank slider: SVD factors + rebuild + full 10k evaluation, as the page times it.
+        let factors = [1.0, 2.0, 4.0, 8.0, 16.0];
+        let mut per_factor: Vec<Vec<f64>> = vec![Vec::new(); factors.len()];
+        for _ in 0..3 {
+            for (i, &f) in factors.iter().enumerate() {
+                b.set_input("rank-factor", &format!("{f}"));
+                let want = params_at(f).to_string();
+                let ok = poll(&b, if slow { 300 } else { 60 }, |b| (b.attr("[data-testid=factorized-params]", "data-params")? == want).then_some(()));
+                if ok.is_some() {
+                    std::thread::sleep(Duration::from_millis(100));
+                    if let Some(ms) = num(&b, "[data-testid=rebuild-time]", "data-ms") {
+                        per_factor[i].push(ms);
+                    }
                 }
             }
         }
+        let slider: Vec<Value> = factors.iter().zip(per_factor).map(|(f, v)| json!({"factor": f, "ms": median(v)})).collect();
+        eprintln!("[{backend}] rank slider: {slider:?}");
+        out.insert("rank_slider".into(), json!(slider));
     }
-    let slider: Vec<Value> = factors.iter().zip(per_factor).map(|(f, v)| json!({"factor": f, "ms": median(v)})).collect();
-    eprintln!("[{backend}] rank slider: {slider:?}");
-    out.insert("rank_slider".into(), json!(slider));
 
-    // Draw → prediction (pre-processing and both models), as the page times it.
-    let mut draw = Vec::new();
-    for i in 0..5 {
-        if let Some(pad) = b.find("draw-pad") {
-            let x = -60 + 30 * i;
-            b.stroke(&pad, "mouse", &[(x, -90), (x, -30), (x, 30), (x, 90)]);
-            if let Some(ms) = poll(&b, if slow { 120 } else { 20 }, |b| num(b, "[data-testid=draw-latency]", "data-ms")) {
-                draw.push(ms);
+    if want("draw") {
+        // Draw → prediction (pre-processing and both models), as the page times it.
+        let mut draw = Vec::new();
+        for i in 0..5 {
+            if let Some(pad) = b.find("draw-pad") {
+                let x = -60 + 30 * i;
+                b.stroke(&pad, "mouse", &[(x, -90), (x, -30), (x, 30), (x, 90)]);
+                if let Some(ms) = poll(&b, if slow { 120 } else { 20 }, |b| num(b, "[data-testid=draw-latency]", "data-ms")) {
+                    draw.push(ms);
+                }
+                if let Some(c) = b.find("draw-clear") {
+                    b.click(&c);
+                }
+                poll(&b, 20, |b| b.find("draw-latency").is_none().then_some(()));
             }
-            if let Some(c) = b.find("draw-clear") {
-                b.click(&c);
-            }
-            poll(&b, 20, |b| b.find("draw-latency").is_none().then_some(()));
         }
+        eprintln!("[{backend}] draw → prediction: {draw:?} ms");
+        out.insert("draw_to_prediction_ms".into(), json!(median(draw)));
     }
-    eprintln!("[{backend}] draw → prediction: {draw:?} ms");
-    out.insert("draw_to_prediction_ms".into(), json!(median(draw)));
 
-    // MLP training: ms per Adam step from the worker, and one epoch's wall time.
-    let mut training = Vec::new();
-    for batch in [128usize, 512] {
-        b.set_input("train-epochs", "1");
-        b.set_input("train-batch", &batch.to_string());
-        let Some(start) = poll(&b, 60, |b| b.find("train-start").filter(|e| b.enabled(e))) else { continue };
-        let t = Instant::now();
-        b.click(&start);
-        let mut steps = Vec::new();
-        let done = poll(&b, if slow { 900 } else { 300 }, |b| {
-            if let Some(ms) = num(b, "[data-testid=train-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
-                && steps.last() != Some(&ms)
-            {
-                steps.push(ms);
-            }
-            matches!(b.attr("[data-testid=train-status]", "data-status")?.as_str(), "done" | "failed").then_some(())
-        });
-        let step_ms = median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
-        let row = json!({
-            "batch_size": batch,
-            "images": if slow { 2560 } else { 60000 },
-            "step_ms": step_ms,
-            "samples_per_s": step_ms.map(|ms| batch as f64 / ms * 1000.0),
-            "epoch_s": done.map(|_| t.elapsed().as_secs_f64()),
-        });
-        eprintln!("[{backend}] MLP training: {row}");
-        training.push(row);
-    }
-    out.insert("mlp_training".into(), json!(training));
-
-    // GAN training step (D step + G step), per architecture and batch size.
-    let mut gan = Vec::new();
-    for arch in ["dense", "cnn"] {
-        b.js(&format!("const s = document.querySelector('[data-testid=gan-arch]'); s.value = '{arch}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));"), vec![]);
-        for batch in [64usize, 128] {
-            b.set_input("gan-epochs", "50");
-            b.set_input("gan-batch", &batch.to_string());
-            let Some(start) = poll(&b, 120, |b| b.find("gan-start").filter(|e| b.enabled(e))) else { continue };
+    if want("mlp") {
+        // MLP training: ms per Adam step from the worker, and one epoch's wall time.
+        let mut training = Vec::new();
+        for batch in [128usize, 512] {
+            b.set_input("train-epochs", "1");
+            b.set_input("train-batch", &batch.to_string());
+            let Some(start) = poll(&b, 60, |b| b.find("train-start").filter(|e| b.enabled(e))) else { continue };
+            let t = Instant::now();
             b.click(&start);
             let mut steps = Vec::new();
-            let want = if slow { 3 } else { 6 };
-            let limit = if slow { 600 } else { 180 };
-            poll(&b, limit, |b| {
-                if let Some(ms) = num(b, "[data-testid=gan-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
+            let done = poll(&b, if slow { 900 } else { 300 }, |b| {
+                if let Some(ms) = num(b, "[data-testid=train-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
                     && steps.last() != Some(&ms)
                 {
                     steps.push(ms);
                 }
-                (steps.len() > want || b.attr("[data-testid=gan-status]", "data-status")? == "failed").then_some(())
+                matches!(b.attr("[data-testid=train-status]", "data-status")?.as_str(), "done" | "failed").then_some(())
             });
-            if let Some(stop) = b.find("gan-stop") {
-                b.click(&stop);
-            }
-            poll(&b, limit, |b| matches!(b.attr("[data-testid=gan-status]", "data-status")?.as_str(), "stopped" | "done" | "failed").then_some(()));
-            // The first chunk pays for kernel compilation and warm-up: leave it out when there are more.
             let step_ms = median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
-            let row = json!({"arch": arch, "batch_size": batch, "step_ms": step_ms, "samples": steps.len()});
-            eprintln!("[{backend}] GAN step: {row}");
-            gan.push(row);
+            let row = json!({
+                "batch_size": batch,
+                "images": if slow { 2560 } else { 60000 },
+                "step_ms": step_ms,
+                "samples_per_s": step_ms.map(|ms| batch as f64 / ms * 1000.0),
+                "epoch_s": done.map(|_| t.elapsed().as_secs_f64()),
+            });
+            eprintln!("[{backend}] MLP training: {row}");
+            training.push(row);
         }
+        out.insert("mlp_training".into(), json!(training));
     }
-    out.insert("gan_steps".into(), json!(gan));
+
+    if want("gan") {
+        // GAN training step (D step + G step), per architecture and batch size.
+        let mut gan = Vec::new();
+        for arch in ["dense", "cnn"] {
+            b.js(&format!("const s = document.querySelector('[data-testid=gan-arch]'); s.value = '{arch}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));"), vec![]);
+            for batch in [64usize, 128] {
+                b.set_input("gan-epochs", "50");
+                b.set_input("gan-batch", &batch.to_string());
+                let Some(start) = poll(&b, 120, |b| b.find("gan-start").filter(|e| b.enabled(e))) else { continue };
+                b.click(&start);
+                let mut steps = Vec::new();
+                let want = if slow { 3 } else { 6 };
+                let limit = if slow { 600 } else { 180 };
+                poll(&b, limit, |b| {
+                    if let Some(ms) = num(b, "[data-testid=gan-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
+                        && steps.last() != Some(&ms)
+                    {
+                        steps.push(ms);
+                    }
+                    (steps.len() > want || b.attr("[data-testid=gan-status]", "data-status")? == "failed").then_some(())
+                });
+                if let Some(stop) = b.find("gan-stop") {
+                    b.click(&stop);
+                }
+                poll(&b, limit, |b| matches!(b.attr("[data-testid=gan-status]", "data-status")?.as_str(), "stopped" | "done" | "failed").then_some(()));
+                // The first chunk pays for kernel compilation and warm-up: leave it out when there are more.
+                let step_ms = median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
+                let row = json!({"arch": arch, "batch_size": batch, "step_ms": step_ms, "samples": steps.len()});
+                eprintln!("[{backend}] GAN step: {row}");
+                gan.push(row);
+            }
+        }
+        out.insert("gan_steps".into(), json!(gan));
+    }
     Value::Object(out)
 }
 
@@ -193,9 +202,8 @@ fn wasm_sizes() -> Value {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         let _ = gz.write_all(&bytes);
         let gzip = gz.finish().map(|v| v.len()).unwrap_or(0);
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let kind = if name.starts_with("worker") { "worker" } else { "page" };
-        rows.push(json!({"file": kind, "raw_bytes": bytes.len(), "gzip_bytes": gzip}));
+        // One module serves the page and its workers (`static/worker-boot.js`).
+        rows.push(json!({"file": "page and workers (one module)", "raw_bytes": bytes.len(), "gzip_bytes": gzip}));
     }
     json!(rows)
 }
@@ -209,6 +217,13 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_else(|| vec!["cpu".into(), "webgpu".into()]);
+    // `--only mlp,gan`: just those sections (cold, slider, draw, mlp, gan), e.g. for an A/B run.
+    let only: Vec<String> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
     let site = serve_dir(dist_dir());
     // Backends measured earlier (`--backends webgpu` after `--backends cpu`) are kept.
     let mut results = std::fs::read_to_string(&out)
@@ -218,7 +233,7 @@ fn main() {
         .unwrap_or_default();
     results.insert("wasm".into(), wasm_sizes());
     for backend in &backends {
-        results.insert(backend.clone(), bench_backend(&site, backend));
+        results.insert(backend.clone(), bench_backend(&site, backend, &only));
     }
     if let Some(dir) = std::path::Path::new(&out).parent() {
         let _ = std::fs::create_dir_all(dir);
