@@ -25,6 +25,7 @@ use crate::lab::svd;
 mod bench_report;
 mod dist;
 mod gan;
+mod step_breakdown;
 
 const USAGE: &str = "mnist-lab — the MNIST Lab engine, headless
 
@@ -367,6 +368,12 @@ fn bench(args: &[String]) -> LabResult<()> {
     let epoch = median(epoch_s);
     println!("base training epoch (60000 images, batch 128, Adam): {:.3} s median of {runs} → {:.0} samples/s", epoch, 60000.0 / epoch);
     let model = trainer.into_model();
+    let mut breakdown = Vec::new();
+    for batch in [128, 512] {
+        let row = step_breakdown::mlp_step_breakdown(&data.train, batch, 20 * runs, &device)?;
+        println!("MLP step breakdown: {row}");
+        breakdown.push(row);
+    }
     let mut rows = Vec::new();
     for factor in [1.0, 1.25, 2.0, 4.0, 8.0, 16.0] {
         let mut times = Vec::new();
@@ -392,6 +399,7 @@ fn bench(args: &[String]) -> LabResult<()> {
         "runs": runs,
         "base_epoch_s": epoch,
         "base_samples_per_s": 60000.0 / epoch,
+        "mlp_step_breakdown": breakdown,
         "rank_rebuild": rows,
     });
     if let Some(dir) = out.parent() {

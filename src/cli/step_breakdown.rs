@@ -1,0 +1,70 @@
+//! Where the time of one MLP training step goes, phase by phase, for `mnist-lab bench`.
+//!
+//! Flex computes eagerly, so a phase's wall time is its own cost: building the batch tensors,
+//! the forward pass and loss, the backward pass, Adam's update, and reading the loss back. This
+//! is the engine the browser's CPU backend runs (there single-threaded, in wasm), so the shares
+//! say what dominates a step; a lazy GPU backend would need a readback per phase to say the same.
+
+use std::time::Instant;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::GradientsParams;
+use burn::tensor::Device;
+use futures_lite::future::block_on;
+use serde_json::{Value, json};
+
+use crate::lab::adam::{Adam, AdamSettings};
+use crate::lab::data::Dataset;
+use crate::lab::error::LabResult;
+use crate::lab::mlp::{MLP_WIDTHS, Mlp};
+use crate::lab::train::{Classifier, PIXEL_SCALE, read_f32};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Median milliseconds per phase over `steps` Adam steps at `batch` (after 5 warm-up steps).
+pub fn mlp_step_breakdown(train: &Dataset, batch: usize, steps: usize, device: &Device) -> LabResult<Value> {
+    let mut model = Mlp::new(&MLP_WIDTHS, device);
+    let mut adam = Adam::new(AdamSettings::default());
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let mut phases: [Vec<f64>; 5] = Default::default();
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    for step in 0..steps + 5 {
+        let start = (step * batch) % train.len().saturating_sub(batch).max(1);
+        let indices: Vec<usize> = (start..start + batch).map(|i| i % train.len()).collect();
+        let t = Instant::now();
+        let x = train.images_tensor(&indices, PIXEL_SCALE, 0.0, device);
+        let y = train.labels_tensor(&indices, device);
+        let data_ms = ms(t);
+        let t = Instant::now();
+        let loss = loss_fn.forward(model.logits(x), y);
+        let forward_ms = ms(t);
+        let t = Instant::now();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let backward_ms = ms(t);
+        let t = Instant::now();
+        model = adam.step(1e-3, model, grads);
+        let adam_ms = ms(t);
+        let t = Instant::now();
+        block_on(read_f32(loss.detach()))?;
+        let readback_ms = ms(t);
+        if step >= 5 {
+            for (p, v) in phases.iter_mut().zip([data_ms, forward_ms, backward_ms, adam_ms, readback_ms]) {
+                p.push(v);
+            }
+        }
+    }
+    let [data, forward, backward, adam, readback] = phases.map(median);
+    Ok(json!({
+        "batch_size": batch,
+        "steps": steps,
+        "data_ms": data,
+        "forward_ms": forward,
+        "backward_ms": backward,
+        "adam_ms": adam,
+        "readback_ms": readback,
+        "total_ms": data + forward + backward + adam + readback,
+    }))
+}
