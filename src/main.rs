@@ -2,7 +2,7 @@
 //!
 //! In the browser one module serves both the page and its training worker: `worker-boot.js`
 //! imports this same module in the worker and calls [`worker_entry`]. The browser downloads and
-//! caches it once (4.5 MB gzip) instead of a second, nearly identical binary for the worker.
+//! caches it once, instead of a second, nearly identical binary for the worker.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

@@ -27,7 +27,7 @@ pub struct WorkerClient(Rc<RefCell<Inner>>);
 
 impl WorkerClient {
     /// Starts the training worker: `worker-boot.js` as a module worker, running this page's own
-    /// wasm module (already downloaded and cached) from [`worker_entry`](crate::app::worker::start).
+    /// wasm module (already downloaded and cached), entered through `worker_entry` in `src/main.rs`.
     pub fn start() -> Result<Self, String> {
         let worker = spawn_worker().map_err(|e| format!("could not start the training worker: {}", js_error(e)))?;
         let client = WorkerClient(Rc::new(RefCell::new(Inner { worker, ready: false, outbox: Vec::new(), handler: None, terminated: false })));

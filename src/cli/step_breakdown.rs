@@ -68,3 +68,26 @@ pub fn mlp_step_breakdown(train: &Dataset, batch: usize, steps: usize, device: &
         "total_ms": data + forward + backward + adam + readback,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::data::{IMAGE_PIXELS, Images};
+
+    #[test]
+    fn every_phase_is_timed_and_the_total_is_their_sum() {
+        let labels: Vec<u8> = (0..64).map(|i| (i % 10) as u8).collect();
+        let images = Images { count: labels.len(), pixels: (0..labels.len() * IMAGE_PIXELS).map(|i| (i % 251) as u8).collect() };
+        let train = Dataset::new(images, labels).unwrap();
+        let row = mlp_step_breakdown(&train, 16, 3, &Device::flex().autodiff()).unwrap();
+        assert_eq!(row["batch_size"], 16);
+        let phases = ["data_ms", "forward_ms", "backward_ms", "adam_ms", "readback_ms"];
+        let sum: f64 = phases.iter().map(|k| row[*k].as_f64().unwrap()).sum();
+        for k in phases {
+            let v = row[k].as_f64().unwrap();
+            assert!(v.is_finite() && v >= 0.0, "{k} = {v}");
+        }
+        assert!(row["forward_ms"].as_f64().unwrap() > 0.0 && row["backward_ms"].as_f64().unwrap() > 0.0, "{row}");
+        assert!((row["total_ms"].as_f64().unwrap() - sum).abs() < 1e-9, "{row}");
+    }
+}
