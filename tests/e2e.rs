@@ -89,6 +89,14 @@ fn webgpu_backend_smoke_train_lowers_the_loss() {
     assert_eq!(wait_backend(&b), "webgpu", "banner: {}", b.text("backend-banner"));
     assert!(b.text("backend-banner").contains("Backend: WebGPU"));
     wait_dataset(&b, "mnist");
+    // On a WebGPU page the drawing is predicted on the CPU (one image is too little work for a
+    // GPU), with the same models: a vertical stroke is a one.
+    b.wait_for(300, "the pretrained model on WebGPU", |b| b.attr("[data-testid=factorized-params]", "data-params"));
+    draw_a_one(&b);
+    assert_eq!(b.text("prediction-base").trim(), "1", "a vertical stroke is a one");
+    let comp = b.wait_for(30, "a compressed prediction", |b| Some(b.text("prediction-compressed")).filter(|t| t.trim().len() == 1));
+    assert!(comp.trim().chars().all(|c| c.is_ascii_digit()), "{comp}");
+    assert!(b.text("draw-latency").contains("on the CPU"), "{}", b.text("draw-latency"));
     let (first, last, steps) = smoke_train(&b, 540);
     assert_eq!(steps, 10.0);
     assert!(last < first, "loss should fall on WebGPU: first {first}, last {last}");

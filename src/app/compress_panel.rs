@@ -59,8 +59,18 @@ struct Loaded {
     device: Device,
     tensors: Rc<Vec<NamedTensor>>,
     base: Rc<Mlp>,
+    /// The base model again on the CPU, for the drawing's predictions (see [`predict_device`]).
+    cpu_base: Rc<Mlp>,
     spectrum: Rc<MlpSpectrum>,
     base_acc: Option<f64>,
+}
+
+/// Where the drawing's predictions run: always the CPU. One 28×28 image is too little work for
+/// a GPU; on WebGPU each prediction paid a dispatch and readback round trip (15 ms on
+/// SwiftShader against 1.5 ms on the CPU), and it queued behind the slider's 10k-image
+/// evaluations, which made drawing right after start-up take over a second.
+fn predict_device() -> Device {
+    Device::flex()
 }
 
 impl PartialEq for Loaded {
@@ -73,8 +83,8 @@ impl PartialEq for Loaded {
 #[derive(Clone)]
 struct Current {
     ranks: Vec<usize>,
-    /// The same function as the two-layer factorisation at `ranks` with fixed-shape dense weights U'Vᵀ: what the page evaluates, so a GPU
-    /// reuses its kernels as the ranks change.
+    /// The same function as the two-layer factorisation at `ranks`, as dense weights U'Vᵀ on the
+    /// CPU: what predicts the drawing (the slider's evaluation has its own evaluator).
     dense: Rc<Mlp>,
     accuracy: Option<f64>,
     ms: f64,
@@ -95,8 +105,16 @@ async fn load_base(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Re
         }
     };
     let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
+    let cpu_base = mlp_from_tensors(&tensors, &MLP_WIDTHS, &predict_device()).map_err(|e| e.to_string())?;
     let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
-    Ok(Loaded { device: device.clone(), tensors: Rc::new(tensors), base: Rc::new(base), spectrum: Rc::new(spectrum), base_acc: None })
+    Ok(Loaded {
+        device: device.clone(),
+        tensors: Rc::new(tensors),
+        base: Rc::new(base),
+        cpu_base: Rc::new(cpu_base),
+        spectrum: Rc::new(spectrum),
+        base_acc: None,
+    })
 }
 
 /// The slider's fast evaluator for this base model and test set, made once and reused.
@@ -214,7 +232,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     return;
                 }
                 let start = now_ms();
-                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &l.device) else { return };
+                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &predict_device()) else { return };
                 let accuracy = match test.as_ref().and_then(|t| evaluator_for(&evaluator, &l, t)) {
                     Some(e) => e.accuracy(&l.spectrum, &ranks).await.ok(),
                     None => None,
@@ -292,9 +310,10 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     probs.set((None, None, 0.0));
                     return;
                 };
-                let base = probabilities(l.base.as_ref(), &img, &l.device).await.ok();
+                let device = predict_device();
+                let base = probabilities(l.cpu_base.as_ref(), &img, &device).await.ok();
                 let comp = match c {
-                    Some(c) => probabilities(c.dense.as_ref(), &img, &l.device).await.ok(),
+                    Some(c) => probabilities(c.dense.as_ref(), &img, &device).await.ok(),
                     None => None,
                 };
                 // From reading the pad's pixels (pre-processing included) to both predictions.
@@ -395,7 +414,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 </div>
                 if probs.0.is_some() {
                     <p class="hint" data-testid="draw-latency" data-ms={format!("{:.1}", probs.2)}>
-                        {format!("draw → both predictions in {:.1} ms", probs.2)}</p>
+                        {format!("draw → both predictions in {:.1} ms (on the CPU, whatever the backend: one image is too little work for a GPU)", probs.2)}</p>
                 }
                 <div class="summaries" data-testid="model-summary">
                     {summary_table(&mlp_summary(&l.base))}
