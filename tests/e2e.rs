@@ -639,6 +639,40 @@ fn a_lost_gpu_pauses_the_run_and_it_continues_on_the_cpu() {
     assert!(backend.as_str().unwrap().contains("CPU"), "the run list says where it finished: {backend}");
 }
 
+#[test]
+fn a_lost_gpu_pauses_the_gan_and_it_continues_on_the_cpu() {
+    let b = Browser::new(site());
+    b.open("/?backend=webgpu&gan_subset=64&test_hooks=1");
+    assert_eq!(wait_backend(&b), "webgpu");
+    b.set_input("gan-epochs", "2");
+    b.set_input("gan-batch", "32");
+    click_when_enabled(&b, "gan-start", 60);
+    b.wait_for(600, "a WebGPU epoch of the GAN", |b| {
+        assert_ne!(gan_status(b), "failed", "{}", b.text("gan-error"));
+        (b.attr("[data-testid=gan-status]", "data-epochs-done")? != "0").then_some(())
+    });
+    let run = b.attr("[data-testid=gan-status]", "data-run-id").unwrap();
+    let row = run_row(&run);
+    b.wait_for(120, "epoch 1's checkpoint", |b| (saved_epochs(b, &row)? > 0).then_some(()));
+    click_when_enabled(&b, "gan-lose-device", 10);
+    b.wait_for(120, "the pause after the lost device", |b| (gan_status(b) == "interrupted").then_some(()));
+    let msg = b.text("gan-error");
+    assert!(msg.contains("lost") && msg.contains("history kept"), "{msg}");
+    // The ended worker's later words (its loop stopping) must not overwrite the pause.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(gan_status(&b), "interrupted", "{}", b.text("gan-error"));
+    click_when_enabled(&b, "gan-continue-cpu", 10);
+    b.wait_for(300, "the GAN to finish on the CPU", |b| {
+        let s = gan_status(b);
+        assert_ne!(s, "failed", "{}", b.text("gan-error"));
+        (s == "done").then_some(())
+    });
+    assert_eq!(b.attr("[data-testid=gan-status]", "data-epochs-done").as_deref(), Some("2"));
+    assert_eq!(b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(), Some("2"), "epoch 1's snapshot came back with the run");
+    let listed = b.js(&format!("return document.querySelector('{row}').textContent"), vec![]);
+    assert!(listed.as_str().unwrap().contains("CPU"), "the run list says where it finished: {listed}");
+}
+
 /// The base model's class probabilities for the drawing, as the page computed them (f32 text).
 fn base_probs(b: &Browser) -> Option<String> {
     b.attr("[data-testid=prediction-base]", "data-probs").filter(|p| !p.is_empty())

@@ -78,8 +78,6 @@ struct GanView {
 impl GanView {
     fn apply(&mut self, msg: Result<FromWorker, String>) {
         match msg {
-            // The dead worker's last words (its loop stopping, a failed readback) change nothing.
-            Ok(FromWorker::Failed(_)) | Ok(FromWorker::Stopped) | Ok(FromWorker::GanDone) | Err(_) if self.status == Status::Interrupted => {}
             Ok(FromWorker::RunRestored(record)) => {
                 self.run_id = Some(record.id.clone());
                 self.history = Rc::new(record.gan_history.clone());
@@ -236,13 +234,9 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let start_worker = {
         let (worker, view, redraw, arch, fields, soft) = (worker.clone(), view.clone(), redraw.clone(), arch.clone(), fields.clone(), soft.clone());
         Callback::from(move |_: ()| {
-            if let Some(old) = worker.borrow_mut().take() {
-                old.terminate();
-            }
-            match WorkerClient::start() {
+            match WorkerClient::ensure(&worker, true) {
                 Ok(w) => {
                     let (view, redraw, arch, fields, soft) = (view.clone(), redraw.clone(), arch.clone(), fields.clone(), soft.clone());
-                    let dead_worker = worker.clone();
                     w.on_reply(move |msg| {
                         // A reopened run puts its settings back in the form.
                         if let Ok(FromWorker::RunRestored(r)) = &msg
@@ -260,16 +254,9 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
                                 seed: c.seed.to_string(),
                             });
                         }
-                        // A lost device or a crash leaves this worker unusable: drop it now (its last
-                        // words are not wanted); the next start or continue makes a fresh one.
-                        let dead = matches!(msg, Ok(FromWorker::DeviceLost(_)) | Ok(FromWorker::Crashed(_)));
                         view.borrow_mut().apply(msg);
-                        if dead && let Some(w) = dead_worker.borrow_mut().take() {
-                            w.terminate();
-                        }
                         redraw.force_update();
                     });
-                    *worker.borrow_mut() = Some(w);
                 }
                 Err(e) => {
                     view.borrow_mut().error = Some(e);
@@ -349,8 +336,8 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         let post = post.clone();
         let (worker, start_worker) = (worker.clone(), start_worker.clone());
         Callback::from(move |_| {
-            if worker.borrow().is_none() {
-                start_worker.emit(()); // the last one died with a lost device
+            if !worker.borrow().as_ref().is_some_and(WorkerClient::is_alive) {
+                start_worker.emit(()); // the last one ended with a lost device or a crash
             }
             let config = match parse(*arch, &fields, *soft) {
                 Ok(c) => c,

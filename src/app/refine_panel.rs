@@ -95,25 +95,14 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             if let Err(e) = config.validate() {
                 return error.set(Some(e.to_string()));
             }
-            if reopen.is_some()
-                && let Some(old) = worker.borrow_mut().take()
-            {
-                old.terminate();
-            }
-            if worker.borrow().is_none() {
-                match WorkerClient::start() {
-                    Ok(w) => *worker.borrow_mut() = Some(w),
-                    Err(e) => return error.set(Some(e)),
-                }
-            }
-            let client = worker.borrow().clone().expect("started above");
+            let client = match WorkerClient::ensure(&worker, reopen.is_some()) {
+                Ok(w) => w,
+                Err(e) => return error.set(Some(e)),
+            };
             let done = Rc::new(RefCell::new(Vec::new()));
             {
                 let (rows, history, status, error, run_id) = (rows.clone(), history.clone(), status.clone(), error.clone(), run_id.clone());
-                let mut interrupted = false;
-                let worker = worker.clone();
                 client.on_reply(move |msg| match msg {
-                    Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Ok(FromWorker::Stopped) | Err(_) if interrupted => {}
                     Ok(FromWorker::RunRestored(record)) => {
                         *done.borrow_mut() = record.history.clone();
                         history.set(record.history.clone());
@@ -128,11 +117,8 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                         error.set(Some(message));
                         status.set("interrupted".into());
                     }
+                    // The worker has ended: the next start or continue gets a fresh one.
                     Ok(FromWorker::DeviceLost(msg)) | Ok(FromWorker::Crashed(msg)) => {
-                        interrupted = true;
-                        if let Some(dead) = worker.borrow_mut().take() {
-                            dead.terminate(); // unusable now; the next start makes a fresh one
-                        }
                         error.set(Some(format!("{msg}. Refinement is paused; continue from its last checkpoint below.")));
                         status.set("interrupted".into());
                     }

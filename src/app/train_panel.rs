@@ -146,19 +146,10 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 error.set(Some("wait until MNIST has loaded".into()));
                 return;
             };
-            if fresh_worker && let Some(old) = worker.borrow_mut().take() {
-                old.terminate();
-            }
-            if worker.borrow().is_none() {
-                match WorkerClient::start() {
-                    Ok(w) => *worker.borrow_mut() = Some(w),
-                    Err(e) => {
-                        error.set(Some(e));
-                        return;
-                    }
-                }
-            }
-            let client = worker.borrow().clone().expect("started above");
+            let client = match WorkerClient::ensure(&worker, fresh_worker) {
+                Ok(w) => w,
+                Err(e) => return error.set(Some(e)),
+            };
             // Every reply of this run lands here; the UI thread only renders it.
             let done = Rc::new(RefCell::new(Vec::<EpochMetrics>::new()));
             let test = Rc::new(data.test.clone());
@@ -168,11 +159,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 let (epochs, batch, lr, seed) = (epochs.clone(), batch.clone(), lr.clone(), seed.clone());
                 let on_trained = on_trained.clone();
                 let mut p = Progress { epochs: epochs_total, ..Default::default() };
-                let mut interrupted = false;
-                let worker = worker.clone();
                 client.on_reply(move |msg| match msg {
-                    // The dead worker's last words (its loop stopping, a failed readback) change nothing.
-                    Ok(FromWorker::Failed(_)) | Ok(FromWorker::Crashed(_)) | Ok(FromWorker::Stopped) | Err(_) if interrupted => {}
                     Ok(FromWorker::RunRestored(record)) => {
                         if let RunSpec::Classifier { config, .. } = &record.spec {
                             epochs.set(config.epochs.to_string());
@@ -216,13 +203,9 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                         status.set(Status::Halted);
                         store::announce_change();
                     }
+                    // The worker has ended (see `WorkerClient::dispatch`): the next start or
+                    // continue gets a fresh one.
                     Ok(FromWorker::DeviceLost(msg)) | Ok(FromWorker::Crashed(msg)) => {
-                        interrupted = true;
-                        // Its wasm (after a panic) or its WebGPU device is unusable: the next
-                        // start or continue gets a fresh worker, and its last words are dropped.
-                        if let Some(dead) = worker.borrow_mut().take() {
-                            dead.terminate();
-                        }
                         error.set(Some(format!(
                             "{msg}. Training is paused and its history kept; continue from the last checkpoint (epoch {}) below.",
                             done.borrow().len()
@@ -303,39 +286,19 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             None => error.set(Some("this run has no saved checkpoint: start it again".into())),
         })
     };
-    let on_pause = {
-        let worker = worker.clone();
-        let status = status.clone();
+    // A button's command to the running worker (none yet: nothing to tell).
+    let post = |msg: fn(Status) -> ToWorker| {
+        let (worker, status) = (worker.clone(), status.clone());
         Callback::from(move |_| {
             if let Some(w) = &*worker.borrow() {
-                w.post(if *status == Status::Paused { ToWorker::Resume } else { ToWorker::Pause });
+                w.post(msg(*status));
             }
         })
     };
-    let on_stop = {
-        let worker = worker.clone();
-        Callback::from(move |_| {
-            if let Some(w) = &*worker.borrow() {
-                w.post(ToWorker::Stop);
-            }
-        })
-    };
-    let on_lose_device = {
-        let worker = worker.clone();
-        Callback::from(move |_| {
-            if let Some(w) = &*worker.borrow() {
-                w.post(ToWorker::LoseDevice);
-            }
-        })
-    };
-    let on_diverge = {
-        let worker = worker.clone();
-        Callback::from(move |_| {
-            if let Some(w) = &*worker.borrow() {
-                w.post(ToWorker::Diverge);
-            }
-        })
-    };
+    let on_pause = post(|s| if s == Status::Paused { ToWorker::Resume } else { ToWorker::Pause });
+    let on_stop = post(|_| ToWorker::Stop);
+    let on_lose_device = post(|_| ToWorker::LoseDevice);
+    let on_diverge = post(|_| ToWorker::Diverge);
     let test_hooks = url_param("test_hooks").is_some();
 
     let running = matches!(*status, Status::Running | Status::Paused);

@@ -58,11 +58,32 @@ impl WorkerClient {
         Ok(client)
     }
 
+    /// The worker in `slot` while it is alive (and `fresh` is false), else a new one put there.
+    pub fn ensure(slot: &RefCell<Option<WorkerClient>>, fresh: bool) -> Result<WorkerClient, String> {
+        if let Some(w) = slot.borrow().as_ref().filter(|w| !fresh && w.is_alive()) {
+            return Ok(w.clone());
+        }
+        if let Some(old) = slot.borrow_mut().take() {
+            old.terminate();
+        }
+        let w = WorkerClient::start()?;
+        *slot.borrow_mut() = Some(w.clone());
+        Ok(w)
+    }
+
+    /// False once the worker has ended: terminated, or unusable after a lost device or a crash.
+    pub fn is_alive(&self) -> bool {
+        !self.0.borrow().terminated
+    }
+
     fn dispatch(&self, msg: Result<FromWorker, String>) {
         // Take the handler out while it runs, so it may post or replace itself.
         if self.0.borrow().terminated {
             return;
         }
+        // A lost GPU device or a panic leaves the worker unusable: the page hears that, and then
+        // nothing more from it (its stopping loop's last words would only confuse the panel).
+        let fatal = matches!(msg, Ok(FromWorker::DeviceLost(_)) | Ok(FromWorker::Crashed(_)));
         let handler = self.0.borrow_mut().handler.take();
         if let Some(mut h) = handler {
             h(msg);
@@ -70,6 +91,9 @@ impl WorkerClient {
             if inner.handler.is_none() && !inner.terminated {
                 inner.handler = Some(h);
             }
+        }
+        if fatal {
+            self.terminate();
         }
     }
 
