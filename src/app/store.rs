@@ -6,7 +6,7 @@ use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbFactory, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 use crate::app::protocol::RunRecord;
 
@@ -103,16 +103,20 @@ fn transaction(db: &IdbDatabase, mode: IdbTransactionMode) -> Result<IdbTransact
     db.transaction_with_str_sequence_and_mode(&names, mode).map_err(|e| describe(&e))
 }
 
+fn object_store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, String> {
+    tx.object_store(name).map_err(|e| describe(&e))
+}
+
 /// Saves a run's record and, when given, its latest checkpoint (replacing the previous one).
 pub async fn save(record: &RunRecord, checkpoint: Option<&[u8]>) -> Result<(), String> {
     let db = open().await?;
     let tx = transaction(&db, IdbTransactionMode::Readwrite)?;
     let json = serde_json::to_string(record).map_err(|e| e.to_string())?;
     let key = JsValue::from_str(&record.id);
-    tx.object_store(RUNS).map_err(|e| describe(&e))?.put_with_key(&JsValue::from_str(&json), &key).map_err(|e| describe(&e))?;
+    object_store(&tx, RUNS)?.put_with_key(&JsValue::from_str(&json), &key).map_err(|e| describe(&e))?;
     if let Some(bytes) = checkpoint {
         let array = Uint8Array::from(bytes);
-        tx.object_store(CHECKPOINTS).map_err(|e| describe(&e))?.put_with_key(&array, &key).map_err(|e| describe(&e))?;
+        object_store(&tx, CHECKPOINTS)?.put_with_key(&array, &key).map_err(|e| describe(&e))?;
     }
     let result = committed(&tx).await;
     db.close();
@@ -123,7 +127,7 @@ pub async fn save(record: &RunRecord, checkpoint: Option<&[u8]>) -> Result<(), S
 pub async fn list() -> Result<Vec<RunRecord>, String> {
     let db = open().await?;
     let tx = transaction(&db, IdbTransactionMode::Readonly)?;
-    let all = request(&tx.object_store(RUNS).map_err(|e| describe(&e))?.get_all().map_err(|e| describe(&e))?).await?;
+    let all = request(&object_store(&tx, RUNS)?.get_all().map_err(|e| describe(&e))?).await?;
     db.close();
     let mut runs: Vec<RunRecord> = Array::from(&all).iter().filter_map(|v| v.as_string()).filter_map(|s| serde_json::from_str(&s).ok()).collect();
     runs.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
@@ -135,8 +139,8 @@ pub async fn load(id: &str) -> Result<(RunRecord, Option<Vec<u8>>), String> {
     let db = open().await?;
     let tx = transaction(&db, IdbTransactionMode::Readonly)?;
     let key = JsValue::from_str(id);
-    let record = request(&tx.object_store(RUNS).map_err(|e| describe(&e))?.get(&key).map_err(|e| describe(&e))?).await?;
-    let bytes = request(&tx.object_store(CHECKPOINTS).map_err(|e| describe(&e))?.get(&key).map_err(|e| describe(&e))?).await?;
+    let record = request(&object_store(&tx, RUNS)?.get(&key).map_err(|e| describe(&e))?).await?;
+    let bytes = request(&object_store(&tx, CHECKPOINTS)?.get(&key).map_err(|e| describe(&e))?).await?;
     db.close();
     let record = record.as_string().ok_or_else(|| format!("run {id} is not in this browser's storage (deleted?)"))?;
     let record: RunRecord = serde_json::from_str(&record).map_err(|e| format!("run {id} was saved by another version of MNIST Lab: {e}"))?;
@@ -149,8 +153,8 @@ pub async fn delete(id: &str) -> Result<(), String> {
     let db = open().await?;
     let tx = transaction(&db, IdbTransactionMode::Readwrite)?;
     let key = JsValue::from_str(id);
-    tx.object_store(RUNS).map_err(|e| describe(&e))?.delete(&key).map_err(|e| describe(&e))?;
-    tx.object_store(CHECKPOINTS).map_err(|e| describe(&e))?.delete(&key).map_err(|e| describe(&e))?;
+    object_store(&tx, RUNS)?.delete(&key).map_err(|e| describe(&e))?;
+    object_store(&tx, CHECKPOINTS)?.delete(&key).map_err(|e| describe(&e))?;
     let result = committed(&tx).await;
     db.close();
     result
