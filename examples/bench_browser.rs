@@ -49,7 +49,7 @@ fn accuracy_shown(b: &Browser) -> Option<f64> {
 fn params_at(f: f64) -> usize {
     let shapes = [(784usize, 100usize), (100, 50), (50, 10)];
     let ranks: Vec<usize> = shapes.iter().map(|&(m, n)| ((n as f64 / f) as usize).clamp(1, m.min(n))).collect();
-    mnist_lab::lab::factorized::params_for(&shapes, &ranks)
+    mnist_lab::lab::compress::ranks::params_for(&shapes, &ranks)
 }
 
 fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {

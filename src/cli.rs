@@ -12,15 +12,22 @@ use std::time::Instant;
 use burn::module::Module;
 
 use crate::lab::data::{DatasetKind, load_dir};
-use crate::lab::error::{LabError, LabResult};
-use crate::lab::factorized::{MlpSpectrum, params_for};
-use crate::lab::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::export::{Bundle, compression_report};
-use crate::lab::report::{BaseRun, CompressedRun, CompressionMetrics, EpochMetrics, RankPoint, ReportContext};
-use crate::lab::summary::{factorized_summary, mlp_summary};
-use crate::lab::train::{ClassifierTrainer, EVAL_BATCH, LrSchedule, TrainConfig, evaluate};
-use crate::lab::weights::{encode_safetensors, factorized_tensors, mlp_tensors};
-use crate::lab::svd;
+use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::compress::factorized::MlpSpectrum;
+use crate::lab::compress::ranks::{self, params_for};
+use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use crate::lab::compress::report::compression_report;
+use crate::lab::core::bundle::Bundle;
+use crate::lab::classifier::metrics::EpochMetrics;
+use crate::lab::compress::ranks::RankPoint;
+use crate::lab::compress::report::{BaseRun, CompressedRun, CompressionMetrics, ReportContext};
+use crate::lab::classifier::summary::mlp_summary;
+use crate::lab::compress::summary::factorized_summary;
+use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
+use crate::lab::classifier::weights::mlp_tensors;
+use crate::lab::compress::weights::factorized_tensors;
+use crate::lab::core::safetensors::encode_safetensors;
 
 mod bench_report;
 mod dist;
@@ -111,7 +118,7 @@ fn smoke(args: &[String]) -> LabResult<()> {
     let steps: usize = match flag(args, "--steps").map(str::parse) {
         None => 300,
         Some(Ok(n)) => n,
-        Some(Err(_)) => return Err(crate::lab::error::LabError::InvalidConfig("--steps must be a whole number".into())),
+        Some(Err(_)) => return Err(crate::lab::core::error::LabError::InvalidConfig("--steps must be a whole number".into())),
     };
     let tt = load_dir(&data_dir(args), DatasetKind::Mnist)?;
     let device = Device::flex().autodiff();
@@ -239,7 +246,7 @@ fn compress(args: &[String]) -> LabResult<()> {
         .map(|f| f.trim().parse::<f64>().map_err(|_| LabError::InvalidConfig(format!("--factors: cannot read `{f}`"))))
         .collect::<LabResult<_>>()?;
     for &f in &factors {
-        svd::rank_for_factor(1, f)?;
+        ranks::rank_for_factor(1, f)?;
     }
     let out = std::path::PathBuf::from(flag(args, "--out").unwrap_or("out/compress"));
     std::fs::create_dir_all(out.join("weights")).map_err(|e| LabError::InvalidConfig(format!("cannot create {}: {e}", out.display())))?;
@@ -352,7 +359,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Native benchmarks: what the rank slider and training cost on the CPU backend.
 fn bench(args: &[String]) -> LabResult<()> {
     let runs: usize = parsed(args, "--runs", 5)?;
-    crate::lab::error::check_count("--runs", runs, 1, 100)?;
+    crate::lab::core::error::check_count("--runs", runs, 1, 100)?;
     let out = std::path::PathBuf::from(flag(args, "--out").unwrap_or("target/bench/native.json"));
     let data = load_dir(&data_dir(args), DatasetKind::Mnist)?;
     let device = Device::flex().autodiff();

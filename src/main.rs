@@ -8,7 +8,7 @@
 fn main() {
     // wasm-bindgen runs `main` wherever the module is instantiated; in the worker there is no
     // page to mount, and `worker_entry` starts it instead.
-    if mnist_lab::app::in_worker() {
+    if mnist_lab::app::env::in_worker() {
         return;
     }
     mnist_lab::app::start();

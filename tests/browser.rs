@@ -6,8 +6,9 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use mnist_lab::app::backend::{is_software_name, probe_adapter, webgpu_device};
 use mnist_lab::lab::data::{Dataset, IMAGE_PIXELS, Images, idx};
-use mnist_lab::lab::mlp::{MLP_WIDTHS, Mlp};
-use mnist_lab::lab::train::{ClassifierTrainer, LrSchedule, TrainConfig, evaluate};
+use mnist_lab::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use mnist_lab::lab::classifier::eval::evaluate;
+use mnist_lab::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

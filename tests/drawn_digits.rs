@@ -3,9 +3,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use burn::tensor::{Device, Tensor, TensorData};
-use mnist_lab::lab::draw::{Drawing, to_mnist};
-use mnist_lab::lab::mlp::MLP_WIDTHS;
-use mnist_lab::lab::weights::{decode_safetensors, mlp_from_tensors};
+use mnist_lab::lab::data::draw::{Drawing, to_mnist};
+use mnist_lab::lab::classifier::mlp::MLP_WIDTHS;
+use mnist_lab::lab::classifier::weights::mlp_from_tensors;
+use mnist_lab::lab::core::safetensors::decode_safetensors;
 
 /// Paints a polyline with a round brush of radius 9 px (the pad's 18 px stroke).
 fn stroke(d: &mut Drawing, points: &[(f32, f32)]) {

@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::OnceLock;
 
-use mnist_lab::lab::adapter::is_software_adapter;
+use mnist_lab::lab::core::adapter::is_software_adapter;
 use mnist_lab::lab::data::idx::{Images, encode_images};
 use support::{Browser, dist_dir, serve_dir, serve_dir_at};
 

@@ -10,8 +10,9 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use mnist_lab::lab::data::{DatasetKind, IMAGE_PIXELS, load_dir};
 use mnist_lab::lab::gan::quality::{CLASSIFIER_WIDTHS, FeatureStats, QualityJudge, features, frechet_distance};
-use mnist_lab::lab::rng::SplitMix64;
-use mnist_lab::lab::weights::{decode_safetensors, mlp_from_tensors};
+use mnist_lab::lab::core::rng::SplitMix64;
+use mnist_lab::lab::classifier::weights::mlp_from_tensors;
+use mnist_lab::lab::core::safetensors::decode_safetensors;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -78,7 +78,7 @@ thread_local! {
 pub async fn webgpu_device() -> Result<Device, String> {
     // cubecl's shader IR is registered by static constructors; any binary (the page, the worker,
     // the wasm tests) must have run them before the first WebGPU device exists.
-    crate::app::run_static_constructors();
+    crate::app::env::run_static_constructors();
     if let Some(done) = WEBGPU.with(|w| w.borrow().clone()) {
         return done;
     }
@@ -121,11 +121,11 @@ pub async fn probe_adapter() -> Option<AdapterDesc> {
     Some(AdapterDesc { software: fallback || is_software_name(&name), name })
 }
 
-pub use crate::lab::adapter::is_software_adapter as is_software_name;
+pub use crate::lab::core::adapter::is_software_adapter as is_software_name;
 
 /// The `?backend=` parameter: `Some(kind)` to force one, `None` for automatic.
 pub fn requested_backend() -> Option<BackendKind> {
-    match crate::app::url_param("backend").as_deref() {
+    match crate::app::env::url_param("backend").as_deref() {
         Some("webgpu") | Some("gpu") => Some(BackendKind::WebGpu),
         Some("cpu") | Some("flex") => Some(BackendKind::Cpu),
         _ => None,

@@ -6,21 +6,12 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::app::backend::ActiveBackend;
-use crate::app::chart::{LineChart, Series};
-use crate::app::data_panel::DataState;
-use crate::app::{now_ms, url_param};
-use crate::lab::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::train::{ClassifierTrainer, LrSchedule, TrainConfig};
-
-/// What the smoke run needs: the backend and MNIST.
-#[derive(Properties, Debug, Clone, PartialEq)]
-pub struct SmokeTrainProps {
-    /// The backend to train on (`None` while it starts).
-    pub backend: Option<ActiveBackend>,
-    /// MNIST's loading state.
-    pub mnist: DataState,
-}
+use crate::app::context::use_lab;
+use crate::app::widgets::chart::{LineChart, Series};
+use crate::app::io::datasets::DataState;
+use crate::app::env::{now_ms, url_param};
+use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Run {
@@ -35,7 +26,8 @@ struct Run {
 
 /// The smoke-train button, its live loss chart and its status line.
 #[component]
-pub fn SmokeTrain(props: &SmokeTrainProps) -> Html {
+pub fn SmokeTrain() -> Html {
+    let lab = use_lab();
     let run = use_state(Run::default);
     let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
     let steps = url_param("smoke_steps").and_then(|s| s.parse().ok()).unwrap_or(300usize).clamp(1, 5000);
@@ -43,8 +35,8 @@ pub fn SmokeTrain(props: &SmokeTrainProps) -> Html {
     let on_start = {
         let run = run.clone();
         let cancel = cancel.clone();
-        let backend = props.backend.clone();
-        let mnist = props.mnist.clone();
+        let backend = lab.backend.clone();
+        let mnist = lab.mnist.clone();
         Callback::from(move |_| {
             let (Some(backend), DataState::Ready(data)) = (backend.clone(), mnist.clone()) else {
                 run.set(Run { error: Some("wait until the backend and MNIST have loaded".into()), ..Default::default() });
@@ -111,7 +103,7 @@ pub fn SmokeTrain(props: &SmokeTrainProps) -> Html {
         _ if run.running => "starting…".into(),
         _ => format!("not run yet ({steps} steps of batch 128)"),
     };
-    let ready = props.backend.is_some() && matches!(props.mnist, DataState::Ready(_));
+    let ready = lab.backend.is_some() && matches!(lab.mnist, DataState::Ready(_));
     html! {
         <div class="card">
             <h3>{"Smoke train: is training real here?"}</h3>

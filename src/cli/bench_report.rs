@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::{flag, write};
-use crate::lab::error::{LabError, LabResult};
+use crate::lab::core::error::{LabError, LabResult};
 
 fn read(path: &str) -> LabResult<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| LabError::InvalidConfig(format!("cannot read {path}: {e} (run `make bench`)")))?;
@@ -44,7 +44,7 @@ pub fn render(results: &Value) -> String {
         cpu_model(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         match results["webgpu"]["adapter"].as_str() {
-            Some(a) if !crate::lab::adapter::is_software_adapter(a) => format!(", GPU: {a}"),
+            Some(a) if !crate::lab::core::adapter::is_software_adapter(a) => format!(", GPU: {a}"),
             _ => ", no GPU".to_string(),
         },
         results["cpu"]["user_agent"].as_str().and_then(|ua| ua.split_whitespace().find(|p| p.contains("Chrome/"))).unwrap_or("version unknown"),
@@ -57,7 +57,7 @@ pub fn render(results: &Value) -> String {
         if *k == "webgpu" {
             let adapter = results[*k]["adapter"].as_str().unwrap_or("unknown");
             s += &format!("WebGPU adapter: **{adapter}**.\n\n");
-            if crate::lab::adapter::is_software_adapter(adapter) {
+            if crate::lab::core::adapter::is_software_adapter(adapter) {
                 s += "This adapter emulates the GPU on the same CPU cores, so its column measures an emulator, not a GPU. Its \
                       first steps also compile the shaders (seconds each here): the dense GAN at B = 64 is measured first and pays \
                       for kernels that B = 128 then reuses, and the batch-512 MLP has only 5 steps in its 2 560 images.\n\n";
@@ -168,7 +168,7 @@ pub fn render(results: &Value) -> String {
     const TFJS_WEBGPU_MS: f64 = 370.0;
     // The page picks WebGPU by default only on a hardware adapter.
     let (default_backend, why) = match results["webgpu"]["adapter"].as_str() {
-        Some(a) if !crate::lab::adapter::is_software_adapter(a) => ("webgpu", "WebGPU, on a hardware adapter"),
+        Some(a) if !crate::lab::core::adapter::is_software_adapter(a) => ("webgpu", "WebGPU, on a hardware adapter"),
         _ => ("cpu", "the CPU, since the adapter is software"),
     };
     if let Some(ms) = step_128(default_backend) {

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::lab::error::{LabError, LabResult};
+use crate::lab::core::error::{LabError, LabResult};
 
 /// The policy: scripts and workers only from the site (plus compiling its own wasm), data and
 /// models fetched from the site, and any https URL the user types for their own IDX files.

@@ -8,17 +8,18 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 
 use super::{Progress, data_dir, flag, parsed, write, write_bundle};
-use crate::lab::export::gan_report;
+use crate::lab::gan::report::gan_report;
 use crate::lab::data::{DatasetKind, load_dir};
-use crate::lab::error::{LabError, LabResult};
+use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::gan::grid::{png, tile};
 use crate::lab::gan::quality::{CLASSIFIER_WIDTHS, QUALITY_SAMPLES, QualityJudge, train_classifier};
 use crate::lab::gan::report::{GanMetrics, GanReportContext};
 use crate::lab::gan::summary::{discriminator_summary, generator_summary};
 use crate::lab::gan::{GanArch, GanConfig, GanTrainer};
-use crate::lab::mlp::Mlp;
-use crate::lab::params::{module_tensors, trainable_params};
-use crate::lab::weights::{decode_safetensors, encode_safetensors, mlp_from_tensors, mlp_tensors};
+use crate::lab::classifier::mlp::Mlp;
+use crate::lab::core::params::{module_tensors, trainable_params};
+use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
+use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
 
 /// Where the shipped quality judge lives.
 pub const JUDGE_PATH: &str = "static/models/fashion-judge-784-256-64-10.safetensors";
@@ -80,7 +81,7 @@ pub fn gan(args: &[String]) -> LabResult<()> {
     config.validate()?;
     let quality_every: usize = parsed(args, "--quality-every", 10)?;
     let samples: usize = parsed(args, "--quality-samples", QUALITY_SAMPLES)?;
-    crate::lab::error::check_count("--quality-samples", samples, 2, 10_000)?;
+    crate::lab::core::error::check_count("--quality-samples", samples, 2, 10_000)?;
     let out = PathBuf::from(flag(args, "--out").map(str::to_string).unwrap_or_else(|| format!("out/gan-{}", arch.slug())));
     std::fs::create_dir_all(out.join("weights")).map_err(|e| io_err("create", &out, e))?;
 
@@ -102,7 +103,7 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         write(&saved, encode_safetensors(&block_on(mlp_tensors(&m))?, &BTreeMap::new()))?;
         (m, format!("trained for this run, saved to {}", saved.display()))
     };
-    let judge_acc = block_on(crate::lab::train::evaluate(&classifier, &data.test, crate::lab::train::EVAL_BATCH, &device))?.accuracy;
+    let judge_acc = block_on(crate::lab::classifier::eval::evaluate(&classifier, &data.test, crate::lab::classifier::eval::EVAL_BATCH, &device))?.accuracy;
     let judge = block_on(QualityJudge::new(classifier, &data.test, samples, &device))?;
     eprintln!("quality judge {judge_note}: test accuracy {:.2}%, real test images score {:.2}", judge_acc * 100.0, judge.real_score);
 

@@ -13,11 +13,12 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use serde_json::{Value, json};
 
-use crate::lab::adam::{Adam, AdamSettings};
+use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::data::Dataset;
-use crate::lab::error::LabResult;
-use crate::lab::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::train::{Classifier, PIXEL_SCALE, read_f32};
+use crate::lab::core::error::LabResult;
+use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use crate::lab::classifier::mlp::{Classifier, PIXEL_SCALE};
+use crate::lab::core::readback::read_f32;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));

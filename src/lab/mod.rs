@@ -1,22 +1,11 @@
-//! The engine: data, models, training, SVD compression, metrics, summaries. UI-free; the same
-//! code runs natively (CLI, tests) and in the browser.
+//! The engine: data, models, training, SVD compression, GANs, metrics, summaries, reports.
+//! UI-free; the same code runs natively (CLI, tests) and in the browser.
+//!
+//! Imports run one way: `core` (no exercise in it) ← `data` ← `classifier` ← `compress` and
+//! `gan`. `scripts/check-layout.py` (run by `make lint`) fails on any import cycle.
 
-pub mod adam;
-pub mod adapter;
-pub mod checkpoint;
+pub mod classifier;
+pub mod compress;
+pub mod core;
 pub mod data;
-pub mod draw;
-pub mod error;
-pub mod export;
-pub mod factorized;
 pub mod gan;
-pub mod metrics;
-pub mod mlp;
-pub mod params;
-pub mod plots;
-pub mod report;
-pub mod rng;
-pub mod summary;
-pub mod svd;
-pub mod train;
-pub mod weights;

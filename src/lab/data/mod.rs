@@ -1,11 +1,14 @@
 //! Data sets: MNIST digits and Fashion-MNIST clothing, as checked image/label pairs.
 
+pub mod draw;
 pub mod idx;
 
 pub use idx::{IMAGE_PIXELS, IMAGE_SIDE, IdxError, Images, NUM_CLASSES};
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
+
+use crate::lab::core::error::LabError;
 
 /// Which of the two bundled data sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -191,6 +194,18 @@ pub enum LoadError {
     /// A file was read but is not valid.
     #[error("{what}: {error}")]
     Idx { what: String, error: IdxError },
+}
+
+impl From<IdxError> for LabError {
+    fn from(e: IdxError) -> Self {
+        LabError::Data(format!("bad data file: {e}"))
+    }
+}
+
+impl From<LoadError> for LabError {
+    fn from(e: LoadError) -> Self {
+        LabError::Data(e.to_string())
+    }
 }
 
 #[cfg(test)]

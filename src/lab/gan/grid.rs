@@ -3,8 +3,9 @@
 //! turn on miniz_oxide's `simd` feature, which cascades through `backtrace` into a rebuild of the
 //! whole burn/cubecl stack; a grayscale PNG is 40 lines on the zlib we already use.
 
+use crate::lab::core::bundle::crc32;
+use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::data::{IMAGE_PIXELS, IMAGE_SIDE};
-use crate::lab::error::{LabError, LabResult};
 
 /// A grayscale picture, row-major, one byte per pixel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,19 +46,6 @@ pub fn tile(images: &[f32], cols: usize, pad: usize, scale: usize) -> LabResult<
         }
     }
     Ok(Gray { width, height, pixels })
-}
-
-/// CRC-32 (IEEE) as PNG chunks use it.
-/// CRC-32 (IEEE), as PNG chunks and zip entries use it.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
 }
 
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {

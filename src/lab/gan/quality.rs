@@ -17,13 +17,18 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::lab::data::{Dataset, IMAGE_PIXELS, NUM_CLASSES};
-use crate::lab::error::{LabError, LabResult};
+use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::gan::models::Generator;
-use crate::lab::gan::trainer::generate;
-use crate::lab::mlp::Mlp;
-use crate::lab::rng::SplitMix64;
-use crate::lab::train::{ClassifierTrainer, EVAL_BATCH, LrSchedule, PIXEL_SCALE, TrainConfig, evaluate};
-use crate::lab::weights::read_values;
+use crate::lab::gan::sampling::generate;
+use crate::lab::classifier::mlp::Mlp;
+use crate::lab::core::rng::SplitMix64;
+use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
+use crate::lab::core::readback::read_values;
+use crate::lab::classifier::mlp::PIXEL_SCALE;
+
+/// Images per side for the page's quality numbers (the CLI uses 2000; the page keeps it quick).
+pub const JUDGE_SAMPLES: usize = 500;
 
 /// The judge's widths: its 64-unit last hidden layer gives the features.
 pub const CLASSIFIER_WIDTHS: [usize; 4] = [784, 256, 64, 10];

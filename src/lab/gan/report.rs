@@ -3,11 +3,47 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lab::core::bundle::Bundle;
+use crate::lab::core::params::LayerNorm;
+use crate::lab::core::summary::{Summary, group};
+use crate::lab::gan::config::GanConfig;
 use crate::lab::gan::models::GanArch;
+use crate::lab::gan::plots::{self, GanPoint};
 use crate::lab::gan::quality::Quality;
-use crate::lab::gan::trainer::{GanConfig, GanEpoch};
-use crate::lab::params::LayerNorm;
-use crate::lab::summary::{Summary, group};
+use crate::lab::gan::trainer::GanEpoch;
+
+/// The exercise-2 report with its figures: losses and D's outputs, per-layer gradient norms,
+/// and the fixed-noise grids (`(epoch, PNG bytes)`). `ctx.grids` and `ctx.plots` are filled
+/// in here.
+pub fn gan_report(metrics: &GanMetrics, mut ctx: GanReportContext, grids: Vec<(usize, Vec<u8>)>) -> Bundle {
+    let points: Vec<GanPoint> =
+        metrics.epochs.iter().map(|e| GanPoint { epoch: e.epoch, d_loss: e.d_loss, g_loss: e.g_loss, d_real: e.d_real, d_fake: e.d_fake }).collect();
+    let series = |pick: fn(&NormRow) -> &Vec<LayerNorm>| {
+        let names: Vec<String> = metrics.norms.first().map(|r| pick(r).iter().map(|l| l.layer.clone()).collect()).unwrap_or_default();
+        names
+            .into_iter()
+            .map(|n| {
+                let pts = metrics.norms.iter().filter_map(|r| pick(r).iter().find(|l| l.layer == n).map(|l| (r.epoch, l.grad))).collect();
+                (n, pts)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut files = vec![
+        ("losses.svg".to_string(), plots::gan_losses_svg(&format!("{} GAN on Fashion-MNIST", metrics.arch.slug()), &points).into_bytes()),
+        ("grad-norms.svg".to_string(), plots::grad_norms_svg(&[("generator G", series(|r| &r.g)), ("discriminator D", series(|r| &r.d))]).into_bytes()),
+    ];
+    ctx.plots = vec![
+        ("losses.svg".into(), "D and G loss, and D's mean output on real and fake images, per epoch".into()),
+        ("grad-norms.svg".into(), "per-layer gradient norms of G and D".into()),
+    ];
+    ctx.grids = Vec::new();
+    for (epoch, png) in grids {
+        let file = format!("samples-epoch-{epoch:03}.png");
+        ctx.grids.push((epoch, file.clone()));
+        files.push((file, png));
+    }
+    Bundle { name: "exercise2".into(), markdown: render_markdown(metrics, &ctx), files }
+}
 
 /// One epoch's row in `metrics.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! student reports), checked against the networks' real parameter counts by the tests.
 
 use crate::lab::gan::models::{CNN_CHANNELS, CNN_GRID, CNN_KERNEL, DENSE_D_WIDTHS, DENSE_G_WIDTHS, GanArch, LATENT_DIM};
-use crate::lab::summary::{LayerRow, Summary};
+use crate::lab::core::summary::{LayerRow, Summary};
 
 fn row(name: &str, kind: &str, shape: String, params: usize) -> LayerRow {
     LayerRow { name: name.into(), kind: kind.into(), shape, params }
@@ -75,7 +75,7 @@ fn title(arch: GanArch) -> &'static str {
 mod tests {
     use super::*;
     use crate::lab::gan::models::{Discriminator, Generator};
-    use crate::lab::params::{non_trainable_params, trainable_params};
+    use crate::lab::core::params::{non_trainable_params, trainable_params};
     use burn::tensor::Device;
 
     #[test]

@@ -14,101 +14,22 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
+use burn::tensor::{Device, Distribution, Tensor};
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::lab::adam::{Adam, AdamSettings};
-use crate::lab::checkpoint::{Checkpoint, LoopState, ModuleState};
+use crate::lab::core::adam::{Adam, AdamSettings};
+use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
+use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::params::{LayerNorm, layer_sq_norms};
+use crate::lab::core::readback::read_values;
+use crate::lab::core::rng::SplitMix64;
 use crate::lab::data::Dataset;
-use crate::lab::error::{LabError, LabResult, check_count, check_range};
+use crate::lab::gan::config::GanConfig;
 use crate::lab::gan::loss::bce_with_logits;
-use crate::lab::gan::models::{Discriminator, GanArch, Generator, LATENT_DIM, SIDE};
-use crate::lab::params::{LayerNorm, layer_sq_norms};
-use crate::lab::rng::SplitMix64;
-use crate::lab::weights::read_values;
+use crate::lab::gan::models::{Discriminator, Generator, SIDE};
+use crate::lab::gan::sampling::{generate, grid_noise, latent, shuffle_batch};
 
-/// Hyper-parameters of a GAN run, with the stabilisers the page exposes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GanConfig {
-    /// Dense or convolutional networks.
-    pub arch: GanArch,
-    /// Passes over the training set.
-    pub epochs: usize,
-    /// Real images per step (D sees twice as many: real and fake).
-    pub batch_size: usize,
-    /// Adam learning rate of the generator.
-    pub lr_g: f64,
-    /// Adam learning rate of the discriminator.
-    pub lr_d: f64,
-    /// Adam β₁ for both (0.5, as in the DCGAN paper: less momentum in a moving game).
-    pub beta1: f64,
-    /// Real 0.9 / fake 0.1 targets in the D step, so D cannot become arbitrarily confident.
-    pub soft_labels: bool,
-    /// Instance noise: σ of Gaussian noise added to every image D sees (0 = off).
-    pub noise: f64,
-    /// Epochs over which σ falls linearly to 0 (0 = over the whole run).
-    pub noise_anneal_epochs: usize,
-    /// Seeds the weights, the shuffles, the latent vectors and the fixed sample noise.
-    pub seed: u64,
-}
-
-impl Default for GanConfig {
-    fn default() -> Self {
-        Self {
-            arch: GanArch::Dense,
-            epochs: 100,
-            batch_size: 128,
-            lr_g: 2e-4,
-            lr_d: 2e-4,
-            beta1: 0.5,
-            soft_labels: false,
-            noise: 0.0,
-            noise_anneal_epochs: 0,
-            seed: 42,
-        }
-    }
-}
-
-impl GanConfig {
-    /// Refuses settings that cannot train (NaN rates, a batch too small for batch norm, σ < 0, …).
-    pub fn validate(&self) -> LabResult<()> {
-        check_count("epochs", self.epochs, 1, 10_000)?;
-        // Batch norm in G needs at least two images to have a batch variance.
-        check_count("batch size", self.batch_size, 2, 4_096)?;
-        check_range("generator learning rate", self.lr_g, 0.0, 1.0, false)?;
-        check_range("discriminator learning rate", self.lr_d, 0.0, 1.0, false)?;
-        check_range("Adam β₁", self.beta1, 0.0, 0.999, true)?;
-        check_range("instance noise σ", self.noise, 0.0, 10.0, true)?;
-        check_count("noise anneal epochs", self.noise_anneal_epochs, 0, 10_000)?;
-        Ok(())
-    }
-
-    /// Instance-noise σ during `epoch` (1-based): linear from `noise` to 0.
-    pub fn noise_at(&self, epoch: usize) -> f64 {
-        let span = if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
-        self.noise * (1.0 - (epoch.saturating_sub(1) as f64 / span.max(1) as f64)).max(0.0)
-    }
-
-    /// The stabilisers in use, in words, for the report.
-    pub fn stabilisers(&self) -> Vec<String> {
-        let mut s = vec![format!("Adam β₁ = {}", self.beta1), "dropout 0.3 in D".to_string(), "batch norm in G".to_string()];
-        if self.lr_g != self.lr_d {
-            s.push(format!("separate learning rates (G {}, D {})", self.lr_g, self.lr_d));
-        }
-        if self.soft_labels {
-            s.push("soft labels (real 0.9, fake 0.1) in the D step".into());
-        }
-        if self.noise > 0.0 {
-            let span = if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
-            s.push(format!("instance noise σ = {} on D's inputs, falling linearly to 0 over {span} epochs", self.noise));
-        }
-        s
-    }
-}
-
-/// A number of fixed-noise samples: the 8×8 grid.
-pub const GRID_SAMPLES: usize = 64;
 /// Steps between two samples of the per-layer norms (plus the epoch's last step).
 pub const NORM_EVERY: usize = 50;
 
@@ -211,39 +132,7 @@ pub struct GanTrainer {
     history: Vec<GanEpoch>,
 }
 
-/// Seeds derived from the run's seed, so each random stream is independent.
-const FIXED_NOISE_SALT: u64 = 0xF1_7ED;
 const LOOP_SALT: u64 = 0x6A_17;
-
-/// The 64 latent vectors of a sample grid for `seed` (a run's fixed noise uses its own seed):
-/// the page recomputes them to pick the two ends of a latent walk.
-pub fn grid_noise(seed: u64) -> Vec<f32> {
-    SplitMix64::new(seed ^ FIXED_NOISE_SALT).normals(GRID_SAMPLES * LATENT_DIM)
-}
-
-/// Latent vectors `[n, 100]` from the CPU generator (identical on every backend).
-pub fn latent(rng: &mut SplitMix64, n: usize, device: &Device) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(rng.normals(n * LATENT_DIM), [n, LATENT_DIM]), device)
-}
-
-/// The D step's batch: `real ‖ fake` reordered by `perm` (a permutation of `0..2B`; item `i` of
-/// the result is input image `perm[i]`), with targets (`real_label` for real images,
-/// `fake_label` for fakes) and a 0/1 "is real" mask, both `[2B, 1]`.
-pub fn shuffle_batch(real: Tensor<4>, fake: Tensor<4>, perm: &[usize], real_label: f32, fake_label: f32) -> (Tensor<4>, Tensor<2>, Tensor<2>) {
-    let b = real.dims()[0];
-    let device = real.device();
-    let both = Tensor::cat(vec![real, fake], 0);
-    let idx: Vec<i64> = perm.iter().map(|&p| p as i64).collect();
-    let images = both.select(0, Tensor::<1, Int>::from_data(TensorData::new(idx, [perm.len()]), &device));
-    let is_real: Vec<f32> = perm.iter().map(|&p| if p < b { 1.0 } else { 0.0 }).collect();
-    let targets: Vec<f32> = is_real.iter().map(|&r| if r > 0.5 { real_label } else { fake_label }).collect();
-    let n = perm.len();
-    (
-        images,
-        Tensor::from_data(TensorData::new(targets, [n, 1]), &device),
-        Tensor::from_data(TensorData::new(is_real, [n, 1]), &device),
-    )
-}
 
 /// Epochs are whole batches, so the training set must hold at least one.
 fn check_fits(config: &GanConfig, train_len: usize) -> LabResult<()> {
@@ -253,7 +142,7 @@ fn check_fits(config: &GanConfig, train_len: usize) -> LabResult<()> {
     Ok(())
 }
 
-fn adam_settings(config: &GanConfig) -> AdamSettings {
+pub fn adam_settings(config: &GanConfig) -> AdamSettings {
     AdamSettings { beta1: config.beta1 as f32, ..AdamSettings::default() }
 }
 
@@ -558,36 +447,16 @@ impl GanTrainer {
     }
 }
 
-/// Images from latent vectors (`n × 100`, row-major) with `g` in inference mode (batch norm uses
-/// its running statistics), as `n × 784` values in [-1, 1].
-pub async fn generate(g: &Generator, noise: &[f32], device: &Device) -> LabResult<Vec<f32>> {
-    if noise.is_empty() || !noise.len().is_multiple_of(LATENT_DIM) {
-        return Err(LabError::InvalidConfig(format!("latent vectors must be a multiple of {LATENT_DIM} values, got {}", noise.len())));
-    }
-    let n = noise.len() / LATENT_DIM;
-    let device = device.clone().without_autodiff();
-    let z = Tensor::from_data(TensorData::new(noise.to_vec(), [n, LATENT_DIM]), &device);
-    let images = g.valid().forward(z);
-    read_values(images).await
-}
-
-/// Points along the straight line between two latent vectors (both ends included): the
-/// latent walk.
-pub fn interpolate(a: &[f32], b: &[f32], steps: usize) -> Vec<f32> {
-    let steps = steps.max(2);
-    let mut out = Vec::with_capacity(steps * a.len());
-    for s in 0..steps {
-        let t = s as f32 / (steps - 1) as f32;
-        out.extend(a.iter().zip(b).map(|(&x, &y)| x + (y - x) * t));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::TensorData;
+    use crate::lab::gan::sampling::interpolate;
+    use crate::lab::gan::sampling::GRID_SAMPLES;
+    use burn::module::Module;
+    use crate::lab::gan::models::GanArch;
     use crate::lab::data::{IMAGE_PIXELS, Images};
-    use crate::lab::params::module_tensors;
+    use crate::lab::core::params::module_tensors;
     use futures_lite::future::block_on;
 
     /// A tiny "clothing" set: a bright rectangle whose size depends on the class.
@@ -766,8 +635,8 @@ mod tests {
     }
 
     /// Writes values in bypassing the loader's finiteness check (only a test needs a NaN model).
-    fn poison(g: &Generator, tensors: &[crate::lab::weights::NamedTensor]) -> Generator {
-        struct P<'a>(&'a [crate::lab::weights::NamedTensor], usize);
+    fn poison(g: &Generator, tensors: &[crate::lab::core::safetensors::NamedTensor]) -> Generator {
+        struct P<'a>(&'a [crate::lab::core::safetensors::NamedTensor], usize);
         impl burn::module::ModuleMapper for P<'_> {
             fn map_float<const D: usize>(&mut self, p: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
                 let t = &self.0[self.1];

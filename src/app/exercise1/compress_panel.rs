@@ -1,0 +1,453 @@
+//! The compression lab: the shipped pretrained base model, a compression-factor slider and
+//! per-layer rank sliders that rebuild the factorized model by SVD and re-evaluate it on the full
+//! test set, and the drawing pad with both models' predictions side by side.
+
+use std::rc::Rc;
+
+use burn::module::Module;
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::app::context::use_lab;
+use crate::app::widgets::tables::summary_table;
+use crate::app::io::datasets::DataState;
+use crate::app::exercise1::draw_pad::DrawPad;
+use crate::app::io::fetch::fetch_bytes;
+use crate::app::env::now_ms;
+use crate::lab::data::Dataset;
+use crate::lab::compress::factorized::MlpSpectrum;
+use crate::lab::compress::evaluator::RankEvaluator;
+use crate::lab::compress::ranks::params_for;
+use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use crate::app::exercise1::refine_panel::RefinePanel;
+use crate::app::exercise1::weights_io::WeightsIo;
+use crate::app::exercise1::plots_view::{SpectrumPlot, SweepPlot};
+use crate::lab::compress::ranks::RankPoint;
+use crate::lab::classifier::summary::mlp_summary;
+use crate::lab::compress::summary::factorized_summary_for;
+use crate::lab::core::summary::group;
+use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+use crate::lab::classifier::mlp::Classifier;
+use crate::lab::classifier::weights::mlp_from_tensors;
+use crate::lab::core::safetensors::{NamedTensor, decode_safetensors};
+
+/// Factors of the accuracy-vs-parameters curve.
+const SWEEP: [f64; 10] = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 50.0];
+
+/// Where the page finds the shipped base model.
+pub const PRETRAINED_URL: &str = "models/mlp-784-100-50-10.safetensors";
+
+/// What the panel needs.
+#[derive(Properties, Debug, Clone, PartialEq)]
+pub struct CompressPanelProps {
+    /// Weights trained in this page, which replace the pretrained model when present.
+    #[prop_or_default]
+    pub trained: Option<Rc<Vec<NamedTensor>>>,
+    /// A stored refinement run to reopen.
+    #[prop_or_default]
+    pub resume_refine: Option<crate::app::run::resume::ResumeRequest>,
+    /// Where `trained` came from, when it was not trained here (an imported file).
+    #[prop_or_default]
+    pub trained_from: Option<AttrValue>,
+    /// Receives imported weights (file name, tensors).
+    pub on_import: Callback<(String, Rc<Vec<NamedTensor>>)>,
+}
+
+/// The base model and its SVDs on the current device.
+#[derive(Clone)]
+struct Loaded {
+    device: Device,
+    tensors: Rc<Vec<NamedTensor>>,
+    base: Rc<Mlp>,
+    /// The base model again on the CPU, for the drawing's predictions (see [`predict_device`]).
+    cpu_base: Rc<Mlp>,
+    spectrum: Rc<MlpSpectrum>,
+    base_acc: Option<f64>,
+}
+
+/// Where the drawing's predictions run: always the CPU. One 28×28 image is too little work for
+/// a GPU; on WebGPU each prediction paid a dispatch and readback round trip (15 ms on
+/// SwiftShader against 1.5 ms on the CPU), and it queued behind the slider's 10k-image
+/// evaluations, which made drawing right after start-up take over a second.
+fn predict_device() -> Device {
+    Device::flex()
+}
+
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.base, &other.base)
+    }
+}
+
+/// The factorized model at the current ranks and how it scores.
+#[derive(Clone)]
+struct Current {
+    ranks: Vec<usize>,
+    /// The same function as the two-layer factorisation at `ranks`, as dense weights U'Vᵀ on the
+    /// CPU: what predicts the drawing (the slider's evaluation has its own evaluator).
+    dense: Rc<Mlp>,
+    accuracy: Option<f64>,
+    ms: f64,
+}
+
+impl PartialEq for Current {
+    fn eq(&self, other: &Self) -> bool {
+        self.ranks == other.ranks && self.accuracy == other.accuracy
+    }
+}
+
+async fn load_base(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Result<Loaded, String> {
+    let tensors = match trained {
+        Some(t) => (*t).clone(),
+        None => {
+            let bytes = fetch_bytes(PRETRAINED_URL, |_, _| {}).await?;
+            decode_safetensors(&bytes).map_err(|e| e.to_string())?.0
+        }
+    };
+    let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
+    let cpu_base = mlp_from_tensors(&tensors, &MLP_WIDTHS, &predict_device()).map_err(|e| e.to_string())?;
+    let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        device: device.clone(),
+        tensors: Rc::new(tensors),
+        base: Rc::new(base),
+        cpu_base: Rc::new(cpu_base),
+        spectrum: Rc::new(spectrum),
+        base_acc: None,
+    })
+}
+
+/// The slider's fast evaluator for this base model and test set, made once and reused.
+type EvaluatorCell = Rc<std::cell::RefCell<Option<((usize, usize), Rc<RankEvaluator>)>>>;
+
+fn evaluator_for(cell: &EvaluatorCell, l: &Loaded, test: &Rc<Dataset>) -> Option<Rc<RankEvaluator>> {
+    let key = (Rc::as_ptr(&l.base) as usize, Rc::as_ptr(test) as usize);
+    if let Some((k, e)) = &*cell.borrow() {
+        if *k == key {
+            return Some(e.clone());
+        }
+    }
+    let e = Rc::new(RankEvaluator::new(&l.spectrum, test, &l.device).ok()?);
+    *cell.borrow_mut() = Some((key, e.clone()));
+    Some(e)
+}
+
+/// Class probabilities of one image.
+async fn probabilities<M: Classifier>(model: &M, image: &[f32], device: &Device) -> Result<Vec<f32>, String> {
+    let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, image.len()]), device);
+    let p = softmax(model.logits(x), 1);
+    let data = p.into_data_async().await.map_err(|e| e.to_string())?;
+    data.try_into_vec_as::<f32>().map_err(|e| format!("{e:?}"))
+}
+
+fn argmax(p: &[f32]) -> usize {
+    p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0)
+}
+
+/// One model's prediction: the digit and a bar per class.
+fn prediction_view(testid: &'static str, title: &str, probs: &Option<Vec<f32>>) -> Html {
+    let Some(p) = probs else {
+        return html! { <div class="prediction"><h4>{title}</h4><div data-testid={testid} class="digit">{"–"}</div></div> };
+    };
+    let best = argmax(p);
+    html! {
+        <div class="prediction">
+            <h4>{title}</h4>
+            <div data-testid={testid} class="digit" data-probs={p.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")}>{best.to_string()}</div>
+            <div class="bars">
+                { for p.iter().enumerate().map(|(i, &v)| html! {
+                    <div class={classes!("bar-row", (i == best).then_some("best"))}>
+                        <span>{i}</span>
+                        <div class="bar"><div style={format!("width:{:.1}%", v * 100.0)}></div></div>
+                        <span class="pct">{format!("{:.1}%", v * 100.0)}</span>
+                    </div>
+                }) }
+            </div>
+        </div>
+    }
+}
+
+/// The compression lab panel.
+#[component]
+pub fn CompressPanel(props: &CompressPanelProps) -> Html {
+    let lab = use_lab();
+    let loaded = use_state(|| None::<Result<Loaded, String>>);
+    let current = use_state(|| None::<Current>);
+    let factor = use_state(|| crate::app::env::url_param("factor").and_then(|f| f.parse::<f64>().ok()).filter(|f| (1.0..=16.0).contains(f)).unwrap_or(2.0));
+    // Ranks from a share link, used for the first build only.
+    let linked_ranks = use_mut_ref(|| crate::app::env::url_param("ranks").map(|r| r.split(',').filter_map(|k| k.trim().parse::<usize>().ok()).collect::<Vec<_>>()));
+    let image = use_state(|| None::<Vec<f32>>);
+    let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>, 0.0f64));
+    let generation = use_mut_ref(|| 0u64);
+    let evaluator: EvaluatorCell = use_mut_ref(|| None);
+    let sweep = use_state(Vec::<RankPoint>::new);
+    // The test set, copied once per loaded MNIST (not on every render).
+    let test: Option<Rc<Dataset>> = {
+        let tt = match &lab.mnist {
+            DataState::Ready(tt) => Some(tt.clone()),
+            _ => None,
+        };
+        let key = tt.as_ref().map(|t| Rc::as_ptr(t) as usize);
+        (*use_memo(key, move |_| tt.map(|t| Rc::new(t.test.clone())))).clone()
+    };
+
+    // Load the pretrained base model on the active device (again after a backend switch).
+    let kind = lab.backend.as_ref().map(|b| b.kind);
+    // Which base model: the shipped one, or the n-th model trained in this page.
+    let source = props.trained.as_ref().map(|t| Rc::as_ptr(t) as usize);
+    {
+        let loaded = loaded.clone();
+        let current = current.clone();
+        let device = lab.backend.as_ref().map(|b| b.device.clone());
+        let trained = props.trained.clone();
+        use_effect_with((kind, source), move |_| {
+            if let Some(device) = device {
+                // Models live on one device: drop the old ones before loading on the new one.
+                current.set(None);
+                loaded.set(None);
+                wasm_bindgen_futures::spawn_local(async move { loaded.set(Some(load_base(&device, trained).await)) });
+            }
+        });
+    }
+
+    // Rebuild: SVD factors at `ranks`, then a full test-set evaluation. Newer requests win.
+    let rebuild = {
+        let loaded = loaded.clone();
+        let current = current.clone();
+        let generation = generation.clone();
+        let test = test.clone();
+        let evaluator = evaluator.clone();
+        Callback::from(move |ranks: Vec<usize>| {
+            let Some(Ok(l)) = (*loaded).clone() else { return };
+            crate::app::io::share::set_param("ranks", Some(&ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")));
+            let current = current.clone();
+            let test = test.clone();
+            let evaluator = evaluator.clone();
+            *generation.borrow_mut() += 1;
+            let mine = *generation.borrow();
+            let generation = generation.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                // Debounce: let a dragging slider settle before the work starts.
+                gloo_timers::future::TimeoutFuture::new(120).await;
+                if *generation.borrow() != mine {
+                    return;
+                }
+                let start = now_ms();
+                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &predict_device()) else { return };
+                let accuracy = match test.as_ref().and_then(|t| evaluator_for(&evaluator, &l, t)) {
+                    Some(e) => e.accuracy(&l.spectrum, &ranks).await.ok(),
+                    None => None,
+                };
+                if *generation.borrow() == mine {
+                    current.set(Some(Current { ranks, dense: Rc::new(dense), accuracy, ms: now_ms() - start }));
+                }
+            });
+        })
+    };
+
+    // First build once the base model is there, and base accuracy once MNIST is.
+    {
+        let rebuild = rebuild.clone();
+        let factor = *factor;
+        let linked_ranks = linked_ranks.clone();
+        let loaded_state = loaded.clone();
+        let test = test.clone();
+        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
+        use_effect_with(ready, move |_| {
+            if let Some(Ok(l)) = (*loaded_state).clone() {
+                let shapes = l.spectrum.shapes();
+                let linked = linked_ranks.borrow_mut().take().filter(|r| {
+                    r.len() == shapes.len() && r.iter().zip(&shapes).all(|(&k, &(m, n))| k >= 1 && k <= m.min(n))
+                });
+                if let Some(r) = linked.or_else(|| l.spectrum.ranks_for_factor(factor).ok()) {
+                    rebuild.emit(r);
+                }
+                if let (Some(t), None) = (test, l.base_acc) {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Ok(e) = evaluate(l.base.as_ref(), &t, EVAL_BATCH, &l.device).await {
+                            loaded_state.set(Some(Ok(Loaded { base_acc: Some(e.accuracy), ..l })));
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    // The accuracy-vs-parameters curve over many factors, computed in the background.
+    {
+        let sweep = sweep.clone();
+        let l = (*loaded).clone();
+        let test = test.clone();
+        let evaluator = evaluator.clone();
+        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
+        use_effect_with(ready, move |_| {
+            sweep.set(Vec::new());
+            if let (Some(Ok(l)), Some(t)) = (l, test) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let Some(e) = evaluator_for(&evaluator, &l, &t) else { return };
+                    let mut points = Vec::new();
+                    for f in SWEEP {
+                        let Ok(ranks) = l.spectrum.ranks_for_factor(f) else { continue };
+                        if let Ok(acc) = e.accuracy(&l.spectrum, &ranks).await {
+                            points.push(RankPoint { factor: f, params: params_for(&l.spectrum.shapes(), &ranks), ranks, test_acc: acc });
+                            sweep.set(points.clone());
+                        }
+                        gloo_timers::future::TimeoutFuture::new(0).await;
+                    }
+                });
+            }
+        });
+    }
+
+    // Predictions for the drawing with both models.
+    {
+        let probs = probs.clone();
+        let l = (*loaded).clone();
+        let c = (*current).clone();
+        use_effect_with(((*image).clone(), c.as_ref().map(|c| c.ranks.clone()), l.as_ref().map(|l| l.is_ok())), move |(img, _, _)| {
+            let img = img.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let (Some(img), Some(Ok(l))) = (img, l) else {
+                    probs.set((None, None, 0.0));
+                    return;
+                };
+                let device = predict_device();
+                let base = probabilities(l.cpu_base.as_ref(), &img, &device).await.ok();
+                let comp = match c {
+                    Some(c) => probabilities(c.dense.as_ref(), &img, &device).await.ok(),
+                    None => None,
+                };
+                // From reading the pad's pixels (pre-processing included) to both predictions.
+                probs.set((base, comp, now_ms() - crate::app::exercise1::draw_pad::last_emit_ms()));
+            });
+        });
+    }
+
+    let on_factor = {
+        let factor = factor.clone();
+        let loaded = loaded.clone();
+        let rebuild = rebuild.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let f: f64 = input.value().parse().unwrap_or(1.0);
+            factor.set(f);
+            crate::app::io::share::set_param("factor", Some(&f.to_string()));
+            if let Some(Ok(l)) = &*loaded
+                && let Ok(r) = l.spectrum.ranks_for_factor(f)
+            {
+                rebuild.emit(r);
+            }
+        })
+    };
+    let on_layer = |layer: usize| {
+        let current = current.clone();
+        let rebuild = rebuild.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let (Some(c), Ok(k)) = (&*current, input.value().parse::<usize>()) {
+                let mut ranks = c.ranks.clone();
+                ranks[layer] = k;
+                rebuild.emit(ranks);
+            }
+        })
+    };
+    let on_preset = {
+        let factor = factor.clone();
+        let loaded = loaded.clone();
+        let rebuild = rebuild.clone();
+        Callback::from(move |f: f64| {
+            factor.set(f);
+            crate::app::io::share::set_param("factor", Some(&f.to_string()));
+            if let Some(Ok(l)) = &*loaded
+                && let Ok(r) = l.spectrum.ranks_for_factor(f)
+            {
+                rebuild.emit(r);
+            }
+        })
+    };
+    let on_image = {
+        let image = image.clone();
+        Callback::from(move |img: Option<Vec<f32>>| image.set(img))
+    };
+
+    let body = match &*loaded {
+        None => html! { <p>{"loading the pretrained model…"}</p> },
+        Some(Err(e)) => html! { <p class="error" role="alert">{format!("could not load the pretrained model: {e}")}</p> },
+        Some(Ok(l)) => {
+            let shapes = l.spectrum.shapes();
+            let base_params = l.base.num_params();
+            let (params, acc_text, ranks, ms) = match &*current {
+                Some(c) => (
+                    params_for(&shapes, &c.ranks),
+                    c.accuracy.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "waiting for MNIST…".into()),
+                    c.ranks.clone(),
+                    c.ms,
+                ),
+                None => (0, "…".into(), vec![0; shapes.len()], 0.0),
+            };
+            html! {
+                <>
+                <div class="sliders">
+                    <label>{format!("compression factor {:.2}×", *factor)}
+                        <input type="range" min="1" max="16" step="0.25" value={factor.to_string()} data-testid="rank-factor" oninput={on_factor} />
+                    </label>
+                    { for shapes.iter().enumerate().map(|(i, &(m, n))| html! {
+                        <label>{format!("layer {} ({m}×{n}) rank {}", i + 1, ranks[i])}
+                            <input type="range" min="1" max={m.min(n).to_string()} value={ranks[i].to_string()}
+                                   data-testid={format!("rank-layer-{}", i + 1)} oninput={on_layer(i)} />
+                        </label>
+                    }) }
+                </div>
+                <table class="compare">
+                    <tr><th></th><th>{"parameters"}</th><th>{"ratio"}</th><th>{"test accuracy"}</th></tr>
+                    <tr><td>{"base"}</td><td>{group(base_params)}</td><td>{"1.00×"}</td>
+                        <td>{l.base_acc.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "…".into())}</td></tr>
+                    <tr><td>{format!("ranks {ranks:?}")}</td>
+                        <td data-testid="factorized-params" data-params={params.to_string()}>{group(params)}</td>
+                        <td>{format!("{:.2}×", base_params as f64 / params.max(1) as f64)}</td>
+                        <td data-testid="factorized-accuracy">{acc_text}</td></tr>
+                </table>
+                <p class="hint" data-testid="rebuild-time" data-ms={format!("{ms:.0}")}>{format!("rebuilt by SVD and evaluated on the 10 000 test images in {ms:.0} ms")}</p>
+                <div class="draw-row">
+                    <DrawPad on_image={on_image} />
+                    {prediction_view("prediction-base", "base model", &probs.0)}
+                    {prediction_view("prediction-compressed", "compressed model", &probs.1)}
+                </div>
+                if probs.0.is_some() {
+                    <p class="hint" data-testid="draw-latency" data-ms={format!("{:.1}", probs.2)}>
+                        {format!("draw → both predictions in {:.1} ms (on the CPU, whatever the backend: one image is too little work for a GPU)", probs.2)}</p>
+                }
+                <div class="summaries" data-testid="model-summary">
+                    {summary_table(&mlp_summary(&l.base))}
+                    { match &*current { Some(c) => summary_table(&factorized_summary_for(&shapes, &c.ranks)), None => html! {} } }
+                </div>
+                <div class="plots">
+                    <SpectrumPlot spectra={l.spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect::<Vec<_>>()}
+                                  factor={*factor} ranks={ranks.clone()} />
+                    if !sweep.is_empty() {
+                        <SweepPlot points={(*sweep).clone()} base={(base_params, l.base_acc.unwrap_or(0.0))} />
+                    }
+                </div>
+                <RefinePanel resume={props.resume_refine.clone()} base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
+                             on_preset={on_preset} />
+                </>
+            }
+        }
+    };
+    html! {
+        <div class="card wide">
+            <h3>{"Compress: rank slider and drawing pad"}</h3>
+            <p class="hint" data-testid="base-source">{ if let (Some(_), Some(from)) = (&props.trained, &props.trained_from) {
+                format!("The model {from}, factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer.")
+            } else if props.trained.is_some() {
+                "The model you trained in this page, factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer.".to_string()
+            } else {
+                "The shipped pretrained base model (784-100-50-10), factorised as W ≈ U'Vᵀ at rank k = int(n/f) per layer.".to_string()
+            } }</p>
+            <WeightsIo tensors={match &*loaded { Some(Ok(l)) => Some(l.tensors.clone()), _ => None }} on_import={props.on_import.clone()} />
+            {body}
+        </div>
+    }
+}

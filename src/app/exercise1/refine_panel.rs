@@ -1,0 +1,207 @@
+//! Refinement of the factorized model in the training worker, with live charts, and the 2× / 4× /
+//! 8× presets that fill a comparison table (ranks, parameters, ratio, accuracy before and after).
+//! Its run lifecycle is the shared one (`app/run/`): pause, stop, continue on the CPU or a new
+//! WebGPU device, save warnings.
+
+use std::rc::Rc;
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::app::backend::BackendKind;
+use crate::app::context::use_lab;
+use crate::app::env::url_param;
+use crate::app::run::controls::{RunControls, RunIds};
+use crate::app::run::hook::{Reply, use_run};
+use crate::app::run::resume::ResumeRequest;
+use crate::app::widgets::chart::{LineChart, Series};
+use crate::app::worker::protocol::{FromWorker, RefineRow, ToWorker};
+use crate::lab::classifier::metrics::EpochMetrics;
+use crate::lab::classifier::train::{LrSchedule, TrainConfig};
+use crate::lab::compress::ranks::{params_for, rank_for_factor};
+use crate::lab::core::safetensors::NamedTensor;
+use crate::lab::core::summary::group;
+
+/// What refinement starts from.
+#[derive(Properties, Clone)]
+pub struct RefinePanelProps {
+    /// The base model's weights.
+    pub base: Rc<Vec<NamedTensor>>,
+    /// `(m, n)` per layer.
+    pub shapes: Vec<(usize, usize)>,
+    /// The ranks on the sliders now.
+    pub ranks: Vec<usize>,
+    /// The factor on the slider now.
+    pub factor: f64,
+    /// Moves the page's slider to a preset factor.
+    pub on_preset: Callback<f64>,
+    /// A stored refinement run to reopen.
+    pub resume: Option<ResumeRequest>,
+}
+
+impl PartialEq for RefinePanelProps {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.base, &o.base)
+            && self.ranks == o.ranks
+            && self.factor == o.factor
+            && self.shapes == o.shapes
+            && self.on_preset == o.on_preset
+            && self.resume == o.resume
+    }
+}
+
+const IDS: RunIds = RunIds {
+    start: None,
+    pause: "refine-pause",
+    stop: "refine-stop",
+    lose_device: "refine-lose-device",
+    diverge: "refine-diverge",
+    continue_row: "refine-continue",
+    continue_cpu: "refine-continue-cpu",
+    continue_webgpu: "refine-continue-webgpu",
+    error: "refine-error",
+    warning: "refine-warning",
+    epoch_progress: "refine-epoch-progress",
+    run_progress: "refine-run-progress",
+    status: "refine-status",
+};
+
+/// The refinement's chart and the comparison table.
+#[derive(Default, PartialEq)]
+struct View {
+    history: Vec<EpochMetrics>,
+    rows: Vec<RefineRow>,
+}
+
+enum ViewAction {
+    /// A new refinement (a reopened one gets its history back restored).
+    Begin,
+    Reply(Reply),
+}
+
+impl Reducible for View {
+    type Action = ViewAction;
+
+    fn reduce(self: Rc<Self>, action: ViewAction) -> Rc<Self> {
+        let mut v = View { history: self.history.clone(), rows: self.rows.clone() };
+        match action {
+            ViewAction::Begin => v.history.clear(),
+            ViewAction::Reply(msg) => match &*msg {
+                Ok(FromWorker::RunRestored(record)) => v.history = record.history.clone(),
+                Ok(FromWorker::Epoch { metrics, .. }) => v.history.push(metrics.clone()),
+                Ok(FromWorker::Refined(row)) => {
+                    v.rows.retain(|r| r.ranks != row.ranks);
+                    v.rows.push(row.clone());
+                    v.rows.sort_by(|a, b| a.factor.total_cmp(&b.factor));
+                }
+                _ => return self,
+            },
+        }
+        Rc::new(v)
+    }
+}
+
+/// Refine button, presets, live refinement chart and the comparison table.
+#[component]
+pub fn RefinePanel(props: &RefinePanelProps) -> Html {
+    let lab = use_lab();
+    let backend = lab.backend.as_ref().map(|b| b.kind).unwrap_or(BackendKind::Cpu);
+    let epochs = use_state(|| "10".to_string());
+    let view = use_reducer(View::default);
+    let run = {
+        let view = view.dispatcher();
+        use_run("Refinement", "a refinement", Callback::from(move |msg| view.dispatch(ViewAction::Reply(msg))))
+    };
+    let subset = url_param("train_subset").and_then(|s| s.parse::<usize>().ok());
+    let base_params: usize = props.shapes.iter().map(|&(m, n)| m * n + n).sum();
+
+    let start = {
+        let (run, view, epochs) = (run.clone(), view.dispatcher(), epochs.clone());
+        let base = props.base.clone();
+        Callback::from(move |(factor, ranks): (f64, Vec<usize>)| {
+            if run.status().going() {
+                return;
+            }
+            let config = match epochs.trim().parse::<usize>() {
+                Ok(e) => TrainConfig { epochs: e, schedule: LrSchedule::Cosine, ..TrainConfig::default() },
+                Err(_) => return run.fail(format!("refinement epochs: `{}` is not a whole number", *epochs)),
+            };
+            if let Err(e) = config.validate() {
+                return run.fail(e.to_string());
+            }
+            view.dispatch(ViewAction::Begin);
+            let total = config.epochs;
+            run.start(ToWorker::Refine { base: (*base).clone(), ranks, factor, config, backend, subset }, total, false);
+        })
+    };
+    let on_refine = {
+        let start = start.clone();
+        let (factor, ranks) = (props.factor, props.ranks.clone());
+        Callback::from(move |_| start.emit((factor, ranks.clone())))
+    };
+    {
+        let run = run.clone();
+        use_effect_with(props.resume.clone(), move |req| {
+            if let Some(req) = req
+                && req.claim()
+            {
+                run.reopen(req.id.clone(), backend, None, None);
+            }
+        });
+    }
+    let on_continue = {
+        let run = run.clone();
+        Callback::from(move |kind: BackendKind| run.continue_on(kind, None, None))
+    };
+    let preset = |f: f64| {
+        let start = start.clone();
+        let on_preset = props.on_preset.clone();
+        let shapes = props.shapes.clone();
+        Callback::from(move |_| {
+            let ranks: Vec<usize> = shapes.iter().map(|&(m, n)| rank_for_factor(n, f).unwrap_or(1).min(m.min(n))).collect();
+            on_preset.emit(f);
+            start.emit((f, ranks));
+        })
+    };
+    let s = &*run.state;
+    let going = s.status.going();
+    let pts = |f: fn(&EpochMetrics) -> f64| view.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
+    let status_text = s.describe(
+        format!("refining: epoch {}/{}, batch {}/{} · {:.0} ms per step", s.epoch, s.epochs, s.batch, s.batches, s.ms_per_batch),
+        format!("done: {} epochs of refinement", s.epochs_done),
+    );
+    let e = epochs.clone();
+    html! {
+        <div class="refine">
+            <h4>{"Refine the factorized model"}</h4>
+            <RunControls run={run.clone()} ids={IDS} on_continue={on_continue} status_text={format!("refinement: {status_text}")}>
+                <label class="inline">{"epochs "}
+                    <input data-testid="refine-epochs" value={(*epochs).clone()} disabled={going}
+                           oninput={Callback::from(move |ev: InputEvent| e.set(ev.target_unchecked_into::<HtmlInputElement>().value()))} />
+                </label>
+                <button data-testid="refine" onclick={on_refine} disabled={going}>{format!("Refine ranks {:?}", props.ranks)}</button>
+                <button data-testid="preset-2" onclick={preset(2.0)} disabled={going}>{"2× preset"}</button>
+                <button data-testid="preset-4" onclick={preset(4.0)} disabled={going}>{"4× preset"}</button>
+                <button data-testid="preset-8" onclick={preset(8.0)} disabled={going}>{"8× preset"}</button>
+            </RunControls>
+            if !view.history.is_empty() {
+                <LineChart series={vec![Series { label: "test accuracy".into(), points: pts(|e| e.test_acc) },
+                                        Series { label: "train accuracy".into(), points: pts(|e| e.train_acc) }]}
+                           title="refinement accuracy per epoch" x_label="epoch" size={(420, 220)} testid="refine-chart" />
+            }
+            <table class="compare" data-testid="compare-table" data-rows={view.rows.len().to_string()}>
+                <tr><th>{"factor"}</th><th>{"ranks"}</th><th>{"parameters"}</th><th>{"ratio"}</th><th>{"acc. after SVD"}</th><th>{"acc. after refinement"}</th></tr>
+                { for view.rows.iter().map(|r| html! {
+                    <tr data-factor={r.factor.to_string()} data-before={r.before.to_string()} data-after={r.after.to_string()}>
+                        <td>{format!("{}×", r.factor)}</td>
+                        <td>{format!("{:?}", r.ranks)}</td>
+                        <td>{group(r.params)}</td>
+                        <td>{format!("{:.2}×", base_params as f64 / params_for(&props.shapes, &r.ranks).max(1) as f64)}</td>
+                        <td>{format!("{:.2}%", r.before * 100.0)}</td>
+                        <td>{format!("{:.2}%", r.after * 100.0)}</td>
+                    </tr>
+                }) }
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,137 @@
+//! The whole page: header, banner, sections, footer.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::app::backend::{self, ActiveBackend};
+use crate::app::context::LabContext;
+use crate::app::data_panel::{DatasetCard, UserFiles};
+use crate::app::exercise1::compress_panel::CompressPanel;
+use crate::app::exercise1::train_panel::TrainPanel;
+use crate::app::exercise2::gan_panel::GanPanel;
+use crate::app::io::datasets::{DataState, load_bundled};
+use crate::app::io::share::ShareLink;
+use crate::app::run::resume::ResumeRequest;
+use crate::app::runs::report_panel::ReportPanel;
+use crate::app::runs::runs_panel::RunsPanel;
+use crate::app::smoke::SmokeTrain;
+use crate::app::widgets::banner::Banner;
+use crate::lab::core::safetensors::NamedTensor;
+use crate::lab::data::DatasetKind;
+
+/// The whole page.
+#[component]
+pub fn App() -> Html {
+    let backend = use_state(|| None::<ActiveBackend>);
+    let mnist = use_state(|| DataState::Loading(0.0));
+    let fashion = use_state(|| DataState::Loading(0.0));
+    let trained = use_state(|| None::<Rc<Vec<NamedTensor>>>);
+    let trained_from = use_state(|| None::<AttrValue>);
+    // A run picked in the run list, routed to the panel that shows its kind.
+    let resume = use_state(|| None::<(&'static str, ResumeRequest)>);
+    let nonce = use_mut_ref(|| 0u32);
+    let on_open = {
+        let resume = resume.clone();
+        Callback::from(move |(id, panel): (String, &'static str)| {
+            *nonce.borrow_mut() += 1;
+            resume.set(Some((panel, ResumeRequest { id, nonce: *nonce.borrow() })));
+        })
+    };
+    let resume_for = |panel: &str| resume.as_ref().filter(|(p, _)| *p == panel).map(|(_, r)| r.clone());
+
+    {
+        let backend = backend.clone();
+        let mnist = mnist.clone();
+        let fashion = fashion.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                backend.set(Some(backend::choose(backend::requested_backend()).await));
+            });
+            for (kind, state) in [(DatasetKind::Mnist, mnist), (DatasetKind::FashionMnist, fashion)] {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let progress = {
+                        let state = state.clone();
+                        move |f: f64| state.set(DataState::Loading(f))
+                    };
+                    state.set(match load_bundled(kind, progress).await {
+                        Ok(tt) => DataState::Ready(Rc::new(tt)),
+                        Err(e) => DataState::Failed(e),
+                    });
+                });
+            }
+        });
+    }
+
+    let on_switch = {
+        let backend = backend.clone();
+        Callback::from(move |kind: backend::BackendKind| {
+            let backend = backend.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                backend.set(Some(backend::choose(Some(kind)).await));
+            });
+        })
+    };
+
+    let context = LabContext { backend: (*backend).clone(), mnist: (*mnist).clone(), fashion: (*fashion).clone() };
+    html! {
+        <ContextProvider<LabContext> context={context}>
+            <header>
+                <h1>{"MNIST Lab"}</h1>
+                <p class="tagline">{"Compress a classifier with SVD and train GANs — in your browser, on your GPU."}</p>
+            </header>
+            <Banner on_switch={on_switch} />
+            <nav class="sections">
+                <a href="#runs">{"Your runs"}</a>
+                <a href="#data">{"Data"}</a>
+                <a href="#exercise1">{"Exercise 1 — SVD compression"}</a>
+                <a href="#exercise2">{"Exercise 2 — GANs"}</a>
+                <ShareLink />
+            </nav>
+            <main>
+                <section class="panel" id="runs">
+                    <h2>{"Your runs"}</h2>
+                    <RunsPanel on_open={on_open} />
+                    <ReportPanel />
+                </section>
+                <section class="panel" id="data">
+                    <h2>{"Data"}</h2>
+                    <div class="cards">
+                        <DatasetCard kind={DatasetKind::Mnist} state={(*mnist).clone()} />
+                        <DatasetCard kind={DatasetKind::FashionMnist} state={(*fashion).clone()} />
+                        <UserFiles />
+                    </div>
+                </section>
+                <section class="panel" id="exercise1">
+                    <h2>{"Exercise 1 — SVD compression"}</h2>
+                    <TrainPanel
+                                on_trained={{
+                                    let (trained, from) = (trained.clone(), trained_from.clone());
+                                    Callback::from(move |t| { from.set(None); trained.set(Some(t)) })
+                                }}
+                                resume={resume_for("train")} />
+                    <CompressPanel trained={(*trained).clone()}
+                                   resume_refine={resume_for("refine")} trained_from={(*trained_from).clone()}
+                                   on_import={{
+                                       let (trained, from) = (trained.clone(), trained_from.clone());
+                                       Callback::from(move |(name, t): (String, Rc<Vec<NamedTensor>>)| {
+                                           from.set(Some(format!("imported from {name}").into()));
+                                           trained.set(Some(t));
+                                       })
+                                   }} />
+                </section>
+                <section class="panel" id="exercise2">
+                    <h2>{"Exercise 2 — GANs"}</h2>
+                    <GanPanel resume={resume_for("gan")} />
+                </section>
+                <section class="panel">
+                    <h2>{"Is training real here? A smoke test"}</h2>
+                    <SmokeTrain />
+                </section>
+            </main>
+            <footer>
+                {"MNIST © Yann LeCun and Corinna Cortes, CC BY-SA 3.0 · Fashion-MNIST © Zalando SE, MIT"}
+            </footer>
+        </ContextProvider<LabContext>>
+    }
+}

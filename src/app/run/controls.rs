@@ -1,0 +1,141 @@
+//! A job's controls and what it says: start / pause / resume / stop, the test hooks, the
+//! continue-on-CPU / continue-on-a-new-WebGPU-device choice, the error and warning, the epoch
+//! and run progress bars, and the status line — the same in every job panel, under each
+//! panel's own `data-testid`s.
+
+use yew::prelude::*;
+use yew::virtual_dom::VTag;
+
+use crate::app::backend::BackendKind;
+use crate::app::env::url_param;
+use crate::app::run::hook::RunHandle;
+use crate::app::run::lifecycle::RunStatus;
+use crate::app::worker::protocol::ToWorker;
+
+/// The `data-testid`s of one panel's controls (stable: the tests drive the page by them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunIds {
+    /// The start button (none where the panel has its own, as the refinement's presets).
+    pub start: Option<&'static str>,
+    /// Pause / resume.
+    pub pause: &'static str,
+    /// Stop.
+    pub stop: &'static str,
+    /// Test hook: lose the GPU device.
+    pub lose_device: &'static str,
+    /// Test hook: make the next chunk diverge (NaN).
+    pub diverge: &'static str,
+    /// The row of continue buttons.
+    pub continue_row: &'static str,
+    /// Continue on the CPU.
+    pub continue_cpu: &'static str,
+    /// Continue on WebGPU, with a new device.
+    pub continue_webgpu: &'static str,
+    /// The error message.
+    pub error: &'static str,
+    /// The warning message.
+    pub warning: &'static str,
+    /// The current epoch's progress bar.
+    pub epoch_progress: &'static str,
+    /// The whole run's progress bar.
+    pub run_progress: &'static str,
+    /// The status line (with `data-status`, `data-epochs-done`, `data-batch`, …).
+    pub status: &'static str,
+}
+
+/// What the controls show and do.
+#[derive(Properties, PartialEq)]
+pub struct RunControlsProps {
+    /// The run.
+    pub run: RunHandle,
+    /// The panel's test ids.
+    pub ids: RunIds,
+    /// Starts a run (with the start button's id).
+    #[prop_or_default]
+    pub on_start: Callback<MouseEvent>,
+    /// Continues an interrupted run on a backend (with the form's settings).
+    pub on_continue: Callback<BackendKind>,
+    /// The status line.
+    pub status_text: AttrValue,
+    /// Extra `data-*` attributes of the status line (the GAN's losses).
+    #[prop_or_default]
+    pub status_data: Vec<(&'static str, String)>,
+    /// Shown in the button row before the buttons (the refinement's epochs and presets).
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// The controls of a job panel.
+#[component]
+pub fn RunControls(props: &RunControlsProps) -> Html {
+    let (run, ids) = (&props.run, &props.ids);
+    let s = &*run.state;
+    let going = s.status.going();
+    let post = |msg: fn(RunStatus) -> ToWorker| {
+        let run = run.clone();
+        Callback::from(move |_| run.post(msg(run.status())))
+    };
+    let on_pause = post(|s| if s == RunStatus::Paused { ToWorker::Resume } else { ToWorker::Pause });
+    let test_hooks = url_param("test_hooks").is_some();
+    let continue_on = |kind: BackendKind| props.on_continue.reform(move |_| kind);
+    let pausable = matches!(s.status, RunStatus::Running | RunStatus::Paused);
+    html! {
+        <>
+            <div class="buttons">
+                { props.children.clone() }
+                if let Some(id) = ids.start {
+                    <button data-testid={id} onclick={props.on_start.clone()} disabled={going}>{"Start"}</button>
+                }
+                <button data-testid={ids.pause} onclick={on_pause} disabled={!pausable}>
+                    { if s.status == RunStatus::Paused { "Resume" } else { "Pause" } }
+                </button>
+                <button data-testid={ids.stop} onclick={post(|_| ToWorker::Stop)} disabled={!going}>{"Stop"}</button>
+                if test_hooks {
+                    <button data-testid={ids.lose_device} onclick={post(|_| ToWorker::LoseDevice)}
+                            disabled={!going}>{"Test: lose the GPU device"}</button>
+                    <button data-testid={ids.diverge} onclick={post(|_| ToWorker::Diverge)}
+                            disabled={!going}>{"Test: diverge (NaN)"}</button>
+                }
+            </div>
+            if s.status.waiting() {
+                <div class="buttons" data-testid={ids.continue_row}>
+                    <button data-testid={ids.continue_cpu} onclick={continue_on(BackendKind::Cpu)}>
+                        {"Continue on the CPU"}
+                    </button>
+                    <button data-testid={ids.continue_webgpu} onclick={continue_on(BackendKind::WebGpu)}>
+                        {"Continue on WebGPU (a new device)"}
+                    </button>
+                </div>
+            }
+            if let Some(w) = &s.warning { <p class="warning" role="status" data-testid={ids.warning}>{w}</p> }
+            if let Some(e) = &s.error { <p class="error" role="alert" data-testid={ids.error}>{e}</p> }
+            <div class="progress-rows">
+                <label>{"epoch"}
+                    <progress data-testid={ids.epoch_progress} max="1" value={s.epoch_fraction().to_string()}></progress>
+                </label>
+                <label>{"run"}
+                    <progress data-testid={ids.run_progress} max="1" value={s.run_fraction().to_string()}></progress>
+                </label>
+            </div>
+            { status_line(props) }
+        </>
+    }
+}
+
+/// The status line, with the panel's extra `data-*` attributes (yew's `html!` cannot spread
+/// attributes whose names vary, so the tag is built by hand).
+fn status_line(props: &RunControlsProps) -> Html {
+    let s = &*props.run.state;
+    let mut tag = VTag::new("p");
+    tag.add_attribute("data-testid", props.ids.status);
+    tag.add_attribute("data-status", s.status.slug());
+    tag.add_attribute("data-epochs-done", s.epochs_done.to_string());
+    tag.add_attribute("data-batch", s.batch.to_string());
+    tag.add_attribute("data-run-id", s.run_id.clone().unwrap_or_default());
+    tag.add_attribute("data-ms-per-batch", format!("{:.1}", s.ms_per_batch));
+    for (name, value) in &props.status_data {
+        tag.add_attribute(name, value.clone());
+    }
+    tag.add_child(html! { { props.status_text.clone() } });
+    tag.into()
+}

@@ -1,0 +1,8 @@
+//! One run lifecycle for every job panel (classifier, refinement, GAN): the states and
+//! transitions of a worker job ([`lifecycle`]), the hook that owns its worker ([`hook`]), its
+//! buttons, messages and progress ([`controls`]), and reopening a stored run ([`resume`]).
+
+pub mod controls;
+pub mod hook;
+pub mod lifecycle;
+pub mod resume;

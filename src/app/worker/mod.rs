@@ -1,0 +1,250 @@
+//! The training worker: owns burn and its device (WebGPU works in dedicated workers), loads
+//! MNIST itself, runs the loop and streams typed progress to the page.
+//!
+//! This file is the entry point and the routing: the jobs live in `classifier` and `gan`, the
+//! run records in `persist`, and what they all share (pause/stop, `send`) in `control`.
+
+pub mod client;
+mod classifier;
+mod control;
+mod gan;
+mod persist;
+pub mod protocol;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::MessageEvent;
+
+use crate::app::backend::BackendKind;
+use crate::app::io::store;
+use crate::app::worker::classifier::classifier;
+use crate::app::worker::control::{Control, scope, send};
+use crate::app::worker::gan::{GanShared, Shared, gan, images_from, pretrained, send_canvas};
+use crate::app::worker::persist::new_record;
+use crate::app::worker::protocol::{FromWorker, RunSpec, ToWorker, decode};
+use crate::lab::core::checkpoint::Checkpoint;
+use crate::lab::gan::sampling::interpolate;
+
+/// Entry point of the worker binary: listen for commands.
+pub fn start() {
+    crate::app::env::run_static_constructors();
+    console_error_panic_hook::set_once();
+    let control = Rc::new(RefCell::new(Control::default()));
+    // A lost device stops the run that uses it; `false` when no run is going (nothing to pause).
+    let stopper = {
+        let control = control.clone();
+        move |why: String| {
+            let mut c = control.borrow_mut();
+            c.stop = true;
+            c.lost = Some(why);
+            c.running
+        }
+    };
+    let shared: Shared = Rc::new(RefCell::new(GanShared::default()));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let msg: ToWorker = match decode(&e.data()) {
+            Ok(m) => m,
+            Err(err) => return send(FromWorker::Failed(format!("the worker received {err}"))),
+        };
+        match msg {
+            ToWorker::Pause => {
+                control.borrow_mut().paused = true;
+                send(FromWorker::Paused);
+            }
+            ToWorker::Resume => {
+                control.borrow_mut().paused = false;
+                send(FromWorker::Resumed);
+            }
+            ToWorker::Stop => control.borrow_mut().stop = true,
+            ToWorker::LoseDevice => lose_device(),
+            ToWorker::Diverge => control.borrow_mut().diverge = true,
+            ToWorker::Pretrained { arch, noise_seed } => {
+                if !control.borrow().running {
+                    shared.borrow_mut().g = None; // an idle page switching architecture
+                }
+                let shared = shared.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(e) = pretrained(arch, noise_seed, &shared).await {
+                        send(FromWorker::Failed(format!("could not load the pretrained generator: {e}")));
+                    }
+                });
+            }
+            ToWorker::Noise { seed } => {
+                shared.borrow_mut().noise_seed = seed;
+                if shared.borrow().g.is_none() {
+                    return; // nothing to draw yet: the next run's canvas uses this seed
+                }
+                let shared = shared.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(e) = send_canvas(&shared).await {
+                        send(FromWorker::Failed(e));
+                    }
+                });
+            }
+            ToWorker::Walk { a, b, steps } => {
+                let shared = shared.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if a.len() != crate::lab::gan::LATENT_DIM || b.len() != a.len() || !(2..=32).contains(&steps) {
+                        return send(FromWorker::Failed("a latent walk needs two 100-d vectors and 2–32 steps".into()));
+                    }
+                    match images_from(&shared, interpolate(&a, &b, steps)).await {
+                        Ok(images) => send(FromWorker::Walk(images)),
+                        Err(e) => send(FromWorker::Failed(e)),
+                    }
+                });
+            }
+            job => {
+                if control.borrow().running {
+                    return send(FromWorker::Failed("a run is already going: stop it first".into()));
+                }
+                *control.borrow_mut() = Control { running: true, ..Control::default() };
+                let control = control.clone();
+                let shared = shared.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let outcome = match job {
+                        ToWorker::Gan { config, backend, subset } => {
+                            gan(new_record(RunSpec::Gan { config, subset }, backend), None, &control, &shared).await
+                        }
+                        ToWorker::Train { config, backend, subset } => {
+                            classifier(new_record(RunSpec::Classifier { config, subset }, backend), None, None, &control).await
+                        }
+                        ToWorker::Refine { base, ranks, factor, config, backend, subset } => {
+                            let record = new_record(RunSpec::Refine { ranks, factor, before: f64::NAN, config, subset }, backend);
+                            classifier(record, None, Some(base), &control).await
+                        }
+                        ToWorker::ResumeRun { id, backend, lr, lr_d } => reopen(&id, backend, lr, lr_d, &control, &shared).await,
+                        _ => Ok(None),
+                    };
+                    // A lost GPU usually shows first as a failed readback, and its `lost` promise
+                    // settles a moment later: give it that moment, so the page hears "device lost"
+                    // (pause, continue on the CPU) rather than a bare failure.
+                    let outcome = match outcome {
+                        Err(e) if GPU_DEVICE.with(|d| d.borrow().is_some()) => {
+                            for _ in 0..40 {
+                                if control.borrow().lost.is_some() {
+                                    break;
+                                }
+                                gloo_timers::future::TimeoutFuture::new(50).await;
+                            }
+                            let lost = control.borrow().lost.clone();
+                            match lost {
+                                Some(why) => Ok(Some(FromWorker::DeviceLost(why))),
+                                None => Err(e),
+                            }
+                        }
+                        other => other,
+                    };
+                    control.borrow_mut().running = false;
+                    send(match outcome {
+                        Ok(Some(done)) => done,
+                        Ok(None) => FromWorker::Stopped,
+                        Err(e) => FromWorker::Failed(e),
+                    });
+                });
+            }
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    watch_gpu_devices(stopper);
+    // A panic leaves the wasm instance unusable: tell the page, which can reopen the run's last
+    // checkpoint in a fresh worker.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        send(FromWorker::Crashed(info.to_string()));
+    }));
+    send(FromWorker::Ready);
+}
+
+thread_local! {
+    static GPU_DEVICE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+/// Wraps `GPUAdapter.prototype.requestDevice` (with a `Proxy`: no `eval`, so a strict CSP
+/// holds) to keep the device wgpu gets and to listen to its `lost` promise: a driver reset,
+/// a removed GPU or the test hook then pauses the run with a message instead of hanging it.
+fn watch_gpu_devices(stop: impl Fn(String) -> bool + 'static) {
+    let proto = Reflect::get(&js_sys::global(), &"GPUAdapter".into()).and_then(|c| Reflect::get(&c, &"prototype".into()));
+    let Ok(proto) = proto else { return };
+    let Ok(original) = Reflect::get(&proto, &"requestDevice".into()) else { return };
+    let Ok(original_fn) = original.clone().dyn_into::<Function>() else { return };
+    let stop = Rc::new(stop);
+    let trap = Closure::<dyn FnMut(JsValue, JsValue, Array) -> JsValue>::new(move |_target: JsValue, this: JsValue, args: Array| {
+        let promise: Promise = match Reflect::apply(&original_fn, &this, &args).and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from)) {
+            Ok(p) => p,
+            Err(e) => return Promise::reject(&e).into(),
+        };
+        let stop = stop.clone();
+        let on_device = Closure::<dyn FnMut(JsValue)>::new(move |device: JsValue| {
+            GPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
+            let stop = stop.clone();
+            let on_lost = Closure::<dyn FnMut(JsValue)>::new(move |info: JsValue| {
+                let field = |k: &str| Reflect::get(&info, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+                let why = format!("the GPU device was lost ({}{}{})", field("reason"), if field("message").is_empty() { "" } else { ": " }, field("message"));
+                if stop(why.clone()) {
+                    send(FromWorker::DeviceLost(why));
+                }
+            });
+            if let Ok(lost) = Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>().map_err(JsValue::from)) {
+                let _ = lost.then(&on_lost);
+            }
+            on_lost.forget();
+        });
+        let _ = promise.then(&on_device);
+        on_device.forget();
+        promise.into()
+    });
+    let handler = js_sys::Object::new();
+    let _ = Reflect::set(&handler, &"apply".into(), trap.as_ref());
+    trap.forget();
+    let proxy = js_sys::Proxy::new(&original, &handler);
+    let _ = Reflect::set(&proto, &"requestDevice".into(), &proxy);
+}
+
+/// The test hook: destroys the WebGPU device as a driver reset would (its `lost` fires).
+fn lose_device() {
+    let Some(device) = GPU_DEVICE.with(|d| d.borrow().clone()) else {
+        return send(FromWorker::Failed("there is no WebGPU device to lose: this run is on the CPU".into()));
+    };
+    if let Ok(destroy) = Reflect::get(&device, &"destroy".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+        let _ = destroy.call0(&device);
+    }
+}
+
+/// Reopens a stored run from its checkpoint: continues it, or shows it if it had finished.
+async fn reopen(id: &str, backend: BackendKind, lr: Option<f64>, lr_d: Option<f64>, control: &Rc<RefCell<Control>>, shared: &Shared) -> Result<Option<FromWorker>, String> {
+    let (mut record, bytes) = store::load(id).await?;
+    let checkpoint = bytes.map(|b| Checkpoint::from_bytes(&b)).transpose().map_err(|e| e.to_string())?;
+    match &mut record.spec {
+        RunSpec::Classifier { config, .. } | RunSpec::Refine { config, .. } => {
+            if let Some(lr) = lr {
+                config.lr = lr;
+            }
+        }
+        RunSpec::Gan { config, .. } => {
+            if let Some(lr) = lr {
+                config.lr_g = lr;
+            }
+            if let Some(lr) = lr_d {
+                config.lr_d = lr;
+            }
+        }
+    }
+    // A checkpoint holds whole epochs: anything recorded after it is redone.
+    let done = checkpoint.as_ref().map(|c| c.loop_state.epochs_done).unwrap_or(0);
+    record.history.truncate(done);
+    record.gan_history.truncate(done);
+    record.snapshots.retain(|s| s.epoch <= done);
+    record.epochs_done = done;
+    record.backend = backend;
+    record.note = None;
+    send(FromWorker::RunRestored(Box::new(record.clone())));
+    match record.spec {
+        RunSpec::Gan { .. } => gan(record, checkpoint, control, shared).await,
+        _ => classifier(record, checkpoint, None, control).await,
+    }
+}

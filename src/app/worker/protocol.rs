@@ -1,0 +1,330 @@
+//! Messages between the page and the training worker (JSON over `postMessage`), so the UI
+//! thread only renders typed progress and never runs a training step.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::backend::BackendKind;
+use crate::lab::gan::quality::Quality;
+use crate::lab::gan::{GanArch, GanChunk, GanConfig};
+use crate::lab::classifier::metrics::ConfusionMatrix;
+use crate::lab::classifier::metrics::EpochMetrics;
+use crate::lab::classifier::train::TrainConfig;
+use crate::lab::core::safetensors::NamedTensor;
+
+/// Page → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Train a fresh MLP on MNIST (the first `subset` training images if given).
+    Train {
+        /// Hyper-parameters (already validated by the page; validated again here).
+        config: TrainConfig,
+        /// Where to compute.
+        backend: BackendKind,
+        /// Train on the first n images only (tests, quick looks).
+        subset: Option<usize>,
+    },
+    /// Factorise `base` at `ranks` by SVD, then refine the factorized model on MNIST.
+    Refine {
+        /// The base model's weights (`layers.{i}.weight` / `.bias`).
+        base: Vec<NamedTensor>,
+        /// Rank per layer.
+        ranks: Vec<usize>,
+        /// The compression factor these ranks came from (for the comparison table).
+        factor: f64,
+        /// Refinement hyper-parameters.
+        config: TrainConfig,
+        /// Where to compute.
+        backend: BackendKind,
+        /// Refine on the first n training images only.
+        subset: Option<usize>,
+    },
+    /// Train a GAN on Fashion-MNIST, streaming losses, sample grids and snapshots.
+    Gan {
+        /// Hyper-parameters (validated again here).
+        config: GanConfig,
+        /// Where to compute.
+        backend: BackendKind,
+        /// Train on the first n images only.
+        subset: Option<usize>,
+    },
+    /// Show the shipped pretrained generator of `arch` (if there is one) on the canvas.
+    Pretrained {
+        /// Which generator.
+        arch: GanArch,
+        /// The canvas's noise seed.
+        noise_seed: u64,
+    },
+    /// Redraw the canvas from a new fixed-noise batch (seeded, so the page knows the vectors).
+    Noise {
+        /// Seed of [`crate::lab::gan::sampling::grid_noise`].
+        seed: u64,
+    },
+    /// Images along the straight line between two latent vectors, with the latest generator.
+    Walk {
+        /// Start (100 values).
+        a: Vec<f32>,
+        /// End (100 values).
+        b: Vec<f32>,
+        /// Images, ends included.
+        steps: usize,
+    },
+    /// Reopen a stored run: continue it from its last checkpoint (or show it, if it finished).
+    ResumeRun {
+        /// The run's id in the store.
+        id: String,
+        /// Where to compute now (a lost GPU continues on the CPU).
+        backend: BackendKind,
+        /// A new learning rate (G's, for a GAN), e.g. lower after a divergence.
+        lr: Option<f64>,
+        /// A new discriminator learning rate (GAN runs).
+        lr_d: Option<f64>,
+    },
+    /// Test hook: destroy the worker's WebGPU device, as a driver reset would.
+    LoseDevice,
+    /// Test hook: make the next chunk of batches count as diverged (NaN), as a too-high
+    /// learning rate would.
+    Diverge,
+    /// Hold after the current chunk of batches.
+    Pause,
+    /// Carry on.
+    Resume,
+    /// Give up the run.
+    Stop,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's wasm is up and listening. Messages posted before this are lost (the
+    /// worker's `onmessage` does not exist yet), so the page queues them until it arrives.
+    Ready,
+    /// The worker's backend is up and the data is loaded.
+    Started {
+        /// Backend title as the banner writes it.
+        backend: String,
+        /// Batches per epoch.
+        batches_per_epoch: usize,
+    },
+    /// A chunk of batches is done.
+    Progress {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Batches done in it.
+        batch: usize,
+        /// Mean loss of the chunk.
+        loss: f64,
+        /// Wall-clock milliseconds per Adam step in this chunk (readback included).
+        ms_per_batch: f64,
+    },
+    /// An epoch is done and evaluated on the test set.
+    Epoch {
+        /// Its row of the table.
+        metrics: EpochMetrics,
+        /// Test-set confusion matrix (boxed: it is large next to the other messages).
+        confusion: Box<ConfusionMatrix>,
+        /// Predicted class of each test image.
+        predictions: Vec<u8>,
+    },
+    /// Holding.
+    Paused,
+    /// Going again.
+    Resumed,
+    /// Stopped on request.
+    Stopped,
+    /// All epochs ran; the trained weights.
+    Done {
+        /// `layers.{i}.weight` / `.bias`.
+        tensors: Vec<NamedTensor>,
+    },
+    /// A refinement finished: one row of the comparison table.
+    Refined(RefineRow),
+    /// A GAN run is set up.
+    GanStarted {
+        /// Backend title.
+        backend: String,
+        /// Batches per epoch.
+        batches_per_epoch: usize,
+    },
+    /// A chunk of GAN batches is done (with the epoch's numbers when it closed one).
+    GanProgress {
+        /// The chunk's numbers.
+        chunk: Box<GanChunk>,
+        /// Wall-clock milliseconds per training step (D step + G step) in this chunk.
+        ms_per_batch: f64,
+    },
+    /// The canvas: 64 images as bytes (0 = black), 784 each, from the current noise.
+    GanSamples {
+        /// Epoch the generator is in (0 = pretrained / not trained yet).
+        epoch: usize,
+        /// `64 × 784` bytes.
+        images: Vec<u8>,
+    },
+    /// A gallery snapshot from the run's fixed noise, with the quality numbers when measured.
+    GanSnapshot {
+        /// Epoch just finished.
+        epoch: usize,
+        /// `64 × 784` bytes.
+        images: Vec<u8>,
+        /// Fréchet distance and score, if the judge is available.
+        quality: Option<Quality>,
+    },
+    /// The latent walk's images (`steps × 784` bytes).
+    Walk(Vec<u8>),
+    /// A GAN run finished all its epochs.
+    GanDone,
+    /// The run's record and checkpoint are in the browser's store (epoch 0: just created).
+    RunSaved {
+        /// The run's id in the store.
+        id: String,
+        /// Epochs the saved checkpoint holds.
+        epoch: usize,
+    },
+    /// Saving a checkpoint failed (a full disk, most likely); training goes on.
+    SaveFailed(String),
+    /// A stored run was reopened: its record, so the page shows the history before new epochs.
+    RunRestored(Box<RunRecord>),
+    /// Training produced NaN or infinity: the run is paused at its last checkpoint.
+    Halted {
+        /// What happened and what to do, in a sentence.
+        message: String,
+        /// The run to resume.
+        id: String,
+    },
+    /// The WebGPU device was lost (driver reset, GPU removed, the test hook): the run is paused;
+    /// its last checkpoint is in the store.
+    DeviceLost(String),
+    /// The worker panicked: it is unusable now; the run's last checkpoint is in the store.
+    Crashed(String),
+    /// The run failed (bad setting, failed readback): the message says why.
+    Failed(String),
+}
+
+/// What a stored run is, enough to rebuild its trainer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RunSpec {
+    /// The exercise-1 classifier from scratch.
+    Classifier {
+        /// Hyper-parameters.
+        config: TrainConfig,
+        /// Training subset.
+        subset: Option<usize>,
+    },
+    /// Refinement of a factorized model.
+    Refine {
+        /// Rank per layer.
+        ranks: Vec<usize>,
+        /// Compression factor.
+        factor: f64,
+        /// Test accuracy straight after the SVD.
+        before: f64,
+        /// Hyper-parameters.
+        config: TrainConfig,
+        /// Training subset.
+        subset: Option<usize>,
+    },
+    /// A GAN.
+    Gan {
+        /// Hyper-parameters.
+        config: GanConfig,
+        /// Training subset.
+        subset: Option<usize>,
+    },
+}
+
+impl RunSpec {
+    /// Epochs the run is set to.
+    pub fn epochs(&self) -> usize {
+        match self {
+            RunSpec::Classifier { config, .. } | RunSpec::Refine { config, .. } => config.epochs,
+            RunSpec::Gan { config, .. } => config.epochs,
+        }
+    }
+
+    /// The kind of run, as the run list names it.
+    pub fn title(&self) -> String {
+        match self {
+            RunSpec::Classifier { config, .. } => format!("classifier · batch {} · lr {}", config.batch_size, config.lr),
+            RunSpec::Refine { ranks, factor, .. } => format!("refinement {factor}× · ranks {ranks:?}"),
+            RunSpec::Gan { config, .. } => format!("{} GAN · batch {}", config.arch.slug(), config.batch_size),
+        }
+    }
+
+    /// Which panel shows it.
+    pub fn panel(&self) -> &'static str {
+        match self {
+            RunSpec::Classifier { .. } => "train",
+            RunSpec::Refine { .. } => "refine",
+            RunSpec::Gan { .. } => "gan",
+        }
+    }
+}
+
+/// A fixed-noise snapshot kept with a GAN run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    /// Epoch.
+    pub epoch: usize,
+    /// `64 × 784` bytes.
+    pub images: Vec<u8>,
+    /// Quality numbers, when measured.
+    pub quality: Option<Quality>,
+}
+
+/// A run as the store keeps it (the checkpoint bytes live beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Unique id (kind and start time).
+    pub id: String,
+    /// What it trains.
+    pub spec: RunSpec,
+    /// Backend it last ran on.
+    pub backend: BackendKind,
+    /// Start time, ms since the epoch.
+    pub created_ms: f64,
+    /// Last save, ms since the epoch.
+    pub updated_ms: f64,
+    /// Epochs in the checkpoint.
+    pub epochs_done: usize,
+    /// True once all epochs ran.
+    pub finished: bool,
+    /// Classifier / refinement rows, one per epoch.
+    pub history: Vec<EpochMetrics>,
+    /// GAN rows, one per epoch.
+    pub gan_history: Vec<crate::lab::gan::GanEpoch>,
+    /// GAN fixed-noise snapshots.
+    pub snapshots: Vec<SnapshotRecord>,
+    /// Why it stopped, if it did not finish (diverged, lost device).
+    pub note: Option<String>,
+    /// Test-set confusion matrix after the last epoch (classifier and refinement runs).
+    #[serde(default)]
+    pub confusion: Option<ConfusionMatrix>,
+    /// GAN runs: the quality judge's test accuracy and the score of real images, when it ran.
+    #[serde(default)]
+    pub judge: Option<(f64, f64)>,
+}
+
+/// Encodes a message for `postMessage`.
+pub fn encode<T: Serialize>(msg: &T) -> wasm_bindgen::JsValue {
+    wasm_bindgen::JsValue::from_str(&serde_json::to_string(msg).expect("messages serialise"))
+}
+
+/// Decodes a message from a `MessageEvent`'s data.
+pub fn decode<T: for<'de> Deserialize<'de>>(data: &wasm_bindgen::JsValue) -> Result<T, String> {
+    let text = data.as_string().ok_or("a message that is not text")?;
+    serde_json::from_str(&text).map_err(|e| format!("a malformed message: {e}"))
+}
+
+/// One compression setting, before and after refinement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefineRow {
+    /// Compression factor.
+    pub factor: f64,
+    /// Rank per layer.
+    pub ranks: Vec<usize>,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Test accuracy straight after the SVD.
+    pub before: f64,
+    /// Test accuracy after refinement.
+    pub after: f64,
+}

@@ -1,0 +1,415 @@
+//! Training and evaluating a classifier a few batches at a time.
+//!
+//! The browser cannot block: a WebGPU readback is a future, and the page must get control back
+//! between batches. So the loop is a struct you drive (`train_chunk(n)`), reading metrics only
+//! through async readbacks and only once per chunk. The CLI drives the very same code with
+//! `block_on`.
+
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+use crate::lab::classifier::mlp::Classifier;
+use crate::lab::core::adam::{Adam, AdamSettings};
+use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
+use crate::lab::core::error::{LabError, LabResult, check_count, check_range};
+use crate::lab::core::readback::{read_f32, read_i64};
+use crate::lab::core::rng::SplitMix64;
+use crate::lab::data::Dataset;
+use crate::lab::classifier::mlp::PIXEL_SCALE;
+
+/// How the learning rate moves over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LrSchedule {
+    /// The same rate for every step.
+    Constant,
+    /// Cosine decay from `lr` to 0 over the run's steps: the late, small steps settle the weights
+    /// instead of bouncing around a minimum, which gains a few tenths of a point of test accuracy.
+    #[default]
+    Cosine,
+}
+
+/// Hyper-parameters of a classifier run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Images per Adam step.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub lr: f64,
+    /// Seeds weight initialisation and shuffling.
+    pub seed: u64,
+    /// Learning-rate schedule over the run.
+    #[serde(default)]
+    pub schedule: LrSchedule,
+    /// L2 penalty added to the gradient by Adam (0 = none): keeps 100 epochs from memorising
+    /// the training set at the expense of test accuracy.
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self { epochs: 100, batch_size: 128, lr: 1e-3, seed: 42, schedule: LrSchedule::Cosine, weight_decay: 1e-4 }
+    }
+}
+
+impl TrainConfig {
+    /// Refuses settings that cannot train (NaN or non-positive lr, zero batch, …).
+    pub fn validate(&self) -> LabResult<()> {
+        check_count("epochs", self.epochs, 1, 10_000)?;
+        check_count("batch size", self.batch_size, 1, 60_000)?;
+        check_range("learning rate", self.lr, 0.0, 10.0, false)?;
+        check_range("weight decay", self.weight_decay, 0.0, 1.0, true)?;
+        Ok(())
+    }
+}
+
+/// Where a run is and what its last chunk of batches measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkReport {
+    /// The epoch these batches belong to (1-based).
+    pub epoch: usize,
+    /// Batches done in that epoch so far.
+    pub batch_in_epoch: usize,
+    /// Batches in a full epoch.
+    pub batches_per_epoch: usize,
+    /// True when this chunk finished the epoch.
+    pub epoch_finished: bool,
+    /// Mean training loss over this chunk's batches.
+    pub loss: f64,
+    /// Training accuracy over this chunk's batches (as the weights moved).
+    pub accuracy: f64,
+    /// Images seen in this chunk.
+    pub samples: usize,
+}
+
+pub fn adam_settings(config: &TrainConfig) -> AdamSettings {
+    AdamSettings { weight_decay: config.weight_decay as f32, ..AdamSettings::default() }
+}
+
+/// Drives Adam on a classifier, batch by batch, with a seeded shuffle per epoch.
+pub struct ClassifierTrainer<M: Classifier> {
+    model: Option<M>,
+    optim: Adam,
+    config: TrainConfig,
+    device: Device,
+    loss_fn: CrossEntropyLoss,
+    rng: SplitMix64,
+    order: Vec<usize>,
+    cursor: usize,
+    epochs_done: usize,
+    pending: Option<(Tensor<1>, Tensor<1, Int>)>,
+    pending_samples: usize,
+    steps_done: usize,
+}
+
+impl<M: Classifier> ClassifierTrainer<M> {
+    /// Starts training `model`, which must live on `device` (an autodiff device).
+    pub fn new(model: M, config: TrainConfig, train_len: usize, device: &Device) -> LabResult<Self> {
+        config.validate()?;
+        if train_len == 0 {
+            return Err(LabError::EmptyDataset);
+        }
+        Ok(Self {
+            model: Some(model),
+            optim: Adam::new(adam_settings(&config)),
+            rng: SplitMix64::new(config.seed ^ 0x5EED),
+            config,
+            device: device.clone(),
+            loss_fn: CrossEntropyLossConfig::new().init(device),
+            order: (0..train_len).collect(),
+            cursor: 0,
+            epochs_done: 0,
+            pending: None,
+            pending_samples: 0,
+            steps_done: 0,
+        })
+    }
+
+    /// The model as trained so far.
+    pub fn model(&self) -> &M {
+        self.model.as_ref().expect("model is only taken inside step")
+    }
+
+    /// Gives the trained model back.
+    pub fn into_model(self) -> M {
+        self.model.expect("model is only taken inside step")
+    }
+
+    /// The run's settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Full epochs completed.
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// True once every configured epoch has run.
+    pub fn finished(&self) -> bool {
+        self.epochs_done >= self.config.epochs
+    }
+
+    /// Batches in one epoch (the last one may be short).
+    pub fn batches_per_epoch(&self) -> usize {
+        self.order.len().div_ceil(self.config.batch_size)
+    }
+
+    /// The learning rate of the next step, following the schedule.
+    pub fn current_lr(&self) -> f64 {
+        match self.config.schedule {
+            LrSchedule::Constant => self.config.lr,
+            LrSchedule::Cosine => {
+                let total = (self.config.epochs * self.batches_per_epoch()).max(1) as f64;
+                let t = (self.steps_done as f64 / total).min(1.0);
+                self.config.lr * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+
+    /// One Adam step on the next batch; metrics stay on the device until the chunk is read.
+    pub fn step(&mut self, data: &Dataset) -> LabResult<()> {
+        if data.len() != self.order.len() {
+            return Err(LabError::InvalidConfig(format!(
+                "the training set changed size ({} → {} items) during the run",
+                self.order.len(),
+                data.len()
+            )));
+        }
+        if self.cursor == 0 {
+            self.rng.shuffle(&mut self.order);
+        }
+        let end = (self.cursor + self.config.batch_size).min(self.order.len());
+        let batch = &self.order[self.cursor..end];
+        let x = data.images_tensor(batch, PIXEL_SCALE, 0.0, &self.device);
+        let y = data.labels_tensor(batch, &self.device);
+
+        let model = self.model.take().expect("model present between steps");
+        let logits = model.logits(x);
+        let loss = self.loss_fn.forward(logits.clone(), y.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(self.current_lr(), model, grads));
+        self.steps_done += 1;
+
+        let n = batch.len();
+        let loss_sum = loss.detach() * n as f32;
+        let correct = logits.detach().argmax(1).squeeze_dim::<1>(1).equal(y).int().sum();
+        self.pending = Some(match self.pending.take() {
+            Some((l, c)) => (l + loss_sum, c + correct),
+            None => (loss_sum, correct),
+        });
+        self.pending_samples += n;
+
+        self.cursor = end;
+        if self.cursor >= self.order.len() {
+            self.cursor = 0;
+            self.epochs_done += 1;
+        }
+        Ok(())
+    }
+
+    /// Runs up to `max_batches` steps (never past the end of an epoch), then reads the chunk's
+    /// loss and accuracy with one async readback. Stops with [`LabError::NonFinite`] on NaN.
+    pub async fn train_chunk(&mut self, data: &Dataset, max_batches: usize) -> LabResult<ChunkReport> {
+        if self.finished() {
+            return Err(LabError::InvalidConfig("the run has already finished all its epochs".into()));
+        }
+        let epoch = self.epochs_done + 1;
+        for _ in 0..max_batches.max(1) {
+            self.step(data)?;
+            if self.cursor == 0 {
+                break;
+            }
+        }
+        let epoch_finished = self.cursor == 0;
+        let batch_in_epoch = if epoch_finished { self.batches_per_epoch() } else { self.cursor.div_ceil(self.config.batch_size) };
+        let (loss_sum, correct) = self.pending.take().expect("at least one step ran");
+        let samples = std::mem::take(&mut self.pending_samples);
+        let loss_sum = read_f32(loss_sum).await?;
+        let correct = read_i64(correct).await?;
+        let loss = loss_sum as f64 / samples as f64;
+        if !loss.is_finite() {
+            return Err(LabError::NonFinite { what: "training loss", value: loss as f32, epoch });
+        }
+        Ok(ChunkReport {
+            epoch,
+            batch_in_epoch,
+            batches_per_epoch: self.batches_per_epoch(),
+            epoch_finished,
+            loss,
+            accuracy: correct as f64 / samples as f64,
+            samples,
+        })
+    }
+}
+
+impl<M: Classifier> ClassifierTrainer<M> {
+    /// A checkpoint at this epoch boundary (refused mid-epoch: a checkpoint is an epoch's end),
+    /// Adam's moments included.
+    pub async fn checkpoint(&self) -> LabResult<Checkpoint> {
+        if self.cursor != 0 || self.pending.is_some() {
+            return Err(LabError::InvalidConfig("a checkpoint is taken at the end of an epoch".into()));
+        }
+        let model = ModuleState::capture(self.model(), &self.optim).await?;
+        Ok(Checkpoint {
+            loop_state: LoopState {
+                rng: self.rng.state(),
+                epochs_done: self.epochs_done,
+                steps_done: self.steps_done,
+                order: self.order.iter().map(|&i| i as u32).collect(),
+            },
+            modules: vec![("model".into(), model)],
+        })
+    }
+
+    /// Continues a run from `checkpoint`: `template` gives the model's structure (its values are
+    /// replaced), `config` must be the run's (the learning rate may differ: lowering it is how
+    /// a diverged run goes on).
+    pub fn restore(template: M, config: TrainConfig, checkpoint: &Checkpoint, train_len: usize, device: &Device) -> LabResult<Self> {
+        let mut t = Self::new(template, config, train_len, device)?;
+        let ls = &checkpoint.loop_state;
+        if ls.order.len() != train_len || ls.order.iter().any(|&i| i as usize >= train_len) {
+            return Err(LabError::InvalidConfig(format!("the checkpoint was taken on {} training images, this run has {train_len}", ls.order.len())));
+        }
+        let (model, optim) = checkpoint.module("model")?.restore(t.model(), adam_settings(&t.config), device)?;
+        t.model = Some(model);
+        t.optim = optim;
+        t.rng = SplitMix64::new(ls.rng);
+        t.order = ls.order.iter().map(|&i| i as usize).collect();
+        t.epochs_done = ls.epochs_done;
+        t.steps_done = ls.steps_done;
+        Ok(t)
+    }
+
+    /// Trains one whole epoch, then evaluates on `test`: one row of the exercise's table.
+    pub async fn train_epoch(&mut self, train: &Dataset, test: &Dataset) -> LabResult<crate::lab::classifier::metrics::EpochMetrics> {
+        let chunk = self.train_chunk(train, usize::MAX).await?;
+        let eval = evaluate(self.model(), test, EVAL_BATCH, &self.device).await?;
+        if !eval.loss.is_finite() {
+            return Err(LabError::NonFinite { what: "test loss", value: eval.loss as f32, epoch: chunk.epoch });
+        }
+        Ok(crate::lab::classifier::metrics::EpochMetrics {
+            epoch: chunk.epoch,
+            train_loss: chunk.loss,
+            train_acc: chunk.accuracy,
+            test_loss: eval.loss,
+            test_acc: eval.accuracy,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::classifier::mlp::Mlp;
+    use crate::lab::data::{IMAGE_PIXELS, Images};
+    use crate::lab::classifier::mlp::MLP_WIDTHS;
+    use futures_lite::future::block_on;
+
+    /// A learnable toy set: class c lights up the c-th band of rows, plus noise.
+    fn bands(n: usize, seed: u64) -> Dataset {
+        let mut rng = SplitMix64::new(seed);
+        let mut pixels = Vec::with_capacity(n * IMAGE_PIXELS);
+        let mut labels = Vec::with_capacity(n);
+        for i in 0..n {
+            let c = (i % 10) as u8;
+            labels.push(c);
+            for p in 0..IMAGE_PIXELS {
+                let row = p / 28;
+                let on = row / 3 == c as usize;
+                let noise = (rng.next_u64() % 60) as u8;
+                pixels.push(if on { 195 + noise } else { noise });
+            }
+        }
+        Dataset::new(Images { count: n, pixels }, labels).unwrap()
+    }
+
+    #[test]
+    fn bad_settings_are_typed_errors() {
+        for (cfg, needle) in [
+            (TrainConfig { lr: f64::NAN, ..Default::default() }, "learning rate"),
+            (TrainConfig { lr: 0.0, ..Default::default() }, "learning rate"),
+            (TrainConfig { batch_size: 0, ..Default::default() }, "batch size"),
+            (TrainConfig { epochs: 0, ..Default::default() }, "epochs"),
+            (TrainConfig { weight_decay: -1.0, ..Default::default() }, "weight decay"),
+        ] {
+            match cfg.validate() {
+                Err(LabError::InvalidConfig(msg)) => assert!(msg.contains(needle), "{msg}"),
+                other => panic!("expected an InvalidConfig error, got {other:?}"),
+            }
+        }
+        let device = Device::flex().autodiff();
+        let model = Mlp::new(&MLP_WIDTHS, &device);
+        assert!(matches!(ClassifierTrainer::new(model, TrainConfig::default(), 0, &device), Err(LabError::EmptyDataset)));
+        let empty = bands(1, 0).take(0);
+        assert!(matches!(block_on(evaluate(&Mlp::new(&MLP_WIDTHS, &device), &empty, 10, &device)), Err(LabError::EmptyDataset)));
+    }
+
+    #[test]
+    fn training_learns_and_confusion_rows_sum_to_class_counts() {
+        let device = Device::flex().autodiff();
+        device.seed(1);
+        let train = bands(600, 1);
+        let test = bands(200, 2);
+        let model = Mlp::new(&MLP_WIDTHS, &device);
+        let before = block_on(evaluate(&model, &test, 64, &device)).unwrap();
+        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 3, schedule: LrSchedule::Cosine, weight_decay: 0.0 };
+        let mut trainer = ClassifierTrainer::new(model, config, train.len(), &device).unwrap();
+        assert_eq!(trainer.batches_per_epoch(), 19);
+        assert_eq!(trainer.current_lr(), 1e-3);
+        let mut reports = Vec::new();
+        while !trainer.finished() {
+            reports.push(block_on(trainer.train_chunk(&train, 7)).unwrap());
+        }
+        assert!(trainer.current_lr() < 1e-9, "cosine decays to zero by the end");
+        // 19 batches an epoch in chunks of ≤ 7 that stop at the epoch's end: 7, 7, 5.
+        assert_eq!(reports.len(), 9);
+        assert!(reports[2].epoch_finished && reports[2].batch_in_epoch == 19);
+        assert!(reports.last().unwrap().loss < reports[0].loss);
+        let after = block_on(evaluate(trainer.model(), &test, 64, &device)).unwrap();
+        assert!(after.accuracy > 0.9, "accuracy {} (before: {})", after.accuracy, before.accuracy);
+        assert!(after.loss < before.loss);
+        assert_eq!(after.confusion.row_sums().map(|s| s as usize), test.class_counts());
+        assert_eq!(after.predictions.len(), test.len());
+    }
+
+    /// A run checkpointed after epoch 1 and restored into a fresh trainer goes on exactly like
+    /// the run that never stopped: same losses, bit-identical weights (Adam's moments included).
+    #[test]
+    fn a_restored_checkpoint_continues_the_run_bit_identically() {
+        use crate::lab::core::params::module_tensors;
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let train = bands(200, 1);
+        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 9, schedule: LrSchedule::Cosine, weight_decay: 1e-4 };
+        let mut a = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config.clone(), train.len(), &device).unwrap();
+        block_on(a.train_chunk(&train, 3)).unwrap();
+        assert!(block_on(a.checkpoint()).is_err(), "mid-epoch is refused");
+        block_on(a.train_chunk(&train, usize::MAX)).unwrap();
+        let ck = block_on(a.checkpoint()).unwrap();
+        let ck = Checkpoint::from_bytes(&ck.to_bytes()).unwrap();
+
+        let mut b = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &ck, train.len(), &device).unwrap();
+        assert_eq!(b.epochs_done(), 1);
+        assert_eq!(b.current_lr(), a.current_lr());
+        let ra = block_on(a.train_chunk(&train, usize::MAX)).unwrap();
+        let rb = block_on(b.train_chunk(&train, usize::MAX)).unwrap();
+        assert_eq!(ra, rb);
+        assert_eq!(block_on(module_tensors(a.model())).unwrap(), block_on(module_tensors(b.model())).unwrap());
+
+        // Without Adam's moments the run would go on, but not identically (Adam warms up again).
+        let mut no_moments = block_on(a.checkpoint()).unwrap();
+        no_moments.modules[0].1.moments.clear();
+        let mut c = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &no_moments, train.len(), &device).unwrap();
+        let mut d = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &block_on(a.checkpoint()).unwrap(), train.len(), &device).unwrap();
+        assert_ne!(block_on(c.train_chunk(&train, 2)).unwrap().loss, block_on(d.train_chunk(&train, 2)).unwrap().loss);
+
+        // A checkpoint of another training set is refused.
+        assert!(ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config, &ck, 150, &device).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Exercise 1: SVD compression of the classifier — the factorisation, the factorized MLP, the
+//! rank rules and the slider's evaluator, summaries, the write-up and its figures.
+
+pub mod evaluator;
+pub mod factorized;
+pub mod plots;
+pub mod ranks;
+pub mod report;
+pub mod summary;
+pub mod svd;
+pub mod weights;
