@@ -7,14 +7,24 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: dist bench serve test setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
+.PHONY: dist bench serve test lint setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
 
 ## Set up what is missing, then serve the app with live reload on http://$(ADDRESS):$(PORT)
 serve: setup
 	trunk serve --release --offline --address $(ADDRESS) --port $(PORT)
 
-## Run every test: native engine tests, wasm tests in headless Chromium, end-to-end page tests.
-test: setup-browser test-native test-wasm test-e2e
+## Run every test: the lint first, then native engine tests, wasm tests in headless Chromium,
+## end-to-end page tests.
+test: lint setup-browser test-native test-wasm test-e2e
+
+## Formatting, the layout rules (no import cycle among src/ files, none over 500 lines), and
+## clippy on both targets with warnings as errors. `--release`: clippy then reuses the release
+## build's proc-macros and build scripts instead of building them a second time.
+lint: setup
+	cargo fmt --check
+	python3 scripts/check-layout.py
+	cargo clippy --release --all-targets -- -D warnings
+	cargo clippy --release --target wasm32-unknown-unknown --lib --bins --test browser -- -D warnings
 
 setup: data
 	./scripts/setup.sh

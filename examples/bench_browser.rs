@@ -48,7 +48,8 @@ fn accuracy_shown(b: &Browser) -> Option<f64> {
 /// Parameters of the factorized MLP at factor f (k = int(n/f) per layer).
 fn params_at(f: f64) -> usize {
     let shapes = [(784usize, 100usize), (100, 50), (50, 10)];
-    let ranks: Vec<usize> = shapes.iter().map(|&(m, n)| ((n as f64 / f) as usize).clamp(1, m.min(n))).collect();
+    let ranks: Vec<usize> =
+        shapes.iter().map(|&(m, n)| ((n as f64 / f) as usize).clamp(1, m.min(n))).collect();
     mnist_lab::lab::compress::ranks::params_for(&shapes, &ranks)
 }
 
@@ -74,10 +75,16 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
     }
 
     let b = Browser::new(site);
-    b.open(&format!("/?backend={backend}&train_subset={}&gan_subset=4096", if slow { 2560 } else { 60000 }));
+    b.open(&format!(
+        "/?backend={backend}&train_subset={}&gan_subset=4096",
+        if slow { 2560 } else { 60000 }
+    ));
     poll(&b, 300, accuracy_shown);
     out.insert("user_agent".into(), b.js("return navigator.userAgent", vec![]));
-    out.insert("adapter".into(), json!(b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default()));
+    out.insert(
+        "adapter".into(),
+        json!(b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default()),
+    );
 
     if want("slider") {
         // Rank slider: SVD factors + rebuild + full 10k evaluation, as the page times it.
@@ -87,7 +94,10 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
             for (i, &f) in factors.iter().enumerate() {
                 b.set_input("rank-factor", &format!("{f}"));
                 let want = params_at(f).to_string();
-                let ok = poll(&b, if slow { 300 } else { 60 }, |b| (b.attr("[data-testid=factorized-params]", "data-params")? == want).then_some(()));
+                let ok = poll(&b, if slow { 300 } else { 60 }, |b| {
+                    (b.attr("[data-testid=factorized-params]", "data-params")? == want)
+                        .then_some(())
+                });
                 if ok.is_some() {
                     std::thread::sleep(Duration::from_millis(100));
                     if let Some(ms) = num(&b, "[data-testid=rebuild-time]", "data-ms") {
@@ -96,7 +106,11 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
                 }
             }
         }
-        let slider: Vec<Value> = factors.iter().zip(per_factor).map(|(f, v)| json!({"factor": f, "ms": median(v)})).collect();
+        let slider: Vec<Value> = factors
+            .iter()
+            .zip(per_factor)
+            .map(|(f, v)| json!({"factor": f, "ms": median(v)}))
+            .collect();
         eprintln!("[{backend}] rank slider: {slider:?}");
         out.insert("rank_slider".into(), json!(slider));
     }
@@ -108,7 +122,9 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
             if let Some(pad) = b.find("draw-pad") {
                 let x = -60 + 30 * i;
                 b.stroke(&pad, "mouse", &[(x, -90), (x, -30), (x, 30), (x, 90)]);
-                if let Some(ms) = poll(&b, if slow { 120 } else { 20 }, |b| num(b, "[data-testid=draw-latency]", "data-ms")) {
+                if let Some(ms) = poll(&b, if slow { 120 } else { 20 }, |b| {
+                    num(b, "[data-testid=draw-latency]", "data-ms")
+                }) {
                     draw.push(ms);
                 }
                 if let Some(c) = b.find("draw-clear") {
@@ -127,17 +143,25 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
         for batch in [128usize, 512] {
             b.set_input("train-epochs", "1");
             b.set_input("train-batch", &batch.to_string());
-            let Some(start) = poll(&b, 60, |b| b.find("train-start").filter(|e| b.enabled(e))) else { continue };
+            let Some(start) = poll(&b, 60, |b| b.find("train-start").filter(|e| b.enabled(e)))
+            else {
+                continue;
+            };
             let t = Instant::now();
             b.click(&start);
             let mut steps = Vec::new();
             let done = poll(&b, if slow { 900 } else { 300 }, |b| {
-                if let Some(ms) = num(b, "[data-testid=train-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
+                if let Some(ms) =
+                    num(b, "[data-testid=train-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
                     && steps.last() != Some(&ms)
                 {
                     steps.push(ms);
                 }
-                matches!(b.attr("[data-testid=train-status]", "data-status")?.as_str(), "done" | "failed").then_some(())
+                matches!(
+                    b.attr("[data-testid=train-status]", "data-status")?.as_str(),
+                    "done" | "failed"
+                )
+                .then_some(())
             });
             let step_ms = median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
             let row = json!({
@@ -161,25 +185,38 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
             for batch in [64usize, 128] {
                 b.set_input("gan-epochs", "50");
                 b.set_input("gan-batch", &batch.to_string());
-                let Some(start) = poll(&b, 120, |b| b.find("gan-start").filter(|e| b.enabled(e))) else { continue };
+                let Some(start) = poll(&b, 120, |b| b.find("gan-start").filter(|e| b.enabled(e)))
+                else {
+                    continue;
+                };
                 b.click(&start);
                 let mut steps = Vec::new();
                 let want = if slow { 3 } else { 6 };
                 let limit = if slow { 600 } else { 180 };
                 poll(&b, limit, |b| {
-                    if let Some(ms) = num(b, "[data-testid=gan-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
+                    if let Some(ms) =
+                        num(b, "[data-testid=gan-status]", "data-ms-per-batch").filter(|m| *m > 0.0)
                         && steps.last() != Some(&ms)
                     {
                         steps.push(ms);
                     }
-                    (steps.len() > want || b.attr("[data-testid=gan-status]", "data-status")? == "failed").then_some(())
+                    (steps.len() > want
+                        || b.attr("[data-testid=gan-status]", "data-status")? == "failed")
+                        .then_some(())
                 });
                 if let Some(stop) = b.find("gan-stop") {
                     b.click(&stop);
                 }
-                poll(&b, limit, |b| matches!(b.attr("[data-testid=gan-status]", "data-status")?.as_str(), "stopped" | "done" | "failed").then_some(()));
+                poll(&b, limit, |b| {
+                    matches!(
+                        b.attr("[data-testid=gan-status]", "data-status")?.as_str(),
+                        "stopped" | "done" | "failed"
+                    )
+                    .then_some(())
+                });
                 // The first chunk pays for kernel compilation and warm-up: leave it out when there are more.
-                let step_ms = median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
+                let step_ms =
+                    median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
                 let row = json!({"arch": arch, "batch_size": batch, "step_ms": step_ms, "samples": steps.len()});
                 eprintln!("[{backend}] GAN step: {row}");
                 gan.push(row);
@@ -210,7 +247,12 @@ fn wasm_sizes() -> Value {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let out = args.iter().position(|a| a == "--out").and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| "target/bench/browser.json".into());
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "target/bench/browser.json".into());
     let backends: Vec<String> = args
         .iter()
         .position(|a| a == "--backends")
@@ -238,6 +280,7 @@ fn main() {
     if let Some(dir) = std::path::Path::new(&out).parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(results)).unwrap()).expect("write the results");
+    std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(results)).unwrap())
+        .expect("write the results");
     println!("wrote {out}");
 }

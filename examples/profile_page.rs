@@ -54,12 +54,35 @@ fn main() {
     let nodes = p["nodes"].as_array().cloned().unwrap_or_default();
     let name_of: HashMap<u64, String> = nodes
         .iter()
-        .map(|n| (n["id"].as_u64().unwrap_or(0), format!("{} {}", n["callFrame"]["functionName"].as_str().unwrap_or(""), n["callFrame"]["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or(""))))
+        .map(|n| {
+            (
+                n["id"].as_u64().unwrap_or(0),
+                format!(
+                    "{} {}",
+                    n["callFrame"]["functionName"].as_str().unwrap_or(""),
+                    n["callFrame"]["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("")
+                ),
+            )
+        })
         .collect();
-    let deltas: Vec<f64> = p["timeDeltas"].as_array().cloned().unwrap_or_default().iter().map(|v| v.as_f64().unwrap_or(0.0)).collect();
+    let deltas: Vec<f64> = p["timeDeltas"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(0.0))
+        .collect();
     let mut self_us: HashMap<String, f64> = HashMap::new();
-    for (s, d) in p["samples"].as_array().cloned().unwrap_or_default().iter().zip(deltas.iter().skip(1).chain(std::iter::once(&0.0))) {
-        *self_us.entry(name_of.get(&s.as_u64().unwrap_or(0)).cloned().unwrap_or_default()).or_default() += d;
+    for (s, d) in p["samples"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .zip(deltas.iter().skip(1).chain(std::iter::once(&0.0)))
+    {
+        *self_us
+            .entry(name_of.get(&s.as_u64().unwrap_or(0)).cloned().unwrap_or_default())
+            .or_default() += d;
     }
     let mut top: Vec<(String, f64)> = self_us.into_iter().collect();
     top.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -147,8 +147,21 @@ for mod, text in texts.items():
 graph = {mod: set() for mod in files}
 for mod, text in texts.items():
     is_dir_mod = files[mod].name in ("mod.rs", "lib.rs", "main.rs")
-    for p in use_paths(text):
-        parts = absolute(mod, p, is_dir_mod)
+    paths = use_paths(text)
+    # Inline paths through a child module this file declares (`gan::run(…)` in cli.rs) and
+    # through `super::` / `self::`: calls, not only `use` lines, make a file depend on another.
+    children = re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", text, flags=re.M)
+    for child in children:
+        for m in re.finditer(rf"(?<![\w:]){child}((?:::\w+)+)", text):
+            paths.append("self::" + child + m.group(1))
+    for m in re.finditer(r"(?<![\w:])((?:super|self)(?:::\w+)+)", text):
+        paths.append(m.group(1))
+    for p in paths:
+        child_base = mod if not is_dir_mod and p.startswith("self::") and p.split("::")[1] in children else None
+        if child_base is not None:
+            parts = list(mod) + p.split("::")[1:]
+        else:
+            parts = absolute(mod, p, is_dir_mod)
         target = resolve(parts) if parts else None
         if target is not None and target != mod and target != ():
             graph[mod].add(target)

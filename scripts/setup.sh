@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make serve` and `make test` need, skipping whatever is already there:
-#   the wasm32 target, wasm-bindgen-cli at the exact version in Cargo.lock, trunk 0.21.14,
+#   the wasm32 target, clippy and rustfmt, wasm-bindgen-cli at the exact version in Cargo.lock, trunk 0.21.14,
 #   Debian's binaryen (wasm-opt), and with `--browser` Debian's chromium + chromium-driver.
 # Nothing is downloaded at build time afterwards: trunk finds these tools on PATH.
 set -euo pipefail
@@ -14,6 +14,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    echo "setup: adding the $component component (make lint)"
+    rustup component add "$component"
+  fi
+done
 
 if [[ $(wasm-bindgen --version 2>/dev/null | awk '{print $2}') != "$wb_version" ]]; then
   echo "setup: installing wasm-bindgen-cli $wb_version (about 4 minutes)"

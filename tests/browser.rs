@@ -5,10 +5,10 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use mnist_lab::app::backend::{is_software_name, probe_adapter, webgpu_device};
-use mnist_lab::lab::data::{Dataset, IMAGE_PIXELS, Images, idx};
-use mnist_lab::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use mnist_lab::lab::classifier::eval::evaluate;
+use mnist_lab::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use mnist_lab::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
+use mnist_lab::lab::data::{Dataset, IMAGE_PIXELS, Images, idx};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -23,8 +23,16 @@ async fn train_and_read(device: &Device) -> (f64, f64) {
     let ad = device.clone().autodiff();
     ad.seed(1);
     let data = toy(40);
-    let cfg = TrainConfig { epochs: 1, batch_size: 20, lr: 1e-3, seed: 1, schedule: LrSchedule::Constant, weight_decay: 0.0 };
-    let mut trainer = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &ad), cfg, data.len(), &ad).unwrap();
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: 20,
+        lr: 1e-3,
+        seed: 1,
+        schedule: LrSchedule::Constant,
+        weight_decay: 0.0,
+    };
+    let mut trainer =
+        ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &ad), cfg, data.len(), &ad).unwrap();
     let report = trainer.train_chunk(&data, 2).await.unwrap();
     assert!(report.epoch_finished);
     let eval = evaluate(trainer.model(), &data, 16, &ad).await.unwrap();
@@ -67,4 +75,101 @@ async fn flex_trains_a_step_in_wasm() {
 fn idx_reader_refuses_garbage_in_wasm() {
     assert!(idx::parse_images(b"not an idx file").is_err());
     assert!(idx::parse_labels(&[]).is_err());
+}
+
+/// The run lifecycle every job panel shares: one reducer, so a transition wrong here would be
+/// wrong in the classifier, the refinement and the GAN panels alike.
+mod lifecycle {
+    use std::rc::Rc;
+
+    use mnist_lab::app::run::lifecycle::{Lifecycle, RunAction, RunStatus};
+    use mnist_lab::app::worker::protocol::{FromWorker, RefineRow};
+    use mnist_lab::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
+    use wasm_bindgen_test::*;
+    use yew::Reducible;
+
+    fn step(s: Rc<Lifecycle>, msg: FromWorker) -> Rc<Lifecycle> {
+        s.reduce(RunAction::Reply(Rc::new(Ok(msg))))
+    }
+
+    fn epoch(n: usize) -> FromWorker {
+        let metrics = EpochMetrics {
+            epoch: n,
+            train_loss: 0.5,
+            train_acc: 0.9,
+            test_loss: 0.6,
+            test_acc: 0.88,
+        };
+        FromWorker::Epoch {
+            metrics,
+            confusion: Box::new(ConfusionMatrix([[0; 10]; 10])),
+            predictions: vec![],
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_run_goes_through_its_states_and_keeps_its_history_on_a_lost_device() {
+        let s = Rc::new(Lifecycle::new("Training")).reduce(RunAction::Begin { epochs: 3 });
+        assert_eq!((s.status, s.epochs), (RunStatus::Starting, 3));
+        assert!(s.status.going());
+        let s = step(s, FromWorker::Started { backend: "WebGPU".into(), batches_per_epoch: 10 });
+        assert_eq!((s.status, s.backend.as_str(), s.batches), (RunStatus::Running, "WebGPU", 10));
+        let s = step(s, FromWorker::Progress { epoch: 2, batch: 5, loss: 0.3, ms_per_batch: 4.0 });
+        assert_eq!(s.epoch_fraction(), 0.5);
+        assert!((s.run_fraction() - 1.5 / 3.0).abs() < 1e-12);
+        let s = step(s, epoch(1));
+        assert_eq!(s.epochs_done, 1);
+        let s = step(s, FromWorker::Paused);
+        assert_eq!(s.status, RunStatus::Paused);
+        assert!(s.status.going() && !s.status.waiting());
+        let s = step(s, FromWorker::Resumed);
+        let s = step(s, FromWorker::RunSaved { id: "run-1".into(), epoch: 1 });
+        let s = step(s, FromWorker::SaveFailed("the disk is full".into()));
+        assert_eq!(s.status, RunStatus::Running, "a failed save warns, the run goes on");
+        assert_eq!(s.warning.as_deref(), Some("the disk is full"));
+        assert_eq!(s.error, None);
+        let s = step(s, FromWorker::DeviceLost("the GPU device was lost".into()));
+        assert_eq!(s.status, RunStatus::Interrupted);
+        assert!(s.status.waiting() && !s.status.going());
+        let e = s.error.clone().unwrap();
+        assert!(
+            e.contains("lost") && e.contains("Training is paused") && e.contains("(epoch 1)"),
+            "{e}"
+        );
+        assert_eq!(s.run_id.as_deref(), Some("run-1"), "the run to continue is known");
+        let s = s.reduce(RunAction::Begin { epochs: 0 });
+        assert_eq!(
+            (s.status, s.error.clone(), s.warning.clone()),
+            (RunStatus::Starting, None, None)
+        );
+        assert_eq!(s.noun, "Training");
+    }
+
+    #[wasm_bindgen_test]
+    fn failures_divergence_and_the_end_of_a_run() {
+        let idle = Rc::new(Lifecycle::new("Refinement"));
+        let s = step(idle.clone(), FromWorker::Failed("no pretrained generator".into()));
+        assert_eq!(s.status, RunStatus::Idle, "a failure outside a run starts nothing");
+        assert_eq!(s.error.as_deref(), Some("no pretrained generator"));
+        let going = idle.reduce(RunAction::Begin { epochs: 2 });
+        let failed = going.clone().reduce(RunAction::Reply(Rc::new(Err("worker died".into()))));
+        assert_eq!(failed.status, RunStatus::Failed);
+        let halted =
+            step(going.clone(), FromWorker::Halted { message: "diverged".into(), id: "r".into() });
+        assert_eq!((halted.status, halted.error.as_deref()), (RunStatus::Halted, Some("diverged")));
+        assert!(halted.status.waiting());
+        let row = RefineRow {
+            factor: 8.0,
+            ranks: vec![12, 6, 1],
+            params: 11_728,
+            before: 0.5,
+            after: 0.9,
+        };
+        assert_eq!(step(going.clone(), FromWorker::Refined(row)).status, RunStatus::Done);
+        assert_eq!(step(going.clone(), FromWorker::GanDone).status, RunStatus::Done);
+        assert_eq!(step(going, FromWorker::Stopped).status, RunStatus::Stopped);
+        let refused = failed.reduce(RunAction::Error("a refinement is going".into()));
+        assert_eq!(refused.error.as_deref(), Some("a refinement is going"));
+        assert_eq!(RunStatus::Interrupted.slug(), "interrupted");
+    }
 }

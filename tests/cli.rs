@@ -6,19 +6,35 @@ use std::path::Path;
 use std::process::Command;
 
 fn cli(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mnist-lab")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run the CLI")
+    Command::new(env!("CARGO_BIN_EXE_mnist-lab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the CLI")
 }
 
 #[test]
 fn compress_writes_a_complete_report_on_real_mnist() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("static/data/mnist/train-images-idx3-ubyte.gz");
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("static/data/mnist/train-images-idx3-ubyte.gz");
     assert!(data.is_file(), "MNIST is missing: run `make data` (make test does)");
     let out = std::env::temp_dir().join(format!("mnist-lab-cli-{}", std::process::id()));
     let o = cli(&[
-        "compress", "--epochs", "2", "--refine-epochs", "1", "--train-subset", "6000", "--factors", "2,8", "--out", out.to_str().unwrap(),
+        "compress",
+        "--epochs",
+        "2",
+        "--refine-epochs",
+        "1",
+        "--train-subset",
+        "6000",
+        "--factors",
+        "2,8",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(m["base"]["params"], 84060);
     let epochs = m["base"]["epochs"].as_array().unwrap();
     assert_eq!(epochs.len(), 2);
@@ -28,19 +44,37 @@ fn compress_writes_a_complete_report_on_real_mnist() {
     let acc = epochs[1]["test_acc"].as_f64().unwrap();
     assert!(acc > 0.7, "2 epochs on 6000 images should beat chance (10%) by far: {acc}");
     let confusion = m["base"]["confusion"].as_array().unwrap();
-    let total: u64 = confusion.iter().flat_map(|r| r.as_array().unwrap()).map(|c| c.as_u64().unwrap()).sum();
+    let total: u64 =
+        confusion.iter().flat_map(|r| r.as_array().unwrap()).map(|c| c.as_u64().unwrap()).sum();
     assert_eq!(total, 10_000, "the confusion matrix covers the whole test set");
     let c = m["compressed"].as_array().unwrap();
     assert_eq!(c.len(), 2);
     assert_eq!(c[0]["ranks"], serde_json::json!([50, 25, 5]));
-    assert_eq!(c[0]["params"], 784 * 50 + 50 * 100 + 100 + 100 * 25 + 25 * 50 + 50 + 50 * 5 + 5 * 10 + 10);
+    assert_eq!(
+        c[0]["params"],
+        784 * 50 + 50 * 100 + 100 + 100 * 25 + 25 * 50 + 50 + 50 * 5 + 5 * 10 + 10
+    );
     assert_eq!(c[1]["ranks"], serde_json::json!([12, 6, 1]));
     assert!(c[0]["test_acc_before_refine"].as_f64().unwrap() > 0.1);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for needle in ["Pre-processing", "84,060", "k < mn/(m+n)", "Confusion matrix", "Design decisions", "2×", "8×"] {
+    for needle in [
+        "Pre-processing",
+        "84,060",
+        "k < mn/(m+n)",
+        "Confusion matrix",
+        "Design decisions",
+        "2×",
+        "8×",
+    ] {
         assert!(report.contains(needle), "report lacks `{needle}`");
     }
-    for f in ["base-curves.svg", "spectrum.svg", "sweep.svg", "weights/base.safetensors", "weights/compressed-8x.safetensors"] {
+    for f in [
+        "base-curves.svg",
+        "spectrum.svg",
+        "sweep.svg",
+        "weights/base.safetensors",
+        "weights/compressed-8x.safetensors",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let _ = std::fs::remove_dir_all(out);

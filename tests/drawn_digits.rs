@@ -3,10 +3,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use burn::tensor::{Device, Tensor, TensorData};
-use mnist_lab::lab::data::draw::{Drawing, to_mnist};
 use mnist_lab::lab::classifier::mlp::MLP_WIDTHS;
 use mnist_lab::lab::classifier::weights::mlp_from_tensors;
 use mnist_lab::lab::core::safetensors::decode_safetensors;
+use mnist_lab::lab::data::draw::{Drawing, to_mnist};
 
 /// Paints a polyline with a round brush of radius 9 px (the pad's 18 px stroke).
 fn stroke(d: &mut Drawing, points: &[(f32, f32)]) {
@@ -44,28 +44,62 @@ fn digits() -> Vec<(usize, Vec<Stroke>)> {
     vec![
         (0, vec![arc(140.0, 140.0, 60.0, 95.0, 0.0, 360.0)]),
         (1, vec![vec![(150.0, 45.0), (140.0, 235.0)]]),
-        (2, vec![{
-            let mut p = arc(140.0, 95.0, 55.0, 50.0, 200.0, 400.0);
-            p.extend([(85.0, 235.0), (200.0, 235.0)]);
-            p
-        }]),
-        (3, vec![arc(135.0, 92.0, 55.0, 48.0, 210.0, 450.0), arc(135.0, 188.0, 60.0, 48.0, 270.0, 510.0)]),
-        (4, vec![vec![(120.0, 45.0), (80.0, 160.0), (200.0, 160.0)], vec![(170.0, 90.0), (170.0, 240.0)]]),
-        (5, vec![vec![(195.0, 45.0), (100.0, 45.0), (95.0, 130.0)], arc(135.0, 175.0, 60.0, 55.0, 220.0, 480.0)]),
-        (6, vec![{
-            let mut p = vec![(175.0, 45.0), (120.0, 110.0)];
-            p.extend(arc(135.0, 185.0, 55.0, 52.0, 200.0, 560.0));
-            p
-        }]),
+        (
+            2,
+            vec![{
+                let mut p = arc(140.0, 95.0, 55.0, 50.0, 200.0, 400.0);
+                p.extend([(85.0, 235.0), (200.0, 235.0)]);
+                p
+            }],
+        ),
+        (
+            3,
+            vec![
+                arc(135.0, 92.0, 55.0, 48.0, 210.0, 450.0),
+                arc(135.0, 188.0, 60.0, 48.0, 270.0, 510.0),
+            ],
+        ),
+        (
+            4,
+            vec![
+                vec![(120.0, 45.0), (80.0, 160.0), (200.0, 160.0)],
+                vec![(170.0, 90.0), (170.0, 240.0)],
+            ],
+        ),
+        (
+            5,
+            vec![
+                vec![(195.0, 45.0), (100.0, 45.0), (95.0, 130.0)],
+                arc(135.0, 175.0, 60.0, 55.0, 220.0, 480.0),
+            ],
+        ),
+        (
+            6,
+            vec![{
+                let mut p = vec![(175.0, 45.0), (120.0, 110.0)];
+                p.extend(arc(135.0, 185.0, 55.0, 52.0, 200.0, 560.0));
+                p
+            }],
+        ),
         (7, vec![vec![(80.0, 50.0), (200.0, 50.0), (120.0, 235.0)]]),
-        (8, vec![arc(140.0, 92.0, 45.0, 45.0, 0.0, 360.0), arc(140.0, 185.0, 55.0, 50.0, 0.0, 360.0)]),
+        (
+            8,
+            vec![
+                arc(140.0, 92.0, 45.0, 45.0, 0.0, 360.0),
+                arc(140.0, 185.0, 55.0, 50.0, 0.0, 360.0),
+            ],
+        ),
         (9, vec![arc(140.0, 95.0, 50.0, 48.0, 0.0, 360.0), vec![(190.0, 95.0), (180.0, 240.0)]]),
     ]
 }
 
 #[test]
 fn the_pretrained_model_recognises_most_drawn_digits() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/mlp-784-100-50-10.safetensors")).unwrap();
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/static/models/mlp-784-100-50-10.safetensors"
+    ))
+    .unwrap();
     let (tensors, meta) = decode_safetensors(&bytes).unwrap();
     assert_eq!(meta.get("seed").map(String::as_str), Some("42"));
     let device = Device::flex();
@@ -84,5 +118,8 @@ fn the_pretrained_model_recognises_most_drawn_digits() {
         if pred == digit { right.push(digit) } else { wrong.push((digit, pred)) }
     }
     println!("recognised {right:?}; missed (digit, predicted) {wrong:?}");
-    assert!(right.len() >= 8, "most drawn digits should be recognised: right {right:?}, wrong {wrong:?}");
+    assert!(
+        right.len() >= 8,
+        "most drawn digits should be recognised: right {right:?}, wrong {wrong:?}"
+    );
 }

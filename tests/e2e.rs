@@ -21,12 +21,16 @@ fn smoke_value(b: &Browser, name: &str) -> Option<f64> {
 }
 
 fn wait_backend(b: &Browser) -> String {
-    b.wait_for(120, "the backend banner", |b| b.attr("[data-testid=backend-banner]", "data-backend").filter(|s| !s.is_empty()))
+    b.wait_for(120, "the backend banner", |b| {
+        b.attr("[data-testid=backend-banner]", "data-backend").filter(|s| !s.is_empty())
+    })
 }
 
 fn wait_dataset(b: &Browser, slug: &str) -> (String, String) {
     let sel = format!("[data-testid=dataset-{slug}] .counts");
-    b.wait_for(180, &format!("{slug} to load"), |b| Some((b.attr(&sel, "data-train")?, b.attr(&sel, "data-test")?)))
+    b.wait_for(180, &format!("{slug} to load"), |b| {
+        Some((b.attr(&sel, "data-train")?, b.attr(&sel, "data-test")?))
+    })
 }
 
 /// Opens `path` and waits until the backend is chosen and MNIST has loaded.
@@ -44,7 +48,11 @@ fn smoke_train(b: &Browser, secs: u64) -> (f64, f64, f64) {
     b.wait_for(secs, "smoke training to finish", |b| {
         (b.attr("[data-testid=smoke-loss]", "data-done").as_deref() == Some("true")).then_some(())
     });
-    (smoke_value(b, "data-first").unwrap(), smoke_value(b, "data-last").unwrap(), smoke_value(b, "data-steps").unwrap())
+    (
+        smoke_value(b, "data-first").unwrap(),
+        smoke_value(b, "data-last").unwrap(),
+        smoke_value(b, "data-steps").unwrap(),
+    )
 }
 
 #[test]
@@ -54,11 +62,17 @@ fn banner_names_backend_and_adapter_and_both_datasets_load() {
     let backend = wait_backend(&b);
     let banner = b.text("backend-banner");
     let adapter = b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default();
-    assert!(!adapter.is_empty(), "headless Chromium with --enable-unsafe-webgpu has a WebGPU adapter; banner: {banner}");
+    assert!(
+        !adapter.is_empty(),
+        "headless Chromium with --enable-unsafe-webgpu has a WebGPU adapter; banner: {banner}"
+    );
     assert!(banner.contains(&adapter), "the banner names the adapter: {banner}");
     let expected = if is_software_adapter(&adapter) { "cpu" } else { "webgpu" };
     assert_eq!(backend, expected, "auto picks the faster backend for adapter {adapter}: {banner}");
-    assert!(banner.contains(if expected == "cpu" { "Backend: CPU (Flex)" } else { "Backend: WebGPU" }), "{banner}");
+    assert!(
+        banner.contains(if expected == "cpu" { "Backend: CPU (Flex)" } else { "Backend: WebGPU" }),
+        "{banner}"
+    );
     for slug in ["mnist", "fashion-mnist"] {
         assert_eq!(wait_dataset(&b, slug), ("60000".into(), "10000".into()), "{slug} counts");
         let text = b.text(&format!("dataset-{slug}"));
@@ -66,7 +80,6 @@ fn banner_names_backend_and_adapter_and_both_datasets_load() {
     }
     b.screenshot("home");
 }
-
 
 #[test]
 fn cpu_backend_smoke_train_lowers_the_loss() {
@@ -91,10 +104,14 @@ fn webgpu_backend_smoke_train_lowers_the_loss() {
     wait_dataset(&b, "mnist");
     // On a WebGPU page the drawing is predicted on the CPU (one image is too little work for a
     // GPU), with the same models: a vertical stroke is a one.
-    b.wait_for(300, "the pretrained model on WebGPU", |b| b.attr("[data-testid=factorized-params]", "data-params"));
+    b.wait_for(300, "the pretrained model on WebGPU", |b| {
+        b.attr("[data-testid=factorized-params]", "data-params")
+    });
     draw_a_one(&b);
     assert_eq!(b.text("prediction-base").trim(), "1", "a vertical stroke is a one");
-    let comp = b.wait_for(30, "a compressed prediction", |b| Some(b.text("prediction-compressed")).filter(|t| t.trim().len() == 1));
+    let comp = b.wait_for(30, "a compressed prediction", |b| {
+        Some(b.text("prediction-compressed")).filter(|t| t.trim().len() == 1)
+    });
     assert!(comp.trim().chars().all(|c| c.is_ascii_digit()), "{comp}");
     assert!(b.text("draw-latency").contains("on the CPU"), "{}", b.text("draw-latency"));
     let (first, last, steps) = smoke_train(&b, 540);
@@ -114,7 +131,8 @@ fn a_corrupt_upload_shows_its_error_and_the_page_keeps_working() {
     std::fs::write(&bad, b"PK\x03\x04 this is a zip, not an IDX file").unwrap();
     let input = b.wait_for(30, "the upload input", |b| b.find("data-upload"));
     b.send_keys(&input, bad.to_str().unwrap());
-    let err = b.wait_for(30, "the data error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
+    let err =
+        b.wait_for(30, "the data error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
     assert!(err.contains("corrupt-images-idx3-ubyte") && err.contains("not an IDX file"), "{err}");
 
     // The page still works: a valid upload is accepted and MNIST still loads.
@@ -122,7 +140,9 @@ fn a_corrupt_upload_shows_its_error_and_the_page_keeps_working() {
     std::fs::write(&good, encode_images(&Images { count: 3, pixels: vec![128; 3 * 784] })).unwrap();
     let input = b.find("data-upload").unwrap();
     b.send_keys(&input, good.to_str().unwrap());
-    let list = b.wait_for(30, "the uploaded file listed", |b| Some(b.text("user-files")).filter(|t| t.contains("3 images")));
+    let list = b.wait_for(30, "the uploaded file listed", |b| {
+        Some(b.text("user-files")).filter(|t| t.contains("3 images"))
+    });
     assert!(list.contains("three-images-idx3-ubyte"), "{list}");
     assert_eq!(wait_dataset(&b, "mnist"), ("60000".into(), "10000".into()));
     b.screenshot("upload-error");
@@ -132,7 +152,10 @@ fn a_corrupt_upload_shows_its_error_and_the_page_keeps_working() {
 #[test]
 fn rank_slider_rebuilds_the_factorized_model_and_drawing_predicts_with_both() {
     let b = open_ready("/?backend=cpu");
-    let params_at = |b: &Browser| b.attr("[data-testid=factorized-params]", "data-params").and_then(|p| p.parse::<usize>().ok());
+    let params_at = |b: &Browser| {
+        b.attr("[data-testid=factorized-params]", "data-params")
+            .and_then(|p| p.parse::<usize>().ok())
+    };
     let accuracy_at = |b: &Browser| {
         let t = b.text("factorized-accuracy");
         t.trim_end_matches('%').parse::<f64>().ok()
@@ -150,13 +173,19 @@ fn rank_slider_rebuilds_the_factorized_model_and_drawing_predicts_with_both() {
     // Draw a vertical stroke: a "1" for both models.
     let pad = b.find("draw-pad").expect("the drawing pad");
     b.stroke(&pad, "mouse", &[(0, -100), (0, -50), (0, 0), (0, 50), (0, 100)]);
-    let base = b.wait_for(30, "a base prediction", |b| Some(b.text("prediction-base")).filter(|t| t.trim().len() == 1));
-    let comp = b.wait_for(30, "a compressed prediction", |b| Some(b.text("prediction-compressed")).filter(|t| t.trim().len() == 1));
+    let base = b.wait_for(30, "a base prediction", |b| {
+        Some(b.text("prediction-base")).filter(|t| t.trim().len() == 1)
+    });
+    let comp = b.wait_for(30, "a compressed prediction", |b| {
+        Some(b.text("prediction-compressed")).filter(|t| t.trim().len() == 1)
+    });
     assert_eq!(base.trim(), "1", "a vertical stroke is a one");
     assert!(comp.trim().chars().all(|c| c.is_ascii_digit()));
     b.screenshot("compress-draw");
     b.click(&b.find("draw-clear").unwrap());
-    b.wait_for(10, "cleared predictions", |b| (b.text("prediction-base").trim() == "–").then_some(()));
+    b.wait_for(10, "cleared predictions", |b| {
+        (b.text("prediction-base").trim() == "–").then_some(())
+    });
 }
 
 fn train_status(b: &Browser) -> String {
@@ -166,11 +195,17 @@ fn train_status(b: &Browser) -> String {
 #[test]
 fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_base() {
     let b = open_ready("/?backend=cpu&train_subset=2000");
-    b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
+    b.wait_for(60, "the pretrained base", |b| {
+        b.text("base-source").contains("pretrained").then_some(())
+    });
     b.set_input("train-epochs", "2");
     click_when_enabled(&b, "train-start", 30);
     b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
-    assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("2"), "one chart point per epoch");
+    assert_eq!(
+        b.attr("[data-testid=metrics-chart]", "data-points").as_deref(),
+        Some("2"),
+        "one chart point per epoch"
+    );
     let total: u64 = b
         .js(
             "return [...document.querySelectorAll('[data-testid=confusion-matrix] td')].reduce((s, td) => s + Number(td.dataset.count), 0)",
@@ -183,12 +218,19 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
         .js("return [...document.querySelectorAll('[data-testid=confusion-matrix] td')].filter(td => td.dataset.true === td.dataset.pred).reduce((s, td) => s + Number(td.dataset.count), 0)", vec![])
         .as_u64()
         .unwrap();
-    assert!(diagonal > 3_000, "2 epochs (32 Adam steps) on 2000 images: far above chance ({diagonal} correct)");
+    assert!(
+        diagonal > 3_000,
+        "2 epochs (32 Adam steps) on 2000 images: far above chance ({diagonal} correct)"
+    );
     // Click an off-diagonal cell: its images are listed.
     b.js("document.querySelector('[data-testid=confusion-matrix] td[data-true=\"4\"][data-pred=\"9\"]').click()", vec![]);
-    let sel = b.wait_for(10, "the selected cell", |b| Some(b.text("confusion-selection")).filter(|t| !t.is_empty()));
+    let sel = b.wait_for(10, "the selected cell", |b| {
+        Some(b.text("confusion-selection")).filter(|t| !t.is_empty())
+    });
     assert!(sel.starts_with("true 4, predicted 9"), "{sel}");
-    b.wait_for(60, "the trained model to drive the slider", |b| b.text("base-source").contains("you trained").then_some(()));
+    b.wait_for(60, "the trained model to drive the slider", |b| {
+        b.text("base-source").contains("you trained").then_some(())
+    });
     b.screenshot("train");
 }
 
@@ -197,7 +239,10 @@ fn training_pauses_and_resumes() {
     let b = open_ready("/?backend=cpu");
     b.set_input("train-epochs", "20");
     click_when_enabled(&b, "train-start", 30);
-    b.wait_for(60, "the first batches", |b| (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0").then_some(()));
+    b.wait_for(60, "the first batches", |b| {
+        (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0")
+            .then_some(())
+    });
     b.click(&b.find("train-pause").unwrap());
     b.wait_for(10, "the paused state", |b| (train_status(b) == "paused").then_some(()));
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -205,7 +250,9 @@ fn training_pauses_and_resumes() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(b.text("train-status"), frozen, "nothing moves while paused");
     b.click(&b.find("train-pause").unwrap());
-    b.wait_for(60, "training to move again", |b| (b.text("train-status") != frozen && train_status(b) != "paused").then_some(()));
+    b.wait_for(60, "training to move again", |b| {
+        (b.text("train-status") != frozen && train_status(b) != "paused").then_some(())
+    });
     b.click(&b.find("train-stop").unwrap());
     b.wait_for(30, "the stop", |b| (train_status(b) == "stopped").then_some(()));
 }
@@ -213,17 +260,22 @@ fn training_pauses_and_resumes() {
 #[test]
 fn an_invalid_learning_rate_shows_a_message_and_starts_nothing() {
     let b = open_ready("/?backend=cpu&train_subset=2000");
-    for (lr, needle) in [("NaN", "learning rate"), ("-1", "learning rate"), ("abc", "not a number")] {
+    for (lr, needle) in [("NaN", "learning rate"), ("-1", "learning rate"), ("abc", "not a number")]
+    {
         b.set_input("train-lr", lr);
         b.click(&b.find("train-start").unwrap());
-        let err = b.wait_for(10, "the validation message", |b| Some(b.text("train-error")).filter(|t| !t.is_empty()));
+        let err = b.wait_for(10, "the validation message", |b| {
+            Some(b.text("train-error")).filter(|t| !t.is_empty())
+        });
         assert!(err.contains(needle), "lr {lr}: {err}");
         assert_eq!(train_status(&b), "idle", "nothing started for lr {lr}");
     }
     b.set_input("train-batch", "0");
     b.set_input("train-lr", "0.001");
     b.click(&b.find("train-start").unwrap());
-    let err = b.wait_for(10, "the batch-size message", |b| Some(b.text("train-error")).filter(|t| t.contains("batch size")));
+    let err = b.wait_for(10, "the batch-size message", |b| {
+        Some(b.text("train-error")).filter(|t| t.contains("batch size"))
+    });
     assert!(err.contains("between 1"), "{err}");
 }
 
@@ -242,22 +294,42 @@ fn the_worker_trains_on_webgpu_too() {
 #[test]
 fn presets_refine_in_the_worker_and_fill_the_comparison_table() {
     let b = open_ready("/?backend=cpu&train_subset=3000");
-    b.wait_for(120, "the 2× model", |b| (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(()));
+    b.wait_for(120, "the 2× model", |b| {
+        (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(())
+    });
     let totals = b.js("return [...document.querySelectorAll('[data-testid=model-summary] [data-total]')].map(e => e.dataset.total)", vec![]);
-    assert_eq!(totals, serde_json::json!(["84060", "48410"]), "summaries of the base and the factorized model");
-    assert!(b.js("return !!document.querySelector('[data-testid=spectrum-plot] svg circle')", vec![]).as_bool().unwrap());
-    b.wait_for(120, "the accuracy-vs-parameters sweep", |b| (b.attr("[data-testid=sweep-plot]", "data-points")? == "10").then_some(()));
+    assert_eq!(
+        totals,
+        serde_json::json!(["84060", "48410"]),
+        "summaries of the base and the factorized model"
+    );
+    assert!(
+        b.js("return !!document.querySelector('[data-testid=spectrum-plot] svg circle')", vec![])
+            .as_bool()
+            .unwrap()
+    );
+    b.wait_for(120, "the accuracy-vs-parameters sweep", |b| {
+        (b.attr("[data-testid=sweep-plot]", "data-points")? == "10").then_some(())
+    });
 
     b.set_input("refine-epochs", "2");
     b.click(&b.find("preset-8").unwrap());
-    b.wait_for(30, "the slider at 8×", |b| (b.attr("[data-testid=factorized-params]", "data-params")? == "11728").then_some(()));
-    b.wait_for(60, "the 8× test accuracy", |b| b.text("factorized-accuracy").trim_end_matches('%').parse::<f64>().ok());
+    b.wait_for(30, "the slider at 8×", |b| {
+        (b.attr("[data-testid=factorized-params]", "data-params")? == "11728").then_some(())
+    });
+    b.wait_for(60, "the 8× test accuracy", |b| {
+        b.text("factorized-accuracy").trim_end_matches('%').parse::<f64>().ok()
+    });
     b.wait_for(300, "the 8× refinement", |b| {
         let s = b.attr("[data-testid=refine-status]", "data-status")?;
         assert_ne!(s, "failed", "{}", b.text("refine-error"));
         (s == "done").then_some(())
     });
-    let row = |name: &str| b.attr("[data-testid=compare-table] tr[data-factor=\"8\"]", name).and_then(|v| v.parse::<f64>().ok()).unwrap();
+    let row = |name: &str| {
+        b.attr("[data-testid=compare-table] tr[data-factor=\"8\"]", name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap()
+    };
     let (before, after) = (row("data-before"), row("data-after"));
     assert!(after > before, "refinement improves the 8× model: {before} → {after}");
     assert!(b.text("compare-table").contains("[12, 6, 1]"));
@@ -292,7 +364,9 @@ fn gan_studio_trains_the_dense_gan_with_a_live_canvas_pause_gallery_and_latent_w
     b.open("/?backend=cpu&gan_subset=512");
     wait_backend(&b);
     b.set_input("gan-epochs", "200");
-    let start = b.wait_for(60, "an enabled GAN start button", |b| b.find("gan-start").filter(|e| b.enabled(e)));
+    let start = b.wait_for(60, "an enabled GAN start button", |b| {
+        b.find("gan-start").filter(|e| b.enabled(e))
+    });
     b.click(&start);
     b.wait_for(180, "the first GAN batches", |b| {
         let s = gan_status(b);
@@ -328,11 +402,15 @@ fn gan_studio_trains_the_dense_gan_with_a_live_canvas_pause_gallery_and_latent_w
     b.wait_for(600, "snapshots at epochs 1 and 10", |b| {
         let s = gan_status(b);
         assert_ne!(s, "failed", "{}", b.text("gan-error"));
-        (b.attr("[data-testid=gan-gallery]", "data-snapshots")?.parse::<usize>().ok()? >= 2).then_some(())
+        (b.attr("[data-testid=gan-gallery]", "data-snapshots")?.parse::<usize>().ok()? >= 2)
+            .then_some(())
     });
     b.click(&b.find("gan-stop").unwrap());
-    b.wait_for(120, "the stop", |b| matches!(gan_status(b).as_str(), "stopped" | "done").then_some(()));
-    let epochs: usize = b.attr("[data-testid=gan-loss-chart]", "data-points").unwrap().parse().unwrap();
+    b.wait_for(120, "the stop", |b| {
+        matches!(gan_status(b).as_str(), "stopped" | "done").then_some(())
+    });
+    let epochs: usize =
+        b.attr("[data-testid=gan-loss-chart]", "data-points").unwrap().parse().unwrap();
     assert!(epochs >= 10, "one chart point per epoch: {epochs}");
     assert_eq!(b.attr("[data-testid=gan-health]", "data-epoch"), Some(epochs.to_string()));
     let captions = b.text("gan-gallery");
@@ -350,9 +428,12 @@ fn gan_studio_trains_the_dense_gan_with_a_live_canvas_pause_gallery_and_latent_w
            c.dispatchEvent(new MouseEvent('click', {clientX: x, clientY: y, bubbles: true}));",
         vec![],
     );
-    let go = b.wait_for(10, "two picked samples", |b| b.find("gan-walk-go").filter(|e| b.enabled(e)));
+    let go =
+        b.wait_for(10, "two picked samples", |b| b.find("gan-walk-go").filter(|e| b.enabled(e)));
     b.click(&go);
-    b.wait_for(60, "the latent walk", |b| (b.attr("[data-testid=gan-walk]", "data-images")? == "10").then_some(()));
+    b.wait_for(60, "the latent walk", |b| {
+        (b.attr("[data-testid=gan-walk]", "data-images")? == "10").then_some(())
+    });
     b.screenshot("gan-dense");
 }
 
@@ -361,22 +442,48 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     let b = Browser::new(site());
     b.open("/?backend=cpu&gan_subset=256");
     wait_backend(&b);
-    let totals = |b: &Browser| b.js("return ['g', 'd'].map(n => document.querySelector(`[data-testid=gan-summary-${n}] [data-total]`).dataset.total)", vec![]);
-    assert_eq!(b.wait_for(30, "the dense summaries", |b| Some(totals(b))), serde_json::json!(["581520", "533505"]));
+    let totals = |b: &Browser| {
+        b.js("return ['g', 'd'].map(n => document.querySelector(`[data-testid=gan-summary-${n}] [data-total]`).dataset.total)", vec![])
+    };
+    assert_eq!(
+        b.wait_for(30, "the dense summaries", |b| Some(totals(b))),
+        serde_json::json!(["581520", "533505"])
+    );
     // The shipped pretrained dense generator fills the canvas before any training.
-    b.wait_for(120, "the pretrained generator's samples", |b| (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(()));
-    assert!(canvas_pixels(&b).1 > 5_000, "pretrained samples are not blank: {:?}", canvas_pixels(&b));
+    b.wait_for(120, "the pretrained generator's samples", |b| {
+        (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(())
+    });
+    assert!(
+        canvas_pixels(&b).1 > 5_000,
+        "pretrained samples are not blank: {:?}",
+        canvas_pixels(&b)
+    );
     assert_eq!(gan_status(&b), "idle");
-    for (field, value, needle) in [("gan-lr-g", "NaN", "generator learning rate"), ("gan-batch", "1", "batch size"), ("gan-noise", "-1", "noise")] {
+    for (field, value, needle) in [
+        ("gan-lr-g", "NaN", "generator learning rate"),
+        ("gan-batch", "1", "batch size"),
+        ("gan-noise", "-1", "noise"),
+    ] {
         b.set_input(field, value);
         b.click(&b.find("gan-start").unwrap());
-        let err = b.wait_for(10, "the validation message", |b| Some(b.text("gan-error")).filter(|t| t.contains(needle)));
+        let err = b.wait_for(10, "the validation message", |b| {
+            Some(b.text("gan-error")).filter(|t| t.contains(needle))
+        });
         assert!(!err.is_empty());
         assert_eq!(gan_status(&b), "idle", "nothing started for {field} = {value}");
-        b.set_input(field, match field { "gan-lr-g" => "0.0002", "gan-batch" => "32", _ => "0" });
+        b.set_input(
+            field,
+            match field {
+                "gan-lr-g" => "0.0002",
+                "gan-batch" => "32",
+                _ => "0",
+            },
+        );
     }
     b.js("const s = document.querySelector('[data-testid=gan-arch]'); s.value = 'cnn'; s.dispatchEvent(new Event('change', {bubbles: true}));", vec![]);
-    b.wait_for(10, "the CNN summaries", |b| (b.attr("[data-testid=gan-summaries]", "data-arch")? == "cnn").then_some(()));
+    b.wait_for(10, "the CNN summaries", |b| {
+        (b.attr("[data-testid=gan-summaries]", "data-arch")? == "cnn").then_some(())
+    });
     assert_eq!(totals(&b), serde_json::json!(["833985", "212865"]));
     assert!(b.text("gan-summaries").contains("7×7×128"));
     b.set_input("gan-epochs", "5");
@@ -384,7 +491,9 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     b.wait_for(300, "a few CNN batches", |b| {
         let s = gan_status(b);
         assert_ne!(s, "failed", "{}", b.text("gan-error"));
-        (s == "running" && b.attr("[data-testid=gan-status]", "data-batch")?.parse::<usize>().ok()? >= 2).then_some(())
+        (s == "running"
+            && b.attr("[data-testid=gan-status]", "data-batch")?.parse::<usize>().ok()? >= 2)
+            .then_some(())
     });
     let g: f64 = b.attr("[data-testid=gan-status]", "data-g-loss").unwrap().parse().unwrap();
     assert!(g.is_finite());
@@ -421,7 +530,9 @@ fn measure_frames(b: &Browser, secs: u64) -> Frames {
     let mut gaps: Vec<f64> = v[0].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
     let long: Vec<f64> = v[1].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
     gaps.sort_by(|a, b| a.total_cmp(b));
-    let pick = |q: f64| gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+    let pick = |q: f64| {
+        gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+    };
     Frames {
         frames: gaps.len(),
         p50_ms: pick(0.5),
@@ -441,7 +552,10 @@ fn the_page_stays_responsive_while_the_workers_train() {
     // Exercise 1 training in its worker.
     b.set_input("train-epochs", "50");
     click_when_enabled(&b, "train-start", 30);
-    b.wait_for(60, "classifier training", |b| (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0").then_some(()));
+    b.wait_for(60, "classifier training", |b| {
+        (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0")
+            .then_some(())
+    });
     let classifier = measure_frames(&b, 15);
     eprintln!("while the classifier trains: {classifier:?}");
     b.click(&b.find("train-stop").unwrap());
@@ -450,7 +564,9 @@ fn the_page_stays_responsive_while_the_workers_train() {
     // The GAN in its worker, with the live canvas and charts redrawn on the main thread.
     b.set_input("gan-epochs", "200");
     click_when_enabled(&b, "gan-start", 30);
-    b.wait_for(120, "GAN training", |b| (gan_status(b) == "running" && canvas_updates(b) >= 2).then_some(()));
+    b.wait_for(120, "GAN training", |b| {
+        (gan_status(b) == "running" && canvas_updates(b) >= 2).then_some(())
+    });
     let gan = measure_frames(&b, 15);
     eprintln!("while the GAN trains: {gan:?}");
     b.click(&b.find("gan-stop").unwrap());
@@ -476,8 +592,15 @@ fn the_gan_trains_on_webgpu_in_its_worker() {
         assert_ne!(s, "failed", "{}", b.text("gan-error"));
         (s == "done").then_some(())
     });
-    eprintln!("dense GAN on WebGPU: 8 steps of batch 32 (+ 2 snapshots with quality) in {:?}", t.elapsed());
-    assert!(b.text("gan-status").contains("WebGPU") || b.text("gan-status").starts_with("done"), "{}", b.text("gan-status"));
+    eprintln!(
+        "dense GAN on WebGPU: 8 steps of batch 32 (+ 2 snapshots with quality) in {:?}",
+        t.elapsed()
+    );
+    assert!(
+        b.text("gan-status").contains("WebGPU") || b.text("gan-status").starts_with("done"),
+        "{}",
+        b.text("gan-status")
+    );
     for name in ["data-d-loss", "data-g-loss"] {
         let v: f64 = b.attr("[data-testid=gan-status]", name).unwrap().parse().unwrap();
         assert!(v.is_finite() && v > 0.0, "{name} = {v}");
@@ -503,19 +626,26 @@ fn idx_files_load_by_drag_and_drop_and_by_url() {
          document.querySelector('.user-files').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
         vec![],
     );
-    let list = b.wait_for(30, "the dropped files", |b| Some(b.text("user-files")).filter(|t| t.contains("dropped-images") && t.contains("dropped-labels")));
+    let list = b.wait_for(30, "the dropped files", |b| {
+        Some(b.text("user-files"))
+            .filter(|t| t.contains("dropped-images") && t.contains("dropped-labels"))
+    });
     assert!(list.contains("2 images"), "{list}");
-    let pair = b.wait_for(10, "the pairing", |b| Some(b.text("user-pair")).filter(|t| !t.is_empty()));
+    let pair =
+        b.wait_for(10, "the pairing", |b| Some(b.text("user-pair")).filter(|t| !t.is_empty()));
     assert!(pair.contains("2 labelled images"), "{pair}");
 
     // A URL on the same server (the bundled test labels), then a missing one.
     b.set_input("data-url", &format!("{}/data/mnist/t10k-labels-idx1-ubyte.gz", site()));
     b.click(&b.find("data-url-load").unwrap());
-    let list = b.wait_for(60, "the URL's file", |b| Some(b.text("user-files")).filter(|t| t.contains("t10k-labels-idx1-ubyte.gz")));
+    let list = b.wait_for(60, "the URL's file", |b| {
+        Some(b.text("user-files")).filter(|t| t.contains("t10k-labels-idx1-ubyte.gz"))
+    });
     assert!(list.contains("10000"), "{list}");
     b.set_input("data-url", &format!("{}/data/no-such-file-idx3-ubyte.gz", site()));
     b.click(&b.find("data-url-load").unwrap());
-    let err = b.wait_for(30, "the URL error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
+    let err =
+        b.wait_for(30, "the URL error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
     assert!(err.contains("404"), "{err}");
 }
 
@@ -549,7 +679,9 @@ fn wait_train_done(b: &Browser, secs: u64, what: &str) {
 }
 
 fn click_when_enabled(b: &Browser, testid: &str, secs: u64) {
-    let e = b.wait_for(secs, &format!("an enabled {testid}"), |b| b.find(testid).filter(|e| b.enabled(e)));
+    let e = b.wait_for(secs, &format!("an enabled {testid}"), |b| {
+        b.find(testid).filter(|e| b.enabled(e))
+    });
     b.click(&e);
 }
 
@@ -559,7 +691,10 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     let b = open_ready(path);
     b.set_input("train-epochs", "8");
     click_when_enabled(&b, "train-start", 30);
-    b.wait_for(300, "two epochs", |b| (b.attr("[data-testid=train-status]", "data-epochs-done")?.parse::<usize>().ok()? >= 2).then_some(()));
+    b.wait_for(300, "two epochs", |b| {
+        (b.attr("[data-testid=train-status]", "data-epochs-done")?.parse::<usize>().ok()? >= 2)
+            .then_some(())
+    });
     let run_id = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
     assert!(run_id.starts_with("train-"), "the run is in the store: {run_id:?}");
     let row = run_row(&run_id);
@@ -572,7 +707,7 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     wait_backend(&b);
     wait_dataset(&b, "mnist");
     let saved: usize = b.wait_for(30, "the run in the run list", |b| saved_epochs(b, &row));
-    assert!(saved >= 2 && saved < 8, "saved at an epoch's end: {saved}");
+    assert!((2..8).contains(&saved), "saved at an epoch's end: {saved}");
     assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("false"));
     b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
     wait_train_done(&b, 300, "the resumed run to finish");
@@ -580,23 +715,43 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     assert_eq!(after.len(), 8, "all eight epochs: {after:?}");
     let kept = saved.min(before.len());
     assert_eq!(&after[..kept], &before[..kept], "the saved epochs' metrics are intact");
-    assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("true"), "the run list shows it finished");
-    b.wait_for(60, "the resumed model to drive the slider", |b| b.text("base-source").contains("you trained").then_some(()));
+    assert_eq!(
+        b.attr(&row, "data-finished").as_deref(),
+        Some("true"),
+        "the run list shows it finished"
+    );
+    b.wait_for(60, "the resumed model to drive the slider", |b| {
+        b.text("base-source").contains("you trained").then_some(())
+    });
     b.screenshot("resume");
 
     // The report, from the saved run, through the engine's report code.
     click_when_enabled(&b, "export-report", 30);
     b.wait_for(120, "the built report", |b| b.find("report-html"));
-    assert_eq!(b.attr("[data-testid=report-html]", "data-parts").as_deref(), Some("exercise1"), "no GAN run yet");
+    assert_eq!(
+        b.attr("[data-testid=report-html]", "data-parts").as_deref(),
+        Some("exercise1"),
+        "no GAN run yet"
+    );
     let html = b.js("return fetch(document.querySelector('[data-testid=report-html]').href).then(r => r.text())", vec![]);
     let html = html.as_str().unwrap();
-    assert!(html.starts_with("<!doctype html>") && html.contains("Exercise 1"), "{}", &html[..html.len().min(400)]);
+    assert!(
+        html.starts_with("<!doctype html>") && html.contains("Exercise 1"),
+        "{}",
+        &html[..html.len().min(400)]
+    );
     for (epoch, _, _) in &after {
-        assert!(html.contains(&format!("<tr><td>{epoch}</td>")), "epoch {epoch} is in the per-epoch table");
+        assert!(
+            html.contains(&format!("<tr><td>{epoch}</td>")),
+            "epoch {epoch} is in the per-epoch table"
+        );
     }
     assert!(html.contains("data:image/svg+xml;base64,"), "the curves are inlined");
     assert!(html.contains("84,060"), "the model summary with its parameter count");
-    assert!(html.contains("true \\ predicted") || html.contains("predicted"), "the confusion matrix");
+    assert!(
+        html.contains("true \\ predicted") || html.contains("predicted"),
+        "the confusion matrix"
+    );
     assert!(!html.contains("src=\"http"), "self-contained");
     let zip: Vec<u8> = serde_json::from_value(b.js(
         "return fetch(document.querySelector('[data-testid=report-zip]').href).then(r => r.arrayBuffer()).then(a => Array.from(new Uint8Array(a)))",
@@ -626,7 +781,9 @@ fn a_lost_gpu_pauses_the_run_and_it_continues_on_the_cpu() {
     let row = run_row(&run);
     b.wait_for(120, "epoch 1's checkpoint", |b| (saved_epochs(b, &row)? > 0).then_some(()));
     click_when_enabled(&b, "lose-device", 10);
-    b.wait_for(120, "the pause after the lost device", |b| (train_status(b) == "interrupted").then_some(()));
+    b.wait_for(120, "the pause after the lost device", |b| {
+        (train_status(b) == "interrupted").then_some(())
+    });
     let msg = b.text("train-error");
     assert!(msg.contains("lost") && msg.contains("history kept"), "{msg}");
     assert_eq!(epoch_rows(&b)[0], first, "the history is kept");
@@ -636,7 +793,10 @@ fn a_lost_gpu_pauses_the_run_and_it_continues_on_the_cpu() {
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(rows[0], first, "epoch 1 came from the checkpoint, not trained again");
     let backend = b.js(&format!("return document.querySelector('[data-testid=run-list] tr[data-run-id=\"{run}\"]').textContent"), vec![]);
-    assert!(backend.as_str().unwrap().contains("CPU"), "the run list says where it finished: {backend}");
+    assert!(
+        backend.as_str().unwrap().contains("CPU"),
+        "the run list says where it finished: {backend}"
+    );
 }
 
 #[test]
@@ -655,7 +815,9 @@ fn a_lost_gpu_pauses_the_gan_and_it_continues_on_the_cpu() {
     let row = run_row(&run);
     b.wait_for(120, "epoch 1's checkpoint", |b| (saved_epochs(b, &row)? > 0).then_some(()));
     click_when_enabled(&b, "gan-lose-device", 10);
-    b.wait_for(120, "the pause after the lost device", |b| (gan_status(b) == "interrupted").then_some(()));
+    b.wait_for(120, "the pause after the lost device", |b| {
+        (gan_status(b) == "interrupted").then_some(())
+    });
     let msg = b.text("gan-error");
     assert!(msg.contains("lost") && msg.contains("history kept"), "{msg}");
     // The ended worker's later words (its loop stopping) must not overwrite the pause.
@@ -668,9 +830,16 @@ fn a_lost_gpu_pauses_the_gan_and_it_continues_on_the_cpu() {
         (s == "done").then_some(())
     });
     assert_eq!(b.attr("[data-testid=gan-status]", "data-epochs-done").as_deref(), Some("2"));
-    assert_eq!(b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(), Some("2"), "epoch 1's snapshot came back with the run");
+    assert_eq!(
+        b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(),
+        Some("2"),
+        "epoch 1's snapshot came back with the run"
+    );
     let listed = b.js(&format!("return document.querySelector('{row}').textContent"), vec![]);
-    assert!(listed.as_str().unwrap().contains("CPU"), "the run list says where it finished: {listed}");
+    assert!(
+        listed.as_str().unwrap().contains("CPU"),
+        "the run list says where it finished: {listed}"
+    );
 }
 
 /// The base model's class probabilities for the drawing, as the page computed them (f32 text).
@@ -681,7 +850,10 @@ fn base_probs(b: &Browser) -> Option<String> {
 fn draw_a_one(b: &Browser) -> String {
     let pad = b.wait_for(60, "the drawing pad", |b| b.find("draw-pad"));
     // Pointer actions land where the element is on screen: bring it into view first.
-    b.js("document.querySelector('[data-testid=draw-pad]').scrollIntoView({block: 'center'})", vec![]);
+    b.js(
+        "document.querySelector('[data-testid=draw-pad]').scrollIntoView({block: 'center'})",
+        vec![],
+    );
     b.stroke(&pad, "mouse", &[(0, -100), (0, -50), (0, 0), (0, 50), (0, 100)]);
     b.wait_for(30, "the base model's probabilities", base_probs)
 }
@@ -689,12 +861,16 @@ fn draw_a_one(b: &Browser) -> String {
 #[test]
 fn exported_weights_import_back_bit_identically_and_a_corrupt_file_is_refused() {
     let b = open_ready("/?backend=cpu&train_subset=2000");
-    b.wait_for(60, "the pretrained base", |b| b.text("base-source").contains("pretrained").then_some(()));
+    b.wait_for(60, "the pretrained base", |b| {
+        b.text("base-source").contains("pretrained").then_some(())
+    });
     // Train a model of our own, so the export is not the shipped file.
     b.set_input("train-epochs", "1");
     click_when_enabled(&b, "train-start", 30);
     b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
-    b.wait_for(60, "the trained model as the base", |b| b.text("base-source").contains("you trained").then_some(()));
+    b.wait_for(60, "the trained model as the base", |b| {
+        b.text("base-source").contains("you trained").then_some(())
+    });
     // One drawing for the whole test: every model below predicts on the very same pixels.
     let trained = draw_a_one(&b);
     let bytes: Vec<u8> = serde_json::from_value(b.js(
@@ -711,29 +887,47 @@ fn exported_weights_import_back_bit_identically_and_a_corrupt_file_is_refused() 
     // Clear: load the shipped model over it.
     let shipped_file = dist_dir().join("models/mlp-784-100-50-10.safetensors");
     b.send_keys(&b.find("import-weights").unwrap(), shipped_file.to_str().unwrap());
-    b.wait_for(60, "the shipped model as the base", |b| b.text("base-source").contains("imported from mlp-784-100-50-10").then_some(()));
+    b.wait_for(60, "the shipped model as the base", |b| {
+        b.text("base-source").contains("imported from mlp-784-100-50-10").then_some(())
+    });
     let shipped = b.wait_for(30, "new probabilities", |b| base_probs(b).filter(|p| *p != trained));
 
     // A corrupt file and a file of the wrong shapes are refused; the model stays.
     let corrupt = dir.join("corrupt.safetensors");
     std::fs::write(&corrupt, &bytes[..bytes.len() / 2]).unwrap();
     b.send_keys(&b.find("import-weights").unwrap(), corrupt.to_str().unwrap());
-    let err = b.wait_for(30, "the import error", |b| Some(b.text("weights-error")).filter(|t| !t.is_empty()));
+    let err = b.wait_for(30, "the import error", |b| {
+        Some(b.text("weights-error")).filter(|t| !t.is_empty())
+    });
     assert!(err.contains("corrupt.safetensors") && err.contains("current model stays"), "{err}");
-    let judge = std::fs::read(dist_dir().join("models/fashion-judge-784-256-64-10.safetensors")).unwrap();
+    let judge =
+        std::fs::read(dist_dir().join("models/fashion-judge-784-256-64-10.safetensors")).unwrap();
     let wrong = dir.join("judge.safetensors");
     std::fs::write(&wrong, judge).unwrap();
     b.send_keys(&b.find("import-weights").unwrap(), wrong.to_str().unwrap());
-    let err = b.wait_for(30, "the shape error", |b| Some(b.text("weights-error")).filter(|t| t.contains("judge.safetensors")));
+    let err = b.wait_for(30, "the shape error", |b| {
+        Some(b.text("weights-error")).filter(|t| t.contains("judge.safetensors"))
+    });
     assert!(err.contains("do not fit"), "{err}");
-    assert!(b.text("base-source").contains("imported from mlp-784-100-50-10"), "the current model stays");
+    assert!(
+        b.text("base-source").contains("imported from mlp-784-100-50-10"),
+        "the current model stays"
+    );
     assert_eq!(base_probs(&b).as_deref(), Some(shipped.as_str()));
 
     // Import the export: bit-identical predictions.
     b.send_keys(&b.find("import-weights").unwrap(), file.to_str().unwrap());
-    b.wait_for(60, "the imported model as the base", |b| b.text("base-source").contains("imported from mine.safetensors").then_some(()));
-    assert!(b.find("weights-error").is_none(), "no error after a good import: {}", b.text("weights-error"));
-    let back = b.wait_for(30, "the imported model's probabilities", |b| base_probs(b).filter(|p| *p != shipped));
+    b.wait_for(60, "the imported model as the base", |b| {
+        b.text("base-source").contains("imported from mine.safetensors").then_some(())
+    });
+    assert!(
+        b.find("weights-error").is_none(),
+        "no error after a good import: {}",
+        b.text("weights-error")
+    );
+    let back = b.wait_for(30, "the imported model's probabilities", |b| {
+        base_probs(b).filter(|p| *p != shipped)
+    });
     assert_eq!(back, trained, "bit-identical predictions after export and import");
 }
 
@@ -747,29 +941,43 @@ fn the_static_site_works_from_a_sub_path_under_its_csp() {
     assert_eq!(wait_backend(&b), "cpu");
     wait_dataset(&b, "mnist");
     wait_dataset(&b, "fashion-mnist");
-    let csp = b.js("return document.querySelector('meta[http-equiv=Content-Security-Policy]').content", vec![]);
+    let csp = b.js(
+        "return document.querySelector('meta[http-equiv=Content-Security-Policy]').content",
+        vec![],
+    );
     assert!(csp.as_str().unwrap().contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
     let (first, last, _) = smoke_train(&b, 300);
     assert!(last < first, "training works on the hosted build: {first} → {last}");
     // The workers start under the CSP, as module workers running the page's own wasm (the site
     // ships one): the GAN worker draws the shipped generator, the training worker trains and
     // checkpoints.
-    let wasm_files: Vec<_> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-        .collect();
+    let wasm_files: Vec<_> =
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site"))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+            .collect();
     assert_eq!(wasm_files.len(), 1, "one module for the page and its workers: {wasm_files:?}");
     b.wait_for(120, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
     b.set_input("train-epochs", "1");
     click_when_enabled(&b, "train-start", 30);
     wait_train_done(&b, 300, "training in the worker");
-    b.wait_for(60, "the saved run", |b| (b.attr("[data-testid=run-list]", "data-count")? == "1").then_some(()));
-    b.wait_for(120, "the pretrained classifier", |b| b.attr("[data-testid=factorized-params]", "data-params"));
-    let urls: Vec<String> = serde_json::from_value(b.js("return performance.getEntriesByType('resource').map(e => e.name)", vec![])).unwrap();
+    b.wait_for(60, "the saved run", |b| {
+        (b.attr("[data-testid=run-list]", "data-count")? == "1").then_some(())
+    });
+    b.wait_for(120, "the pretrained classifier", |b| {
+        b.attr("[data-testid=factorized-params]", "data-params")
+    });
+    let urls: Vec<String> = serde_json::from_value(
+        b.js("return performance.getEntriesByType('resource').map(e => e.name)", vec![]),
+    )
+    .unwrap();
     assert!(urls.iter().any(|u| u.ends_with(".wasm")) && urls.iter().any(|u| u.contains("/data/")));
     for u in &urls {
-        assert!(u.starts_with(&format!("{host}/sub/mnist-lab/")), "every request stays on the origin and under the sub-path: {u}");
+        assert!(
+            u.starts_with(&format!("{host}/sub/mnist-lab/")),
+            "every request stays on the origin and under the sub-path: {u}"
+        );
     }
     b.open("/");
     assert!(b.text_of_page().contains("not found"), "nothing is served outside the sub-path");
@@ -785,15 +993,24 @@ fn a_share_link_restores_the_slider_and_the_settings() {
     b.set_input("train-lr", "0.003");
     b.set_input("gan-epochs", "7");
     b.click(&b.find("share-copy").unwrap());
-    let link = b.wait_for(10, "the share link", |b| value_of(b, "share-link").filter(|l| l.contains("ranks=")));
-    assert!(link.contains("factor=8") && link.contains("lr=0.003") && link.contains("gan_epochs=7"), "{link}");
+    let link = b.wait_for(10, "the share link", |b| {
+        value_of(b, "share-link").filter(|l| l.contains("ranks="))
+    });
+    assert!(
+        link.contains("factor=8") && link.contains("lr=0.003") && link.contains("gan_epochs=7"),
+        "{link}"
+    );
     let path = link.strip_prefix(site()).expect("a link to this site").to_string();
 
     let c = Browser::new(site());
     c.open(&path);
     wait_backend(&c);
     c.wait_for(120, "the linked 8× model", |c| params_at(c).filter(|p| p == "11728"));
-    assert_eq!(value_of(&c, "rank-factor").as_deref(), Some("8"), "the slider is where the link put it");
+    assert_eq!(
+        value_of(&c, "rank-factor").as_deref(),
+        Some("8"),
+        "the slider is where the link put it"
+    );
     assert_eq!(value_of(&c, "train-lr").as_deref(), Some("0.003"));
     assert_eq!(value_of(&c, "gan-epochs").as_deref(), Some("7"));
 }
@@ -819,7 +1036,9 @@ fn a_reloaded_gan_run_resumes_with_its_history_and_gallery() {
         assert_ne!(gan_status(b), "failed", "{}", b.text("gan-error"));
         (b.attr("[data-testid=gan-status]", "data-epochs-done")? != "0").then_some(())
     });
-    let run_id = b.wait_for(30, "the stored run", |b| b.attr("[data-testid=gan-status]", "data-run-id").filter(|r| r.starts_with("gan-")));
+    let run_id = b.wait_for(30, "the stored run", |b| {
+        b.attr("[data-testid=gan-status]", "data-run-id").filter(|r| r.starts_with("gan-"))
+    });
     let row = run_row(&run_id);
     // The checkpoint is written after the epoch's snapshot: wait for it, then reload.
     b.wait_for(120, "the epoch's checkpoint", |b| (saved_epochs(b, &row)? > 0).then_some(()));
@@ -832,11 +1051,23 @@ fn a_reloaded_gan_run_resumes_with_its_history_and_gallery() {
         assert_ne!(gan_status(b), "failed", "{}", b.text("gan-error"));
         (gan_status(b) == "done").then_some(())
     });
-    assert_eq!(b.attr("[data-testid=gan-status]", "data-epochs-done").as_deref(), Some("3"), "the history before the reload is kept");
+    assert_eq!(
+        b.attr("[data-testid=gan-status]", "data-epochs-done").as_deref(),
+        Some("3"),
+        "the history before the reload is kept"
+    );
     assert_eq!(b.attr("[data-testid=gan-loss-chart]", "data-points").as_deref(), Some("3"));
-    assert_eq!(value_of(&b, "gan-epochs").as_deref(), Some("3"), "the run's settings are back in the form");
+    assert_eq!(
+        value_of(&b, "gan-epochs").as_deref(),
+        Some("3"),
+        "the run's settings are back in the form"
+    );
     assert_eq!(b.attr(&row, "data-finished").as_deref(), Some("true"));
-    assert_eq!(b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(), Some("2"), "epoch 1 (saved before the reload) and epoch 3");
+    assert_eq!(
+        b.attr("[data-testid=gan-gallery]", "data-snapshots").as_deref(),
+        Some("2"),
+        "epoch 1 (saved before the reload) and epoch 3"
+    );
 }
 
 #[test]
@@ -844,31 +1075,47 @@ fn a_diverged_run_pauses_at_its_last_checkpoint_and_resumes_with_a_lower_rate() 
     let b = open_ready("/?backend=cpu&train_subset=3000&test_hooks=1");
     b.set_input("train-epochs", "12");
     click_when_enabled(&b, "train-start", 30);
-    let run_id = b.wait_for(60, "the stored run", |b| b.attr("[data-testid=train-status]", "data-run-id").filter(|r| !r.is_empty()));
+    let run_id = b.wait_for(60, "the stored run", |b| {
+        b.attr("[data-testid=train-status]", "data-run-id").filter(|r| !r.is_empty())
+    });
     let row = run_row(&run_id);
     b.wait_for(120, "a saved epoch", |b| (saved_epochs(b, &row)? > 0).then_some(()));
     click_when_enabled(&b, "diverge", 10);
     b.wait_for(60, "the automatic pause", |b| (train_status(b) == "halted").then_some(()));
     let msg = b.text("train-error");
-    assert!(msg.contains("diverged") && msg.contains("last good checkpoint") && msg.contains("lower the learning rate"), "{msg}");
+    assert!(
+        msg.contains("diverged")
+            && msg.contains("last good checkpoint")
+            && msg.contains("lower the learning rate"),
+        "{msg}"
+    );
     let kept = epoch_rows(&b).len();
     assert_eq!(saved_epochs(&b, &row), Some(kept), "the pause is at the last saved epoch");
     b.set_input("train-lr", "0.0005");
     click_when_enabled(&b, "continue-cpu", 10);
     wait_train_done(&b, 300, "the resumed run to finish");
     assert_eq!(epoch_rows(&b).len(), 12);
-    assert!(b.text("run-list").contains("lr 0.0005"), "the run goes on with the lower rate: {}", b.text("run-list"));
+    assert!(
+        b.text("run-list").contains("lr 0.0005"),
+        "the run goes on with the lower rate: {}",
+        b.text("run-list")
+    );
 }
 
 #[test]
 fn a_full_disk_is_reported_and_training_goes_on() {
     let b = open_ready("/?backend=cpu&train_subset=2000");
     // Chromium's own quota override: this origin may store 64 kB, far less than a checkpoint.
-    let r = b.cdp("Storage.overrideQuotaForOrigin", serde_json::json!({"origin": site(), "quotaSize": 65536}));
+    let r = b.cdp(
+        "Storage.overrideQuotaForOrigin",
+        serde_json::json!({"origin": site(), "quotaSize": 65536}),
+    );
     assert!(r.get("error").is_none(), "{r}");
     b.set_input("train-epochs", "2");
     click_when_enabled(&b, "train-start", 30);
-    let warning = b.wait_for(120, "the storage warning", |b| Some(b.text("train-warning")).filter(|t| !t.is_empty()));
+    let warning = b.wait_for(120, "the storage warning", |b| {
+        Some(b.text("train-warning")).filter(|t| !t.is_empty())
+    });
     assert!(warning.contains("quota exceeded") && warning.contains("delete old runs"), "{warning}");
     b.wait_for(300, "training to finish anyway", |b| (train_status(b) == "done").then_some(()));
     assert_eq!(epoch_rows(&b).len(), 2);

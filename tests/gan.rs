@@ -8,42 +8,68 @@ use std::process::Command;
 
 use burn::tensor::Device;
 use futures_lite::future::block_on;
-use mnist_lab::lab::data::{DatasetKind, IMAGE_PIXELS, load_dir};
-use mnist_lab::lab::gan::quality::{CLASSIFIER_WIDTHS, FeatureStats, QualityJudge, features, frechet_distance};
-use mnist_lab::lab::core::rng::SplitMix64;
 use mnist_lab::lab::classifier::weights::mlp_from_tensors;
+use mnist_lab::lab::core::rng::SplitMix64;
 use mnist_lab::lab::core::safetensors::decode_safetensors;
+use mnist_lab::lab::data::{DatasetKind, IMAGE_PIXELS, load_dir};
+use mnist_lab::lab::gan::quality::{
+    CLASSIFIER_WIDTHS, FeatureStats, QualityJudge, features, frechet_distance,
+};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn cli(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mnist-lab")).args(args).current_dir(root()).output().expect("run the CLI")
+    Command::new(env!("CARGO_BIN_EXE_mnist-lab"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run the CLI")
 }
 
 #[test]
 fn the_quality_score_is_high_for_real_images_and_low_for_noise() {
     let device = Device::flex();
-    let data = load_dir(&root().join("static"), DatasetKind::FashionMnist).expect("Fashion-MNIST: run `make data`");
-    let bytes = std::fs::read(root().join("static/models/fashion-judge-784-256-64-10.safetensors")).unwrap();
-    let classifier = mlp_from_tensors(&decode_safetensors(&bytes).unwrap().0, &CLASSIFIER_WIDTHS, &device).unwrap();
+    let data = load_dir(&root().join("static"), DatasetKind::FashionMnist)
+        .expect("Fashion-MNIST: run `make data`");
+    let bytes = std::fs::read(root().join("static/models/fashion-judge-784-256-64-10.safetensors"))
+        .unwrap();
+    let classifier =
+        mlp_from_tensors(&decode_safetensors(&bytes).unwrap().0, &CLASSIFIER_WIDTHS, &device)
+            .unwrap();
     let judge = block_on(QualityJudge::new(classifier.clone(), &data.test, 2000, &device)).unwrap();
-    assert!(judge.real_score > 6.0, "real test images should score near the class count (10): {}", judge.real_score);
+    assert!(
+        judge.real_score > 6.0,
+        "real test images should score near the class count (10): {}",
+        judge.real_score
+    );
 
     // Other real images (test items 2000..4000) against the judge's first 2000: close.
-    let other: Vec<f32> = data.test.images.pixels[2000 * IMAGE_PIXELS..4000 * IMAGE_PIXELS].iter().map(|&p| p as f32 / 127.5 - 1.0).collect();
+    let other: Vec<f32> = data.test.images.pixels[2000 * IMAGE_PIXELS..4000 * IMAGE_PIXELS]
+        .iter()
+        .map(|&p| p as f32 / 127.5 - 1.0)
+        .collect();
     let real = block_on(judge.judge_images(&other, 0)).unwrap();
     assert!(real.score > 6.0, "{real:?}");
     // Uniform noise in [-1, 1]: nothing recognisable.
     let mut rng = SplitMix64::new(1);
-    let noise: Vec<f32> = (0..2000 * IMAGE_PIXELS).map(|_| rng.uniform() as f32 * 2.0 - 1.0).collect();
+    let noise: Vec<f32> =
+        (0..2000 * IMAGE_PIXELS).map(|_| rng.uniform() as f32 * 2.0 - 1.0).collect();
     let junk = block_on(judge.judge_images(&noise, 0)).unwrap();
     assert!(junk.score < 3.0, "noise should score low: {junk:?}");
-    assert!(junk.fid > 10.0 * real.fid.max(1.0), "noise should be far from real images: {junk:?} vs {real:?}");
+    assert!(
+        junk.fid > 10.0 * real.fid.max(1.0),
+        "noise should be far from real images: {junk:?} vs {real:?}"
+    );
 
     // The features themselves: same-distribution sets are closer than real vs noise.
-    let (f, _) = block_on(features(&classifier, &other.iter().map(|v| (v + 1.0) / 2.0).collect::<Vec<_>>(), &device)).unwrap();
+    let (f, _) = block_on(features(
+        &classifier,
+        &other.iter().map(|v| (v + 1.0) / 2.0).collect::<Vec<_>>(),
+        &device,
+    ))
+    .unwrap();
     let dim = f.len() / 2000;
     assert_eq!(dim, 64);
     let half = FeatureStats::of(&f[..1000 * dim], dim).unwrap();
@@ -55,11 +81,28 @@ fn the_quality_score_is_high_for_real_images_and_low_for_noise() {
 fn gan_writes_a_complete_report_and_refuses_bad_settings() {
     let out = std::env::temp_dir().join(format!("mnist-lab-gan-{}", std::process::id()));
     let o = cli(&[
-        "gan", "--arch", "dense", "--epochs", "2", "--train-subset", "1024", "--batch-size", "64", "--quality-every", "1",
-        "--quality-samples", "300", "--soft-labels", "--noise", "0.1", "--out", out.to_str().unwrap(),
+        "gan",
+        "--arch",
+        "dense",
+        "--epochs",
+        "2",
+        "--train-subset",
+        "1024",
+        "--batch-size",
+        "64",
+        "--quality-every",
+        "1",
+        "--quality-samples",
+        "300",
+        "--soft-labels",
+        "--noise",
+        "0.1",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(m["arch"], "dense");
     assert_eq!(m["g_params"], 581_520);
     assert_eq!(m["d_params"], 533_505);
@@ -74,10 +117,26 @@ fn gan_writes_a_complete_report_and_refuses_bad_settings() {
     assert_eq!(q.len(), 2);
     assert!(q[1]["fid"].as_f64().unwrap() > 0.0 && q[1]["score"].as_f64().unwrap() >= 1.0);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for needle in ["Pre-processing", "[-1, 1]", "581,520", "frozen", "soft labels", "instance noise", "Fréchet", "samples-epoch-001.png", "Health"] {
+    for needle in [
+        "Pre-processing",
+        "[-1, 1]",
+        "581,520",
+        "frozen",
+        "soft labels",
+        "instance noise",
+        "Fréchet",
+        "samples-epoch-001.png",
+        "Health",
+    ] {
         assert!(report.contains(needle), "report lacks `{needle}`");
     }
-    for f in ["samples-epoch-001.png", "samples-epoch-002.png", "losses.svg", "grad-norms.svg", "weights/generator.safetensors"] {
+    for f in [
+        "samples-epoch-001.png",
+        "samples-epoch-002.png",
+        "losses.svg",
+        "grad-norms.svg",
+        "weights/generator.safetensors",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let png = std::fs::read(out.join("samples-epoch-002.png")).unwrap();

@@ -159,7 +159,11 @@ pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
         Ok(device) => ActiveBackend {
             kind: BackendKind::WebGpu,
             device,
-            reason: if want_gpu { "chosen with ?backend=webgpu or the switch".into() } else { "a hardware WebGPU adapter is available".into() },
+            reason: if want_gpu {
+                "chosen with ?backend=webgpu or the switch".into()
+            } else {
+                "a hardware WebGPU adapter is available".into()
+            },
             adapter,
         },
         Err(e) => cpu(format!("WebGPU failed to start ({e}); using the CPU backend"), adapter),

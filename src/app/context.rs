@@ -19,7 +19,11 @@ pub struct LabContext {
 
 impl Default for LabContext {
     fn default() -> Self {
-        LabContext { backend: None, mnist: DataState::Loading(0.0), fashion: DataState::Loading(0.0) }
+        LabContext {
+            backend: None,
+            mnist: DataState::Loading(0.0),
+            fashion: DataState::Loading(0.0),
+        }
     }
 }
 

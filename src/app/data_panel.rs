@@ -4,12 +4,14 @@
 use std::rc::Rc;
 
 use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, DragEvent, HtmlCanvasElement, HtmlInputElement, ImageData};
+use web_sys::{
+    CanvasRenderingContext2d, DragEvent, HtmlCanvasElement, HtmlInputElement, ImageData,
+};
 use yew::prelude::*;
 
-use crate::app::widgets::chart::BarChart;
 use crate::app::io::datasets::DataState;
 use crate::app::io::fetch::{fetch_bytes, read_file};
+use crate::app::widgets::chart::BarChart;
 use crate::lab::data::{Dataset, DatasetKind, IMAGE_PIXELS, IMAGE_SIDE, class_counts, idx};
 
 /// Draws up to `count` images side by side on a canvas, 28×28 each.
@@ -55,7 +57,11 @@ pub fn draw_images(canvas: &HtmlCanvasElement, data: &Dataset, range: std::ops::
         for &p in data.images.image(i) {
             rgba.extend_from_slice(&[p, p, p, 255]);
         }
-        if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), IMAGE_SIDE as u32, IMAGE_SIDE as u32) {
+        if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(
+            Clamped(&rgba),
+            IMAGE_SIDE as u32,
+            IMAGE_SIDE as u32,
+        ) {
             let _ = ctx.put_image_data(&img, (slot * IMAGE_SIDE) as f64, 0.0);
         }
     }
@@ -81,7 +87,10 @@ pub fn DatasetCard(props: &DatasetCardProps) -> Html {
     let derived = {
         let state = props.state.clone();
         use_memo(key, move |_| match state {
-            DataState::Ready(tt) => Some((tt.train.class_counts().iter().map(|&c| c as u32).collect::<Vec<_>>(), Rc::new(tt.train.take(12)))),
+            DataState::Ready(tt) => Some((
+                tt.train.class_counts().iter().map(|&c| c as u32).collect::<Vec<_>>(),
+                Rc::new(tt.train.take(12)),
+            )),
             _ => None,
         })
     };
@@ -166,7 +175,8 @@ pub fn UserFiles() -> Html {
         let add = add.clone();
         let busy = busy.clone();
         move |list: web_sys::FileList| {
-            let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.item(i)).collect();
+            let files: Vec<web_sys::File> =
+                (0..list.length()).filter_map(|i| list.item(i)).collect();
             let add = add.clone();
             let busy = busy.clone();
             busy.set(true);
@@ -230,11 +240,23 @@ pub fn UserFiles() -> Html {
     };
 
     // Images and labels of equal count pair up into a labelled set.
-    let images: Vec<_> = files.iter().filter_map(|f| if let UserFile::Images { data, .. } = f { Some(data.clone()) } else { None }).collect();
-    let labels: Vec<_> = files.iter().filter_map(|f| if let UserFile::Labels { labels, .. } = f { Some(labels.clone()) } else { None }).collect();
+    let images: Vec<_> = files
+        .iter()
+        .filter_map(
+            |f| if let UserFile::Images { data, .. } = f { Some(data.clone()) } else { None },
+        )
+        .collect();
+    let labels: Vec<_> = files
+        .iter()
+        .filter_map(|f| {
+            if let UserFile::Labels { labels, .. } = f { Some(labels.clone()) } else { None }
+        })
+        .collect();
     let pairing = match (images.last(), labels.last()) {
         (Some(i), Some(l)) => match Dataset::new(i.images.clone(), l.clone()) {
-            Ok(d) => html! { <p class="ok" data-testid="user-pair">{format!("paired: {} labelled images", d.len())}</p> },
+            Ok(d) => {
+                html! { <p class="ok" data-testid="user-pair">{format!("paired: {} labelled images", d.len())}</p> }
+            }
             Err(e) => html! { <p class="error">{e.to_string()}</p> },
         },
         _ => html! {},

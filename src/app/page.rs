@@ -38,7 +38,8 @@ pub fn App() -> Html {
             resume.set(Some((panel, ResumeRequest { id, nonce: *nonce.borrow() })));
         })
     };
-    let resume_for = |panel: &str| resume.as_ref().filter(|(p, _)| *p == panel).map(|(_, r)| r.clone());
+    let resume_for =
+        |panel: &str| resume.as_ref().filter(|(p, _)| *p == panel).map(|(_, r)| r.clone());
 
     {
         let backend = backend.clone();
@@ -48,7 +49,8 @@ pub fn App() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 backend.set(Some(backend::choose(backend::requested_backend()).await));
             });
-            for (kind, state) in [(DatasetKind::Mnist, mnist), (DatasetKind::FashionMnist, fashion)] {
+            for (kind, state) in [(DatasetKind::Mnist, mnist), (DatasetKind::FashionMnist, fashion)]
+            {
                 wasm_bindgen_futures::spawn_local(async move {
                     let progress = {
                         let state = state.clone();
@@ -73,7 +75,11 @@ pub fn App() -> Html {
         })
     };
 
-    let context = LabContext { backend: (*backend).clone(), mnist: (*mnist).clone(), fashion: (*fashion).clone() };
+    let context = LabContext {
+        backend: (*backend).clone(),
+        mnist: (*mnist).clone(),
+        fashion: (*fashion).clone(),
+    };
     html! {
         <ContextProvider<LabContext> context={context}>
             <header>

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::app::context::use_lab;
-use crate::app::widgets::chart::{LineChart, Series};
-use crate::app::io::datasets::DataState;
 use crate::app::env::{now_ms, url_param};
+use crate::app::io::datasets::DataState;
+use crate::app::widgets::chart::{LineChart, Series};
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
 
@@ -30,7 +30,8 @@ pub fn SmokeTrain() -> Html {
     let lab = use_lab();
     let run = use_state(Run::default);
     let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
-    let steps = url_param("smoke_steps").and_then(|s| s.parse().ok()).unwrap_or(300usize).clamp(1, 5000);
+    let steps =
+        url_param("smoke_steps").and_then(|s| s.parse().ok()).unwrap_or(300usize).clamp(1, 5000);
 
     let on_start = {
         let run = run.clone();
@@ -39,26 +40,42 @@ pub fn SmokeTrain() -> Html {
         let mnist = lab.mnist.clone();
         Callback::from(move |_| {
             let (Some(backend), DataState::Ready(data)) = (backend.clone(), mnist.clone()) else {
-                run.set(Run { error: Some("wait until the backend and MNIST have loaded".into()), ..Default::default() });
+                run.set(Run {
+                    error: Some("wait until the backend and MNIST have loaded".into()),
+                    ..Default::default()
+                });
                 return;
             };
             let flag = Rc::new(Cell::new(false));
             *cancel.borrow_mut() = flag.clone();
             let run = run.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let mut state = Run { steps, running: true, backend: backend.kind.title().into(), ..Default::default() };
+                let mut state = Run {
+                    steps,
+                    running: true,
+                    backend: backend.kind.title().into(),
+                    ..Default::default()
+                };
                 run.set(state.clone());
                 let device = backend.device.clone().autodiff();
                 device.seed(7);
-                let config = TrainConfig { epochs: 1000, batch_size: 128, lr: 1e-3, seed: 7, schedule: LrSchedule::Constant, weight_decay: 0.0 };
-                let model = Mlp::new(&MLP_WIDTHS, &device);
-                let mut trainer = match ClassifierTrainer::new(model, config, data.train.len(), &device) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        run.set(Run { error: Some(e.to_string()), ..state });
-                        return;
-                    }
+                let config = TrainConfig {
+                    epochs: 1000,
+                    batch_size: 128,
+                    lr: 1e-3,
+                    seed: 7,
+                    schedule: LrSchedule::Constant,
+                    weight_decay: 0.0,
                 };
+                let model = Mlp::new(&MLP_WIDTHS, &device);
+                let mut trainer =
+                    match ClassifierTrainer::new(model, config, data.train.len(), &device) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            run.set(Run { error: Some(e.to_string()), ..state });
+                            return;
+                        }
+                    };
                 let start = now_ms();
                 for step in 1..=steps {
                     if flag.get() {

@@ -5,12 +5,15 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::{flag, write};
+use crate::cli::common::{flag, write};
 use crate::lab::core::error::{LabError, LabResult};
 
 fn read(path: &str) -> LabResult<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| LabError::InvalidConfig(format!("cannot read {path}: {e} (run `make bench`)")))?;
-    serde_json::from_str(&text).map_err(|e| LabError::InvalidConfig(format!("{path} is not JSON: {e}")))
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        LabError::InvalidConfig(format!("cannot read {path}: {e} (run `make bench`)"))
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| LabError::InvalidConfig(format!("{path} is not JSON: {e}")))
 }
 
 fn ms(v: &Value) -> String {
@@ -29,7 +32,12 @@ fn mb(bytes: &Value) -> String {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
@@ -47,12 +55,19 @@ pub fn render(results: &Value) -> String {
             Some(a) if !crate::lab::core::adapter::is_software_adapter(a) => format!(", GPU: {a}"),
             _ => ", no GPU".to_string(),
         },
-        results["cpu"]["user_agent"].as_str().and_then(|ua| ua.split_whitespace().find(|p| p.contains("Chrome/"))).unwrap_or("version unknown"),
+        results["cpu"]["user_agent"]
+            .as_str()
+            .and_then(|ua| ua.split_whitespace().find(|p| p.contains("Chrome/")))
+            .unwrap_or("version unknown"),
     );
     if let Some(note) = results["note"].as_str() {
         s += &format!("**Conditions:** {note}\n\n");
     }
-    let backends: Vec<(&str, &str)> = [("cpu", "CPU fallback (burn Flex, wasm SIMD)"), ("webgpu", "WebGPU")].into_iter().filter(|(k, _)| results[*k].is_object()).collect();
+    let backends: Vec<(&str, &str)> =
+        [("cpu", "CPU fallback (burn Flex, wasm SIMD)"), ("webgpu", "WebGPU")]
+            .into_iter()
+            .filter(|(k, _)| results[*k].is_object())
+            .collect();
     for (k, title) in &backends {
         if *k == "webgpu" {
             let adapter = results[*k]["adapter"].as_str().unwrap_or("unknown");
@@ -78,51 +93,106 @@ pub fn render(results: &Value) -> String {
         }
         r + "\n"
     };
-    s += &row("cold start to interactive (pretrained model loaded, first 10k evaluation shown)", "–", &|b| ms(&b["cold_start_ms"]));
+    s += &row(
+        "cold start to interactive (pretrained model loaded, first 10k evaluation shown)",
+        "–",
+        &|b| ms(&b["cold_start_ms"]),
+    );
     for f in [1.0, 2.0, 4.0, 8.0, 16.0] {
-        s += &row(&format!("rank slider {f}×: SVD + rebuild + full 10k test evaluation"), "≤ 50 ms WebGPU, ≤ 250 ms CPU", &|b| {
-            let hit = b["rank_slider"].as_array().and_then(|a| a.iter().find(|r| r["factor"].as_f64() == Some(f)).cloned());
-            hit.map(|r| ms(&r["ms"])).unwrap_or_else(|| "–".into())
-        });
+        s += &row(
+            &format!("rank slider {f}×: SVD + rebuild + full 10k test evaluation"),
+            "≤ 50 ms WebGPU, ≤ 250 ms CPU",
+            &|b| {
+                let hit = b["rank_slider"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|r| r["factor"].as_f64() == Some(f)).cloned());
+                hit.map(|r| ms(&r["ms"])).unwrap_or_else(|| "–".into())
+            },
+        );
     }
-    s += &row("draw → both predictions (pre-processing included)", "≤ 5 ms", &|b| ms(&b["draw_to_prediction_ms"]));
+    s += &row("draw → both predictions (pre-processing included)", "≤ 5 ms", &|b| {
+        ms(&b["draw_to_prediction_ms"])
+    });
     for batch in [128, 512] {
-        s += &row(&format!("MLP Adam step, batch {batch} (in the worker, readback per chunk)"), "–", &|b| {
-            let hit = b["mlp_training"].as_array().and_then(|a| a.iter().find(|r| r["batch_size"].as_u64() == Some(batch)).cloned());
-            hit.map(|r| format!("{} ({} samples/s)", ms(&r["step_ms"]), r["samples_per_s"].as_f64().map(|x| format!("{x:.0}")).unwrap_or("–".into())))
+        s += &row(
+            &format!("MLP Adam step, batch {batch} (in the worker, readback per chunk)"),
+            "–",
+            &|b| {
+                let hit = b["mlp_training"].as_array().and_then(|a| {
+                    a.iter().find(|r| r["batch_size"].as_u64() == Some(batch)).cloned()
+                });
+                hit.map(|r| {
+                    format!(
+                        "{} ({} samples/s)",
+                        ms(&r["step_ms"]),
+                        r["samples_per_s"]
+                            .as_f64()
+                            .map(|x| format!("{x:.0}"))
+                            .unwrap_or("–".into())
+                    )
+                })
                 .unwrap_or_else(|| "–".into())
-        });
-        s += &row(&format!("MLP one epoch, batch {batch} (train + 10k test evaluation)"), "–", &|b| {
-            let hit = b["mlp_training"].as_array().and_then(|a| a.iter().find(|r| r["batch_size"].as_u64() == Some(batch)).cloned());
-            hit.map(|r| {
-                let images = r["images"].as_u64().unwrap_or(0);
-                match r["epoch_s"].as_f64() {
-                    Some(x) => format!("{x:.1} s on {images} images"),
-                    None => "did not finish".into(),
-                }
-            })
-            .unwrap_or_else(|| "–".into())
-        });
+            },
+        );
+        s += &row(
+            &format!("MLP one epoch, batch {batch} (train + 10k test evaluation)"),
+            "–",
+            &|b| {
+                let hit = b["mlp_training"].as_array().and_then(|a| {
+                    a.iter().find(|r| r["batch_size"].as_u64() == Some(batch)).cloned()
+                });
+                hit.map(|r| {
+                    let images = r["images"].as_u64().unwrap_or(0);
+                    match r["epoch_s"].as_f64() {
+                        Some(x) => format!("{x:.1} s on {images} images"),
+                        None => "did not finish".into(),
+                    }
+                })
+                .unwrap_or_else(|| "–".into())
+            },
+        );
     }
     for arch in ["dense", "cnn"] {
         for batch in [64, 128] {
             s += &row(&format!("GAN step ({arch}, B = {batch}): D step + G step"), "–", &|b| {
-                let hit = b["gan_steps"].as_array().and_then(|a| a.iter().find(|r| r["arch"] == arch && r["batch_size"].as_u64() == Some(batch)).cloned());
+                let hit = b["gan_steps"].as_array().and_then(|a| {
+                    a.iter()
+                        .find(|r| r["arch"] == arch && r["batch_size"].as_u64() == Some(batch))
+                        .cloned()
+                });
                 hit.map(|r| ms(&r["step_ms"])).unwrap_or_else(|| "–".into())
             });
         }
     }
     s += "\n## Size\n\n| file | raw | gzip | target |\n|---|---:|---:|---|\n";
     for w in results["wasm"].as_array().into_iter().flatten() {
-        s += &format!("| {} wasm | {} | {} | ≤ 3 MB gzip |\n", w["file"].as_str().unwrap_or("?"), mb(&w["raw_bytes"]), mb(&w["gzip_bytes"]));
+        s += &format!(
+            "| {} wasm | {} | {} | ≤ 3 MB gzip |\n",
+            w["file"].as_str().unwrap_or("?"),
+            mb(&w["raw_bytes"]),
+            mb(&w["gzip_bytes"])
+        );
     }
     s += "\n## Native CLI (burn Flex on the CPU, rayon + SIMD)\n\n| measurement | value |\n|---|---:|\n";
-    s += &format!("| MLP epoch, 60 000 images, batch 128 | {:.2} s ({:.0} samples/s) |\n", native["base_epoch_s"].as_f64().unwrap_or(f64::NAN), native["base_samples_per_s"].as_f64().unwrap_or(f64::NAN));
+    s += &format!(
+        "| MLP epoch, 60 000 images, batch 128 | {:.2} s ({:.0} samples/s) |\n",
+        native["base_epoch_s"].as_f64().unwrap_or(f64::NAN),
+        native["base_samples_per_s"].as_f64().unwrap_or(f64::NAN)
+    );
     for r in native["rank_rebuild"].as_array().into_iter().flatten() {
-        s += &format!("| rank slider {}×: SVD + rebuild + 10k evaluation | {} |\n", r["factor"], ms(&r["svd_rebuild_eval_ms"]));
+        s += &format!(
+            "| rank slider {}×: SVD + rebuild + 10k evaluation | {} |\n",
+            r["factor"],
+            ms(&r["svd_rebuild_eval_ms"])
+        );
     }
     for r in native["gan_steps"].as_array().into_iter().flatten() {
-        s += &format!("| GAN step ({}, B = {}) | {} |\n", r["arch"].as_str().unwrap_or("?"), r["batch_size"], ms(&r["step_ms"]));
+        s += &format!(
+            "| GAN step ({}, B = {}) | {} |\n",
+            r["arch"].as_str().unwrap_or("?"),
+            r["batch_size"],
+            ms(&r["step_ms"])
+        );
     }
     if let Some(rows) = native["mlp_step_breakdown"].as_array().filter(|r| !r.is_empty()) {
         s += "\n### What dominates an MLP training step (native Flex, phase by phase, median ms)\n\n\
@@ -162,13 +232,18 @@ pub fn render(results: &Value) -> String {
           batch 128), not re-measured by `make bench`: TF.js's best backend here is WebGL at ~58 ms per step (~2 200 samples/s); \
           TF.js WebGPU ~370 ms per step on the same SwiftShader adapter.\n";
     let step_128 = |k: &str| {
-        results[k]["mlp_training"].as_array().and_then(|rows| rows.iter().find(|r| r["batch_size"].as_u64() == Some(128))).and_then(|r| r["step_ms"].as_f64())
+        results[k]["mlp_training"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["batch_size"].as_u64() == Some(128)))
+            .and_then(|r| r["step_ms"].as_f64())
     };
     const TFJS_BEST_MS: f64 = 58.0;
     const TFJS_WEBGPU_MS: f64 = 370.0;
     // The page picks WebGPU by default only on a hardware adapter.
     let (default_backend, why) = match results["webgpu"]["adapter"].as_str() {
-        Some(a) if !crate::lab::core::adapter::is_software_adapter(a) => ("webgpu", "WebGPU, on a hardware adapter"),
+        Some(a) if !crate::lab::core::adapter::is_software_adapter(a) => {
+            ("webgpu", "WebGPU, on a hardware adapter")
+        }
         _ => ("cpu", "the CPU, since the adapter is software"),
     };
     if let Some(ms) = step_128(default_backend) {
@@ -234,10 +309,18 @@ mod tests {
         assert!(fast.contains("(the CPU, since the adapter is software) takes 2.9 ms per step at batch 128: 20.0× TF.js's best backend (goal ≥ 2×: met)"), "{fast}");
         assert!(fast.contains("262 ms per step against TF.js WebGPU's ~370 ms on the same adapter (goal: at least match it: met)"), "{fast}");
         assert!(fast.contains("| 128 | 0.10 (10 %) | 0.40 (40 %) | 0.40 (40 %) | 0.10 (10 %) | 0.00 (0 %) | 1.00 |"), "{fast}");
-        assert!(fast.contains("| page and workers (one module) wasm | 24.7 MB | 4.4 MB | ≤ 3 MB gzip |"), "{fast}");
+        assert!(
+            fast.contains(
+                "| page and workers (one module) wasm | 24.7 MB | 4.4 MB | ≤ 3 MB gzip |"
+            ),
+            "{fast}"
+        );
 
         let slow = render(&results("nvidia rtx 4090", 40.0, 500.0));
-        assert!(slow.contains("GPU: nvidia rtx 4090") && !slow.contains("emulates the GPU"), "{slow}");
+        assert!(
+            slow.contains("GPU: nvidia rtx 4090") && !slow.contains("emulates the GPU"),
+            "{slow}"
+        );
         // On a hardware adapter the page's default is WebGPU, and that is what is compared.
         assert!(slow.contains("(WebGPU, on a hardware adapter) takes 500.0 ms per step at batch 128: 0.1× TF.js's best backend (goal ≥ 2×: not met)"), "{slow}");
         assert!(slow.contains("(goal: at least match it: not met)"), "{slow}");

@@ -21,25 +21,41 @@ fn err(msg: String) -> LabError {
 /// Rewrites `index.html` in place (idempotent) and writes `init.js`.
 pub fn harden(dir: &Path) -> LabResult<()> {
     let index = dir.join("index.html");
-    let mut html = std::fs::read_to_string(&index).map_err(|e| err(format!("cannot read {}: {e}", index.display())))?;
+    let mut html = std::fs::read_to_string(&index)
+        .map_err(|e| err(format!("cannot read {}: {e}", index.display())))?;
     let open = "<script type=\"module\">";
     if let Some(start) = html.find(open) {
-        let end = html[start..].find("</script>").map(|e| start + e).ok_or_else(|| err("an unterminated inline script".into()))?;
+        let end = html[start..]
+            .find("</script>")
+            .map(|e| start + e)
+            .ok_or_else(|| err("an unterminated inline script".into()))?;
         let script = html[start + open.len()..end].trim().to_string();
-        std::fs::write(dir.join("init.js"), format!("{script}\n")).map_err(|e| err(format!("cannot write init.js: {e}")))?;
-        html.replace_range(start..end + "</script>".len(), "<script type=\"module\" src=\"./init.js\"></script>");
+        std::fs::write(dir.join("init.js"), format!("{script}\n"))
+            .map_err(|e| err(format!("cannot write init.js: {e}")))?;
+        html.replace_range(
+            start..end + "</script>".len(),
+            "<script type=\"module\" src=\"./init.js\"></script>",
+        );
     }
     if html.contains("<script>") || html.contains("<script type=\"module\">") {
         return Err(err("index.html still has an inline script, which the CSP would block".into()));
     }
     if !html.contains("Content-Security-Policy") {
         let charset = "<meta charset=\"utf-8\" />";
-        let at = html.find(charset).ok_or_else(|| err("index.html has no charset meta to put the CSP after".into()))? + charset.len();
-        html.insert_str(at, &format!("\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\" />"));
+        let at = html
+            .find(charset)
+            .ok_or_else(|| err("index.html has no charset meta to put the CSP after".into()))?
+            + charset.len();
+        html.insert_str(
+            at,
+            &format!("\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\" />"),
+        );
     }
     for attr in ["href=\"/", "src=\"/", "from '/", "path: '/"] {
         if html.contains(attr) {
-            return Err(err(format!("index.html has an absolute URL ({attr}…): build with --public-url ./")));
+            return Err(err(format!(
+                "index.html has an absolute URL ({attr}…): build with --public-url ./"
+            )));
         }
     }
     std::fs::write(&index, html).map_err(|e| err(format!("cannot write {}: {e}", index.display())))

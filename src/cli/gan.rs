@@ -7,19 +7,20 @@ use std::time::Instant;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
-use super::{Progress, data_dir, flag, parsed, write, write_bundle};
-use crate::lab::gan::report::gan_report;
-use crate::lab::data::{DatasetKind, load_dir};
+use crate::cli::common::{Progress, data_dir, flag, parsed, write, write_bundle};
+use crate::lab::classifier::mlp::Mlp;
+use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
 use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::params::{module_tensors, trainable_params};
+use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
+use crate::lab::data::{DatasetKind, load_dir};
 use crate::lab::gan::grid::{png, tile};
-use crate::lab::gan::quality::{CLASSIFIER_WIDTHS, QUALITY_SAMPLES, QualityJudge, train_classifier};
-use crate::lab::gan::report::{GanMetrics, GanReportContext};
+use crate::lab::gan::quality::{
+    CLASSIFIER_WIDTHS, QUALITY_SAMPLES, QualityJudge, train_classifier,
+};
+use crate::lab::gan::report::{GanMetrics, GanReportContext, gan_report};
 use crate::lab::gan::summary::{discriminator_summary, generator_summary};
 use crate::lab::gan::{GanArch, GanConfig, GanTrainer};
-use crate::lab::classifier::mlp::Mlp;
-use crate::lab::core::params::{module_tensors, trainable_params};
-use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
-use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
 
 /// Where the shipped quality judge lives.
 pub const JUDGE_PATH: &str = "static/models/fashion-judge-784-256-64-10.safetensors";
@@ -63,8 +64,12 @@ pub fn judge(args: &[String]) -> LabResult<()> {
 /// `mnist-lab gan`: trains a GAN and writes the exercise's report.
 pub fn gan(args: &[String]) -> LabResult<()> {
     let arch_s = flag(args, "--arch").unwrap_or("dense");
-    let arch = GanArch::parse(arch_s).ok_or_else(|| LabError::InvalidConfig(format!("--arch must be dense or cnn, got `{arch_s}`")))?;
-    let lr: Option<f64> = flag(args, "--lr").map(|v| v.parse().map_err(|_| LabError::InvalidConfig(format!("--lr: cannot read `{v}`")))).transpose()?;
+    let arch = GanArch::parse(arch_s).ok_or_else(|| {
+        LabError::InvalidConfig(format!("--arch must be dense or cnn, got `{arch_s}`"))
+    })?;
+    let lr: Option<f64> = flag(args, "--lr")
+        .map(|v| v.parse().map_err(|_| LabError::InvalidConfig(format!("--lr: cannot read `{v}`"))))
+        .transpose()?;
     let base_lr = lr.unwrap_or(2e-4);
     let config = GanConfig {
         arch,
@@ -82,12 +87,18 @@ pub fn gan(args: &[String]) -> LabResult<()> {
     let quality_every: usize = parsed(args, "--quality-every", 10)?;
     let samples: usize = parsed(args, "--quality-samples", QUALITY_SAMPLES)?;
     crate::lab::core::error::check_count("--quality-samples", samples, 2, 10_000)?;
-    let out = PathBuf::from(flag(args, "--out").map(str::to_string).unwrap_or_else(|| format!("out/gan-{}", arch.slug())));
+    let out = PathBuf::from(
+        flag(args, "--out")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("out/gan-{}", arch.slug())),
+    );
     std::fs::create_dir_all(out.join("weights")).map_err(|e| io_err("create", &out, e))?;
 
     let mut data = load_dir(&data_dir(args), DatasetKind::FashionMnist)?;
     if let Some(n) = flag(args, "--train-subset") {
-        let n: usize = n.parse().map_err(|_| LabError::InvalidConfig(format!("--train-subset: cannot read `{n}`")))?;
+        let n: usize = n
+            .parse()
+            .map_err(|_| LabError::InvalidConfig(format!("--train-subset: cannot read `{n}`")))?;
         data.train = data.train.take(n);
     }
     let device = Device::flex().autodiff();
@@ -97,18 +108,32 @@ pub fn gan(args: &[String]) -> LabResult<()> {
     let (classifier, judge_note) = if judge_path.exists() {
         (load_judge(&judge_path, &device)?, format!("loaded from {}", judge_path.display()))
     } else {
-        eprintln!("{} not found: training the quality judge first (10 epochs)", judge_path.display());
+        eprintln!(
+            "{} not found: training the quality judge first (10 epochs)",
+            judge_path.display()
+        );
         let (m, _) = block_on(train_classifier(&data.train, &data.test, 10, 7, &device))?;
         let saved = out.join("weights/judge.safetensors");
         write(&saved, encode_safetensors(&block_on(mlp_tensors(&m))?, &BTreeMap::new()))?;
         (m, format!("trained for this run, saved to {}", saved.display()))
     };
-    let judge_acc = block_on(crate::lab::classifier::eval::evaluate(&classifier, &data.test, crate::lab::classifier::eval::EVAL_BATCH, &device))?.accuracy;
+    let judge_acc = block_on(crate::lab::classifier::eval::evaluate(
+        &classifier,
+        &data.test,
+        crate::lab::classifier::eval::EVAL_BATCH,
+        &device,
+    ))?
+    .accuracy;
     let judge = block_on(QualityJudge::new(classifier, &data.test, samples, &device))?;
-    eprintln!("quality judge {judge_note}: test accuracy {:.2}%, real test images score {:.2}", judge_acc * 100.0, judge.real_score);
+    eprintln!(
+        "quality judge {judge_note}: test accuracy {:.2}%, real test images score {:.2}",
+        judge_acc * 100.0,
+        judge.real_score
+    );
 
     let mut trainer = GanTrainer::new(config.clone(), data.train.len(), &device)?;
-    let (g_params, d_params) = (trainable_params(trainer.generator()), trainable_params(trainer.discriminator()));
+    let (g_params, d_params) =
+        (trainable_params(trainer.generator()), trainable_params(trainer.discriminator()));
     eprintln!(
         "training the {} GAN: G {g_params} / D {d_params} parameters, {} epochs × {} batches of {}",
         arch.slug(),
@@ -131,7 +156,10 @@ pub fn gan(args: &[String]) -> LabResult<()> {
             }
             Err(e) => return Err(e),
         };
-        progress.advance(chunk.batches, &format!("epoch {} · D {:.3} · G {:.3}", chunk.epoch, chunk.d_loss, chunk.g_loss));
+        progress.advance(
+            chunk.batches,
+            &format!("epoch {} · D {:.3} · G {:.3}", chunk.epoch, chunk.d_loss, chunk.g_loss),
+        );
         let Some(e) = chunk.finished_epoch else { continue };
         let last = trainer.finished();
         if trainer.is_snapshot_epoch(e.epoch) {
@@ -152,11 +180,20 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         ("command".to_string(), format!("mnist-lab gan {}", args.join(" "))),
         ("epochs".to_string(), trainer.epochs_done().to_string()),
     ]);
-    write(&out.join("weights/generator.safetensors"), encode_safetensors(&block_on(module_tensors(trainer.generator()))?, &g_meta))?;
-    write(&out.join("weights/discriminator.safetensors"), encode_safetensors(&block_on(module_tensors(trainer.discriminator()))?, &BTreeMap::new()))?;
+    write(
+        &out.join("weights/generator.safetensors"),
+        encode_safetensors(&block_on(module_tensors(trainer.generator()))?, &g_meta),
+    )?;
+    write(
+        &out.join("weights/discriminator.safetensors"),
+        encode_safetensors(&block_on(module_tensors(trainer.discriminator()))?, &BTreeMap::new()),
+    )?;
 
     let metrics = GanMetrics::new(arch, g_params, d_params, trainer.history(), quality);
-    write(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics).expect("metrics serialise"))?;
+    write(
+        &out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics).expect("metrics serialise"),
+    )?;
     let ctx = GanReportContext {
         config,
         train_images: data.train.len(),
@@ -172,10 +209,16 @@ pub fn gan(args: &[String]) -> LabResult<()> {
     };
     write_bundle(&out, &gan_report(&metrics, ctx, grids))?;
     if let Some(last) = metrics.epochs.last() {
-        println!("epoch {}: D loss {:.4}, G loss {:.4}, D(real) {:.3}, D(fake) {:.3}", last.epoch, last.d_loss, last.g_loss, last.d_real, last.d_fake);
+        println!(
+            "epoch {}: D loss {:.4}, G loss {:.4}, D(real) {:.3}, D(fake) {:.3}",
+            last.epoch, last.d_loss, last.g_loss, last.d_real, last.d_fake
+        );
     }
     if let Some(q) = metrics.quality.last() {
-        println!("quality at epoch {}: Fréchet distance {:.2}, score {:.2} (real images {:.2})", q.epoch, q.fid, q.score, judge.real_score);
+        println!(
+            "quality at epoch {}: Fréchet distance {:.2}, score {:.2} (real images {:.2})",
+            q.epoch, q.fid, q.score, judge.real_score
+        );
     }
     println!("{:.0} s; wrote {}", seconds, out.join("report.md").display());
     match stopped {
@@ -202,8 +245,12 @@ pub fn bench_steps(data_root: &Path, runs: usize) -> LabResult<Vec<serde_json::V
                 block_on(t.train_chunk(&data.train, steps))?;
                 times.push(start.elapsed().as_secs_f64() * 1000.0 / steps as f64);
             }
-            let ms = super::median(times);
-            println!("GAN {:5} B={batch:3}: {ms:7.1} ms per training step (D step + G step), {:.0} real images/s", arch.slug(), batch as f64 / ms * 1000.0);
+            let ms = crate::cli::common::median(times);
+            println!(
+                "GAN {:5} B={batch:3}: {ms:7.1} ms per training step (D step + G step), {:.0} real images/s",
+                arch.slug(),
+                batch as f64 / ms * 1000.0
+            );
             rows.push(serde_json::json!({"arch": arch.slug(), "batch_size": batch, "step_ms": ms}));
         }
     }

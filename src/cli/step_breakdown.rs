@@ -13,12 +13,11 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use serde_json::{Value, json};
 
+use crate::lab::classifier::mlp::{Classifier, MLP_WIDTHS, Mlp, PIXEL_SCALE};
 use crate::lab::core::adam::{Adam, AdamSettings};
-use crate::lab::data::Dataset;
 use crate::lab::core::error::LabResult;
-use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::classifier::mlp::{Classifier, PIXEL_SCALE};
 use crate::lab::core::readback::read_f32;
+use crate::lab::data::Dataset;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -26,7 +25,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Median milliseconds per phase over `steps` Adam steps at `batch` (after 5 warm-up steps).
-pub fn mlp_step_breakdown(train: &Dataset, batch: usize, steps: usize, device: &Device) -> LabResult<Value> {
+pub fn mlp_step_breakdown(
+    train: &Dataset,
+    batch: usize,
+    steps: usize,
+    device: &Device,
+) -> LabResult<Value> {
     let mut model = Mlp::new(&MLP_WIDTHS, device);
     let mut adam = Adam::new(AdamSettings::default());
     let loss_fn = CrossEntropyLossConfig::new().init(device);
@@ -52,7 +56,9 @@ pub fn mlp_step_breakdown(train: &Dataset, batch: usize, steps: usize, device: &
         block_on(read_f32(loss.detach()))?;
         let readback_ms = ms(t);
         if step >= 5 {
-            for (p, v) in phases.iter_mut().zip([data_ms, forward_ms, backward_ms, adam_ms, readback_ms]) {
+            for (p, v) in
+                phases.iter_mut().zip([data_ms, forward_ms, backward_ms, adam_ms, readback_ms])
+            {
                 p.push(v);
             }
         }
@@ -78,7 +84,10 @@ mod tests {
     #[test]
     fn every_phase_is_timed_and_the_total_is_their_sum() {
         let labels: Vec<u8> = (0..64).map(|i| (i % 10) as u8).collect();
-        let images = Images { count: labels.len(), pixels: (0..labels.len() * IMAGE_PIXELS).map(|i| (i % 251) as u8).collect() };
+        let images = Images {
+            count: labels.len(),
+            pixels: (0..labels.len() * IMAGE_PIXELS).map(|i| (i % 251) as u8).collect(),
+        };
         let train = Dataset::new(images, labels).unwrap();
         let row = mlp_step_breakdown(&train, 16, 3, &Device::flex().autodiff()).unwrap();
         assert_eq!(row["batch_size"], 16);
@@ -88,7 +97,10 @@ mod tests {
             let v = row[k].as_f64().unwrap();
             assert!(v.is_finite() && v >= 0.0, "{k} = {v}");
         }
-        assert!(row["forward_ms"].as_f64().unwrap() > 0.0 && row["backward_ms"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(
+            row["forward_ms"].as_f64().unwrap() > 0.0 && row["backward_ms"].as_f64().unwrap() > 0.0,
+            "{row}"
+        );
         assert!((row["total_ms"].as_f64().unwrap() - sum).abs() < 1e-9, "{row}");
     }
 }

@@ -80,7 +80,11 @@ fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
         }
         _ => {
             let body = b"not found";
-            write!(out, "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+            write!(
+                out,
+                "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
             out.write_all(body)?;
         }
     }
@@ -136,7 +140,9 @@ fn driver() -> &'static str {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|e| panic!("could not start {bin} ({e}); `make test` installs chromium-driver"));
+                .unwrap_or_else(|e| {
+                    panic!("could not start {bin} ({e}); `make test` installs chromium-driver")
+                });
             let url = format!("http://127.0.0.1:{port}");
             let deadline = Instant::now() + Duration::from_secs(30);
             while agent().get(format!("{url}/status")).call().is_err() {
@@ -163,7 +169,11 @@ pub struct Element(String);
 impl Browser {
     /// Starts headless Chromium with WebGPU enabled and opens nothing yet.
     pub fn new(site: &str) -> Browser {
-        let profile = std::env::temp_dir().join(format!("mnist-lab-e2e-{}-{}", std::process::id(), free_port()));
+        let profile = std::env::temp_dir().join(format!(
+            "mnist-lab-e2e-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -175,8 +185,12 @@ impl Browser {
             }
         }}});
         let v = post(&format!("{}/session", driver()), caps);
-        let id = v["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {v}")).to_string();
-        let b = Browser { base: format!("{}/session/{id}", driver()), site: site.to_string(), profile };
+        let id = v["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {v}"))
+            .to_string();
+        let b =
+            Browser { base: format!("{}/session/{id}", driver()), site: site.to_string(), profile };
         b.cmd("timeouts", json!({"script": 600_000, "pageLoad": 120_000, "implicit": 0}));
         b
     }
@@ -209,13 +223,21 @@ impl Browser {
 
     /// The first element matching a `data-testid`, if any.
     pub fn find(&self, testid: &str) -> Option<Element> {
-        let v = self.cmd("element", json!({"using": "css selector", "value": format!("[data-testid=\"{testid}\"]")}));
+        let v = self.cmd(
+            "element",
+            json!({"using": "css selector", "value": format!("[data-testid=\"{testid}\"]")}),
+        );
         // A hit is `{"element-6066-…": id}`; a miss is `{"error": "no such element", …}`.
         v.get("element-6066-11e4-a52e-4f735466cecf")?.as_str().map(|s| Element(s.to_string()))
     }
 
     /// Waits up to `secs` for `pred` to hold, polling; panics with `what` and the last value.
-    pub fn wait_for<T: std::fmt::Debug>(&self, secs: u64, what: &str, mut probe: impl FnMut(&Browser) -> Option<T>) -> T {
+    pub fn wait_for<T: std::fmt::Debug>(
+        &self,
+        secs: u64,
+        what: &str,
+        mut probe: impl FnMut(&Browser) -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(v) = probe(self) {
@@ -223,7 +245,10 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 self.screenshot(&format!("timeout-{}", what.replace(' ', "-")));
-                panic!("timed out after {secs}s waiting for {what}; page text:\n{}", self.text_of_page());
+                panic!(
+                    "timed out after {secs}s waiting for {what}; page text:\n{}",
+                    self.text_of_page()
+                );
             }
             std::thread::sleep(Duration::from_millis(250));
         }
@@ -252,7 +277,10 @@ impl Browser {
 
     /// The whole page's visible text (for failure messages).
     pub fn text_of_page(&self) -> String {
-        self.js("return document.body ? document.body.innerText : ''", vec![]).as_str().unwrap_or("").to_string()
+        self.js("return document.body ? document.body.innerText : ''", vec![])
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     /// Clicks an element.
@@ -270,10 +298,14 @@ impl Browser {
     /// `kind` ("mouse", "pen" or "touch"), via WebDriver's pointer actions.
     pub fn stroke(&self, e: &Element, kind: &str, points: &[(i64, i64)]) {
         let origin = json!({"element-6066-11e4-a52e-4f735466cecf": e.0});
-        let mut actions = vec![json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": points[0].0, "y": points[0].1}),
-                               json!({"type": "pointerDown", "button": 0})];
+        let mut actions = vec![
+            json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": points[0].0, "y": points[0].1}),
+            json!({"type": "pointerDown", "button": 0}),
+        ];
         for &(x, y) in &points[1..] {
-            actions.push(json!({"type": "pointerMove", "duration": 30, "origin": origin, "x": x, "y": y}));
+            actions.push(
+                json!({"type": "pointerMove", "duration": 30, "origin": origin, "x": x, "y": y}),
+            );
         }
         actions.push(json!({"type": "pointerUp", "button": 0}));
         self.cmd("actions", json!({"actions": [{"type": "pointer", "id": "p1", "parameters": {"pointerType": kind}, "actions": actions}]}));
@@ -296,7 +328,8 @@ impl Browser {
     /// Saves a PNG screenshot under `target/e2e/NAME.png`.
     pub fn screenshot(&self, name: &str) {
         if let Some(b64) = self.get("screenshot").as_str() {
-            let _ = std::fs::write(screenshot_dir().join(format!("{name}.png")), base64_decode(b64));
+            let _ =
+                std::fs::write(screenshot_dir().join(format!("{name}.png")), base64_decode(b64));
         }
     }
 }
@@ -309,10 +342,12 @@ impl Drop for Browser {
 }
 
 fn post(url: &str, body: Value) -> Value {
-    let mut resp = agent().post(url).send_json(&body).unwrap_or_else(|e| panic!("WebDriver POST {url}: {e}"));
+    let mut resp =
+        agent().post(url).send_json(&body).unwrap_or_else(|e| panic!("WebDriver POST {url}: {e}"));
     let mut text = String::new();
     resp.body_mut().as_reader().read_to_string(&mut text).expect("WebDriver body");
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("WebDriver sent non-JSON ({e}): {text}"));
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("WebDriver sent non-JSON ({e}): {text}"));
     v["value"].clone()
 }
 

@@ -11,33 +11,27 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::app::context::use_lab;
-use crate::app::widgets::tables::summary_table;
-use crate::app::io::datasets::DataState;
-use crate::app::exercise1::draw_pad::DrawPad;
-use crate::app::io::fetch::fetch_bytes;
 use crate::app::env::now_ms;
-use crate::lab::data::Dataset;
-use crate::lab::compress::factorized::MlpSpectrum;
-use crate::lab::compress::evaluator::RankEvaluator;
-use crate::lab::compress::ranks::params_for;
-use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use crate::app::exercise1::base_model::{
+    EvaluatorCell, Loaded, evaluator_for, load_base, predict_device,
+};
+use crate::app::exercise1::draw_pad::DrawPad;
+use crate::app::exercise1::plots_view::{SpectrumPlot, SweepPlot};
 use crate::app::exercise1::refine_panel::RefinePanel;
 use crate::app::exercise1::weights_io::WeightsIo;
-use crate::app::exercise1::plots_view::{SpectrumPlot, SweepPlot};
-use crate::lab::compress::ranks::RankPoint;
-use crate::lab::classifier::summary::mlp_summary;
-use crate::lab::compress::summary::factorized_summary_for;
-use crate::lab::core::summary::group;
+use crate::app::io::datasets::DataState;
+use crate::app::widgets::tables::summary_table;
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
-use crate::lab::classifier::mlp::Classifier;
-use crate::lab::classifier::weights::mlp_from_tensors;
-use crate::lab::core::safetensors::{NamedTensor, decode_safetensors};
+use crate::lab::classifier::mlp::{Classifier, Mlp};
+use crate::lab::classifier::summary::mlp_summary;
+use crate::lab::compress::ranks::{RankPoint, params_for};
+use crate::lab::compress::summary::factorized_summary_for;
+use crate::lab::core::safetensors::NamedTensor;
+use crate::lab::core::summary::group;
+use crate::lab::data::Dataset;
 
 /// Factors of the accuracy-vs-parameters curve.
 const SWEEP: [f64; 10] = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 50.0];
-
-/// Where the page finds the shipped base model.
-pub const PRETRAINED_URL: &str = "models/mlp-784-100-50-10.safetensors";
 
 /// What the panel needs.
 #[derive(Properties, Debug, Clone, PartialEq)]
@@ -53,32 +47,6 @@ pub struct CompressPanelProps {
     pub trained_from: Option<AttrValue>,
     /// Receives imported weights (file name, tensors).
     pub on_import: Callback<(String, Rc<Vec<NamedTensor>>)>,
-}
-
-/// The base model and its SVDs on the current device.
-#[derive(Clone)]
-struct Loaded {
-    device: Device,
-    tensors: Rc<Vec<NamedTensor>>,
-    base: Rc<Mlp>,
-    /// The base model again on the CPU, for the drawing's predictions (see [`predict_device`]).
-    cpu_base: Rc<Mlp>,
-    spectrum: Rc<MlpSpectrum>,
-    base_acc: Option<f64>,
-}
-
-/// Where the drawing's predictions run: always the CPU. One 28×28 image is too little work for
-/// a GPU; on WebGPU each prediction paid a dispatch and readback round trip (15 ms on
-/// SwiftShader against 1.5 ms on the CPU), and it queued behind the slider's 10k-image
-/// evaluations, which made drawing right after start-up take over a second.
-fn predict_device() -> Device {
-    Device::flex()
-}
-
-impl PartialEq for Loaded {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.base, &other.base)
-    }
 }
 
 /// The factorized model at the current ranks and how it scores.
@@ -98,44 +66,12 @@ impl PartialEq for Current {
     }
 }
 
-async fn load_base(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Result<Loaded, String> {
-    let tensors = match trained {
-        Some(t) => (*t).clone(),
-        None => {
-            let bytes = fetch_bytes(PRETRAINED_URL, |_, _| {}).await?;
-            decode_safetensors(&bytes).map_err(|e| e.to_string())?.0
-        }
-    };
-    let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
-    let cpu_base = mlp_from_tensors(&tensors, &MLP_WIDTHS, &predict_device()).map_err(|e| e.to_string())?;
-    let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
-    Ok(Loaded {
-        device: device.clone(),
-        tensors: Rc::new(tensors),
-        base: Rc::new(base),
-        cpu_base: Rc::new(cpu_base),
-        spectrum: Rc::new(spectrum),
-        base_acc: None,
-    })
-}
-
-/// The slider's fast evaluator for this base model and test set, made once and reused.
-type EvaluatorCell = Rc<std::cell::RefCell<Option<((usize, usize), Rc<RankEvaluator>)>>>;
-
-fn evaluator_for(cell: &EvaluatorCell, l: &Loaded, test: &Rc<Dataset>) -> Option<Rc<RankEvaluator>> {
-    let key = (Rc::as_ptr(&l.base) as usize, Rc::as_ptr(test) as usize);
-    if let Some((k, e)) = &*cell.borrow() {
-        if *k == key {
-            return Some(e.clone());
-        }
-    }
-    let e = Rc::new(RankEvaluator::new(&l.spectrum, test, &l.device).ok()?);
-    *cell.borrow_mut() = Some((key, e.clone()));
-    Some(e)
-}
-
 /// Class probabilities of one image.
-async fn probabilities<M: Classifier>(model: &M, image: &[f32], device: &Device) -> Result<Vec<f32>, String> {
+async fn probabilities<M: Classifier>(
+    model: &M,
+    image: &[f32],
+    device: &Device,
+) -> Result<Vec<f32>, String> {
     let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, image.len()]), device);
     let p = softmax(model.logits(x), 1);
     let data = p.into_data_async().await.map_err(|e| e.to_string())?;
@@ -175,9 +111,18 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     let lab = use_lab();
     let loaded = use_state(|| None::<Result<Loaded, String>>);
     let current = use_state(|| None::<Current>);
-    let factor = use_state(|| crate::app::env::url_param("factor").and_then(|f| f.parse::<f64>().ok()).filter(|f| (1.0..=16.0).contains(f)).unwrap_or(2.0));
+    let factor = use_state(|| {
+        crate::app::env::url_param("factor")
+            .and_then(|f| f.parse::<f64>().ok())
+            .filter(|f| (1.0..=16.0).contains(f))
+            .unwrap_or(2.0)
+    });
     // Ranks from a share link, used for the first build only.
-    let linked_ranks = use_mut_ref(|| crate::app::env::url_param("ranks").map(|r| r.split(',').filter_map(|k| k.trim().parse::<usize>().ok()).collect::<Vec<_>>()));
+    let linked_ranks = use_mut_ref(|| {
+        crate::app::env::url_param("ranks").map(|r| {
+            r.split(',').filter_map(|k| k.trim().parse::<usize>().ok()).collect::<Vec<_>>()
+        })
+    });
     let image = use_state(|| None::<Vec<f32>>);
     let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>, 0.0f64));
     let generation = use_mut_ref(|| 0u64);
@@ -207,7 +152,9 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 // Models live on one device: drop the old ones before loading on the new one.
                 current.set(None);
                 loaded.set(None);
-                wasm_bindgen_futures::spawn_local(async move { loaded.set(Some(load_base(&device, trained).await)) });
+                wasm_bindgen_futures::spawn_local(async move {
+                    loaded.set(Some(load_base(&device, trained).await))
+                });
             }
         });
     }
@@ -221,7 +168,10 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let evaluator = evaluator.clone();
         Callback::from(move |ranks: Vec<usize>| {
             let Some(Ok(l)) = (*loaded).clone() else { return };
-            crate::app::io::share::set_param("ranks", Some(&ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")));
+            crate::app::io::share::set_param(
+                "ranks",
+                Some(&ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")),
+            );
             let current = current.clone();
             let test = test.clone();
             let evaluator = evaluator.clone();
@@ -235,13 +185,20 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     return;
                 }
                 let start = now_ms();
-                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &predict_device()) else { return };
+                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &predict_device()) else {
+                    return;
+                };
                 let accuracy = match test.as_ref().and_then(|t| evaluator_for(&evaluator, &l, t)) {
                     Some(e) => e.accuracy(&l.spectrum, &ranks).await.ok(),
                     None => None,
                 };
                 if *generation.borrow() == mine {
-                    current.set(Some(Current { ranks, dense: Rc::new(dense), accuracy, ms: now_ms() - start }));
+                    current.set(Some(Current {
+                        ranks,
+                        dense: Rc::new(dense),
+                        accuracy,
+                        ms: now_ms() - start,
+                    }));
                 }
             });
         })
@@ -259,7 +216,8 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
             if let Some(Ok(l)) = (*loaded_state).clone() {
                 let shapes = l.spectrum.shapes();
                 let linked = linked_ranks.borrow_mut().take().filter(|r| {
-                    r.len() == shapes.len() && r.iter().zip(&shapes).all(|(&k, &(m, n))| k >= 1 && k <= m.min(n))
+                    r.len() == shapes.len()
+                        && r.iter().zip(&shapes).all(|(&k, &(m, n))| k >= 1 && k <= m.min(n))
                 });
                 if let Some(r) = linked.or_else(|| l.spectrum.ranks_for_factor(factor).ok()) {
                     rebuild.emit(r);
@@ -291,7 +249,12 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     for f in SWEEP {
                         let Ok(ranks) = l.spectrum.ranks_for_factor(f) else { continue };
                         if let Ok(acc) = e.accuracy(&l.spectrum, &ranks).await {
-                            points.push(RankPoint { factor: f, params: params_for(&l.spectrum.shapes(), &ranks), ranks, test_acc: acc });
+                            points.push(RankPoint {
+                                factor: f,
+                                params: params_for(&l.spectrum.shapes(), &ranks),
+                                ranks,
+                                test_acc: acc,
+                            });
                             sweep.set(points.clone());
                         }
                         gloo_timers::future::TimeoutFuture::new(0).await;
@@ -306,23 +269,30 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let probs = probs.clone();
         let l = (*loaded).clone();
         let c = (*current).clone();
-        use_effect_with(((*image).clone(), c.as_ref().map(|c| c.ranks.clone()), l.as_ref().map(|l| l.is_ok())), move |(img, _, _)| {
-            let img = img.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let (Some(img), Some(Ok(l))) = (img, l) else {
-                    probs.set((None, None, 0.0));
-                    return;
-                };
-                let device = predict_device();
-                let base = probabilities(l.cpu_base.as_ref(), &img, &device).await.ok();
-                let comp = match c {
-                    Some(c) => probabilities(c.dense.as_ref(), &img, &device).await.ok(),
-                    None => None,
-                };
-                // From reading the pad's pixels (pre-processing included) to both predictions.
-                probs.set((base, comp, now_ms() - crate::app::exercise1::draw_pad::last_emit_ms()));
-            });
-        });
+        use_effect_with(
+            ((*image).clone(), c.as_ref().map(|c| c.ranks.clone()), l.as_ref().map(|l| l.is_ok())),
+            move |(img, _, _)| {
+                let img = img.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let (Some(img), Some(Ok(l))) = (img, l) else {
+                        probs.set((None, None, 0.0));
+                        return;
+                    };
+                    let device = predict_device();
+                    let base = probabilities(l.cpu_base.as_ref(), &img, &device).await.ok();
+                    let comp = match c {
+                        Some(c) => probabilities(c.dense.as_ref(), &img, &device).await.ok(),
+                        None => None,
+                    };
+                    // From reading the pad's pixels (pre-processing included) to both predictions.
+                    probs.set((
+                        base,
+                        comp,
+                        now_ms() - crate::app::exercise1::draw_pad::last_emit_ms(),
+                    ));
+                });
+            },
+        );
     }
 
     let on_factor = {
@@ -374,14 +344,18 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
 
     let body = match &*loaded {
         None => html! { <p>{"loading the pretrained model…"}</p> },
-        Some(Err(e)) => html! { <p class="error" role="alert">{format!("could not load the pretrained model: {e}")}</p> },
+        Some(Err(e)) => {
+            html! { <p class="error" role="alert">{format!("could not load the pretrained model: {e}")}</p> }
+        }
         Some(Ok(l)) => {
             let shapes = l.spectrum.shapes();
             let base_params = l.base.num_params();
             let (params, acc_text, ranks, ms) = match &*current {
                 Some(c) => (
                     params_for(&shapes, &c.ranks),
-                    c.accuracy.map(|a| format!("{:.2}%", a * 100.0)).unwrap_or_else(|| "waiting for MNIST…".into()),
+                    c.accuracy
+                        .map(|a| format!("{:.2}%", a * 100.0))
+                        .unwrap_or_else(|| "waiting for MNIST…".into()),
                     c.ranks.clone(),
                     c.ms,
                 ),

@@ -7,8 +7,8 @@ use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 use crate::app::data_panel::draw_images;
-use crate::lab::data::{Dataset, NUM_CLASSES};
 use crate::lab::classifier::metrics::ConfusionMatrix;
+use crate::lab::data::{Dataset, NUM_CLASSES};
 
 /// The matrix, the predictions behind it and the images they were made on.
 #[derive(Properties, Clone)]
@@ -42,7 +42,9 @@ pub fn ConfusionHeatmap(props: &ConfusionProps) -> Html {
             .predictions
             .iter()
             .enumerate()
-            .filter(|&(i, &pred)| props.test.labels.get(i) == Some(&(t as u8)) && pred as usize == p)
+            .filter(|&(i, &pred)| {
+                props.test.labels.get(i) == Some(&(t as u8)) && pred as usize == p
+            })
             .map(|(i, _)| i)
             .take(24)
             .collect(),

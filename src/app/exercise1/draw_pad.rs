@@ -5,8 +5,8 @@ use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, PointerEvent};
 use yew::prelude::*;
 
-use crate::lab::data::{IMAGE_PIXELS, IMAGE_SIDE};
 use crate::lab::data::draw::{Drawing, to_mnist};
+use crate::lab::data::{IMAGE_PIXELS, IMAGE_SIDE};
 
 /// Side of the drawing canvas in pixels.
 pub const PAD: u32 = 280;
@@ -34,7 +34,11 @@ pub fn paint_28(canvas: &HtmlCanvasElement, image: &[f32]) {
         let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
         rgba.extend_from_slice(&[g, g, g, 255]);
     }
-    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), IMAGE_SIDE as u32, IMAGE_SIDE as u32) {
+    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(&rgba),
+        IMAGE_SIDE as u32,
+        IMAGE_SIDE as u32,
+    ) {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
 }
@@ -65,7 +69,8 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
             let Some(c) = canvas.cast::<HtmlCanvasElement>() else { return };
             let Some(ctx) = context(&c) else { return };
             let Ok(data) = ctx.get_image_data(0.0, 0.0, PAD as f64, PAD as f64) else { return };
-            let image = Drawing::from_rgba(PAD as usize, PAD as usize, &data.data()).and_then(|d| to_mnist(&d));
+            let image = Drawing::from_rgba(PAD as usize, PAD as usize, &data.data())
+                .and_then(|d| to_mnist(&d));
             if let Some(p) = preview.cast::<HtmlCanvasElement>() {
                 paint_28(&p, image.as_deref().unwrap_or(&[0.0; IMAGE_PIXELS]));
             }

@@ -1,6 +1,7 @@
 //! Exercise 1 in the page: train the classifier, compress it by SVD with the rank sliders,
 //! refine it, compare 2×/4×/8×, draw digits, import and export weights.
 
+pub mod base_model;
 pub mod compress_panel;
 pub mod confusion;
 pub mod draw_pad;

@@ -110,7 +110,11 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let view = use_reducer(View::default);
     let run = {
         let view = view.dispatcher();
-        use_run("Refinement", "a refinement", Callback::from(move |msg| view.dispatch(ViewAction::Reply(msg))))
+        use_run(
+            "Refinement",
+            "a refinement",
+            Callback::from(move |msg| view.dispatch(ViewAction::Reply(msg))),
+        )
     };
     let subset = url_param("train_subset").and_then(|s| s.parse::<usize>().ok());
     let base_params: usize = props.shapes.iter().map(|&(m, n)| m * n + n).sum();
@@ -123,15 +127,26 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                 return;
             }
             let config = match epochs.trim().parse::<usize>() {
-                Ok(e) => TrainConfig { epochs: e, schedule: LrSchedule::Cosine, ..TrainConfig::default() },
-                Err(_) => return run.fail(format!("refinement epochs: `{}` is not a whole number", *epochs)),
+                Ok(e) => TrainConfig {
+                    epochs: e,
+                    schedule: LrSchedule::Cosine,
+                    ..TrainConfig::default()
+                },
+                Err(_) => {
+                    return run
+                        .fail(format!("refinement epochs: `{}` is not a whole number", *epochs));
+                }
             };
             if let Err(e) = config.validate() {
                 return run.fail(e.to_string());
             }
             view.dispatch(ViewAction::Begin);
             let total = config.epochs;
-            run.start(ToWorker::Refine { base: (*base).clone(), ranks, factor, config, backend, subset }, total, false);
+            run.start(
+                ToWorker::Refine { base: (*base).clone(), ranks, factor, config, backend, subset },
+                total,
+                false,
+            );
         })
     };
     let on_refine = {
@@ -158,16 +173,24 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         let on_preset = props.on_preset.clone();
         let shapes = props.shapes.clone();
         Callback::from(move |_| {
-            let ranks: Vec<usize> = shapes.iter().map(|&(m, n)| rank_for_factor(n, f).unwrap_or(1).min(m.min(n))).collect();
+            let ranks: Vec<usize> = shapes
+                .iter()
+                .map(|&(m, n)| rank_for_factor(n, f).unwrap_or(1).min(m.min(n)))
+                .collect();
             on_preset.emit(f);
             start.emit((f, ranks));
         })
     };
     let s = &*run.state;
     let going = s.status.going();
-    let pts = |f: fn(&EpochMetrics) -> f64| view.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
+    let pts = |f: fn(&EpochMetrics) -> f64| {
+        view.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>()
+    };
     let status_text = s.describe(
-        format!("refining: epoch {}/{}, batch {}/{} · {:.0} ms per step", s.epoch, s.epochs, s.batch, s.batches, s.ms_per_batch),
+        format!(
+            "refining: epoch {}/{}, batch {}/{} · {:.0} ms per step",
+            s.epoch, s.epochs, s.batch, s.batches, s.ms_per_batch
+        ),
         format!("done: {} epochs of refinement", s.epochs_done),
     );
     let e = epochs.clone();

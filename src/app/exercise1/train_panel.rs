@@ -63,7 +63,10 @@ struct View {
 
 enum ViewAction {
     /// A new run (keeps the history when a stored run is reopened: it comes back restored).
-    Begin { test: Option<Rc<Dataset>>, keep_history: bool },
+    Begin {
+        test: Option<Rc<Dataset>>,
+        keep_history: bool,
+    },
     Reply(Reply),
 }
 
@@ -71,7 +74,11 @@ impl Reducible for View {
     type Action = ViewAction;
 
     fn reduce(self: Rc<Self>, action: ViewAction) -> Rc<Self> {
-        let mut v = View { history: self.history.clone(), confusion: self.confusion.clone(), test: self.test.clone() };
+        let mut v = View {
+            history: self.history.clone(),
+            confusion: self.confusion.clone(),
+            test: self.test.clone(),
+        };
         match action {
             ViewAction::Begin { test, keep_history } => {
                 if !keep_history {
@@ -151,7 +158,8 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
 
     let on_start = {
         let (epochs, batch, lr, seed) = (epochs.clone(), batch.clone(), lr.clone(), seed.clone());
-        let (run, view, backend, data) = (run.clone(), view.dispatcher(), lab.backend.clone(), test_set.clone());
+        let (run, view, backend, data) =
+            (run.clone(), view.dispatcher(), lab.backend.clone(), test_set.clone());
         Callback::from(move |_| {
             let config = match parse_config(&epochs, &batch, &lr, &seed) {
                 Ok(c) => c,
@@ -163,7 +171,10 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             let Some(data) = data.clone() else {
                 return run.fail("wait until MNIST has loaded".into());
             };
-            view.dispatch(ViewAction::Begin { test: Some(Rc::new(data.test.clone())), keep_history: false });
+            view.dispatch(ViewAction::Begin {
+                test: Some(Rc::new(data.test.clone())),
+                keep_history: false,
+            });
             let total = config.epochs;
             run.start(ToWorker::Train { config, backend: backend.kind, subset }, total, false);
         })
@@ -177,10 +188,15 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             let lr = match (with_lr, lr.trim().parse::<f64>()) {
                 (false, _) => None,
                 (true, Ok(v)) => Some(v),
-                (true, Err(_)) => return run.fail(format!("learning rate: `{}` is not a number", *lr)),
+                (true, Err(_)) => {
+                    return run.fail(format!("learning rate: `{}` is not a number", *lr));
+                }
             };
             if !run.status().going() {
-                view.dispatch(ViewAction::Begin { test: data.as_ref().map(|d| Rc::new(d.test.clone())), keep_history: true });
+                view.dispatch(ViewAction::Begin {
+                    test: data.as_ref().map(|d| Rc::new(d.test.clone())),
+                    keep_history: true,
+                });
             }
             match id {
                 Some(id) => run.reopen(id, backend, lr, None),
@@ -196,7 +212,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             if let (Some(req), true) = (req, ready)
                 && req.claim()
             {
-                reopen.emit((Some(req.id.clone()), backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu), false));
+                reopen.emit((
+                    Some(req.id.clone()),
+                    backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu),
+                    false,
+                ));
             }
         });
     }
@@ -204,13 +224,18 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
 
     let s = &*run.state;
     let going = s.status.going();
-    let pts = |f: fn(&EpochMetrics) -> f64| view.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
+    let pts = |f: fn(&EpochMetrics) -> f64| {
+        view.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>()
+    };
     let status_text = s.describe(
         format!(
             "training: epoch {}/{}, batch {}/{}, loss {:.4} · {:.0} ms per step",
             s.epoch, s.epochs, s.batch, s.batches, s.loss, s.ms_per_batch
         ),
-        format!("done: {} epochs; the trained model now drives the rank slider and the drawing pad", s.epochs_done),
+        format!(
+            "done: {} epochs; the trained model now drives the rank slider and the drawing pad",
+            s.epochs_done
+        ),
     );
     let field = |label: &str, testid: &str, param: &'static str, state: &UseStateHandle<String>| {
         let st = state.clone();

@@ -29,15 +29,19 @@ pub fn blob_url(bytes: &[u8], mime: &str) -> Option<String> {
 
 /// Reads a picked file's bytes.
 pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buf = JsFuture::from(file.array_buffer()).await.map_err(|e| format!("could not read {}: {e:?}", file.name()))?;
+    let buf = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| format!("could not read {}: {e:?}", file.name()))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
 /// Checks that `bytes` is a safetensors file with the classifier's tensors, and returns them.
 pub fn parse_classifier(bytes: &[u8]) -> Result<Vec<NamedTensor>, String> {
-    let (tensors, _) = decode_safetensors(bytes).map_err(|e| format!("not a weights file MNIST Lab can read: {e}"))?;
+    let (tensors, _) = decode_safetensors(bytes)
+        .map_err(|e| format!("not a weights file MNIST Lab can read: {e}"))?;
     // Building the model on the CPU checks names, shapes and finiteness without touching the GPU.
-    mlp_from_tensors(&tensors, &MLP_WIDTHS, &burn::tensor::Device::flex()).map_err(|e| format!("these weights do not fit the 784-100-50-10 MLP: {e}"))?;
+    mlp_from_tensors(&tensors, &MLP_WIDTHS, &burn::tensor::Device::flex())
+        .map_err(|e| format!("these weights do not fit the 784-100-50-10 MLP: {e}"))?;
     Ok(tensors)
 }
 
@@ -60,8 +64,12 @@ pub fn WeightsIo(props: &WeightsIoProps) -> Html {
         let key = props.tensors.as_ref().map(|t| Rc::as_ptr(t) as usize);
         let tensors = props.tensors.clone();
         use_effect_with(key, move |_| {
-            let meta = BTreeMap::from([("model".to_string(), "mlp-784-100-50-10".to_string()), ("exported-by".to_string(), "MNIST Lab".to_string())]);
-            let made = tensors.and_then(|t| blob_url(&encode_safetensors(&t, &meta), "application/octet-stream"));
+            let meta = BTreeMap::from([
+                ("model".to_string(), "mlp-784-100-50-10".to_string()),
+                ("exported-by".to_string(), "MNIST Lab".to_string()),
+            ]);
+            let made = tensors
+                .and_then(|t| blob_url(&encode_safetensors(&t, &meta), "application/octet-stream"));
             url.set(made.clone());
             move || {
                 if let Some(u) = made {
@@ -102,4 +110,3 @@ pub fn WeightsIo(props: &WeightsIoProps) -> Html {
         </div>
     }
 }
-

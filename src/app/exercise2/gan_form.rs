@@ -49,8 +49,12 @@ impl Fields {
 
 /// Reads the settings into a validated config, or says what is wrong.
 pub fn parse(arch: GanArch, f: &Fields, soft_labels: bool) -> Result<GanConfig, String> {
-    let num = |name: &str, v: &str| -> Result<f64, String> { v.trim().parse::<f64>().map_err(|_| format!("{name}: `{v}` is not a number")) };
-    let whole = |name: &str, v: &str| -> Result<usize, String> { v.trim().parse::<usize>().map_err(|_| format!("{name}: `{v}` is not a whole number ≥ 0")) };
+    let num = |name: &str, v: &str| -> Result<f64, String> {
+        v.trim().parse::<f64>().map_err(|_| format!("{name}: `{v}` is not a number"))
+    };
+    let whole = |name: &str, v: &str| -> Result<usize, String> {
+        v.trim().parse::<usize>().map_err(|_| format!("{name}: `{v}` is not a whole number ≥ 0"))
+    };
     let config = GanConfig {
         arch,
         epochs: whole("epochs", &f.epochs)?,
@@ -61,7 +65,11 @@ pub fn parse(arch: GanArch, f: &Fields, soft_labels: bool) -> Result<GanConfig, 
         soft_labels,
         noise: num("instance noise σ", &f.noise)?,
         noise_anneal_epochs: 0,
-        seed: f.seed.trim().parse().map_err(|_| format!("seed: `{}` is not a whole number", f.seed))?,
+        seed: f
+            .seed
+            .trim()
+            .parse()
+            .map_err(|_| format!("seed: `{}` is not a whole number", f.seed))?,
     };
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)

@@ -75,9 +75,13 @@ impl GanView {
                 self.snapshots = record
                     .snapshots
                     .iter()
-                    .map(|s| Snapshot { epoch: s.epoch, images: Rc::new(s.images.clone()), quality: s.quality.clone() })
+                    .map(|s| Snapshot {
+                        epoch: s.epoch,
+                        images: Rc::new(s.images.clone()),
+                        quality: s.quality,
+                    })
                     .collect();
-                self.quality = record.snapshots.iter().filter_map(|s| s.quality.clone()).collect();
+                self.quality = record.snapshots.iter().filter_map(|s| s.quality).collect();
             }
             Ok(FromWorker::GanProgress { chunk: c, .. }) => {
                 (self.d_loss, self.g_loss) = (c.d_loss, c.g_loss);
@@ -97,9 +101,13 @@ impl GanView {
             }
             Ok(FromWorker::GanSnapshot { epoch, images, quality }) => {
                 if let Some(q) = quality {
-                    self.quality.push(q.clone());
+                    self.quality.push(*q);
                 }
-                self.snapshots.push(Snapshot { epoch: *epoch, images: Rc::new(images.clone()), quality: quality.clone() });
+                self.snapshots.push(Snapshot {
+                    epoch: *epoch,
+                    images: Rc::new(images.clone()),
+                    quality: *quality,
+                });
             }
             Ok(FromWorker::Walk(images)) => self.walk = Some(Rc::new(images.clone())),
             _ => {}
@@ -108,7 +116,11 @@ impl GanView {
 
     /// A new run: keep the canvas (it shows the last generator until the new one draws).
     fn reset_run(&mut self) {
-        *self = GanView { canvas: self.canvas.take(), canvas_updates: self.canvas_updates, ..Default::default() };
+        *self = GanView {
+            canvas: self.canvas.take(),
+            canvas_updates: self.canvas_updates,
+            ..Default::default()
+        };
     }
 }
 
@@ -116,7 +128,8 @@ impl GanView {
 #[component]
 pub fn GanPanel(props: &GanPanelProps) -> Html {
     let lab = use_lab();
-    let arch = use_state(|| url_param("gan_arch").and_then(|a| GanArch::parse(&a)).unwrap_or_default());
+    let arch =
+        use_state(|| url_param("gan_arch").and_then(|a| GanArch::parse(&a)).unwrap_or_default());
     let fields = use_state(Fields::from_url);
     let soft = use_state(|| url_param("gan_soft").as_deref() == Some("true"));
     let noise_seed = use_state(|| 42u64);
@@ -126,7 +139,8 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let subset = url_param("gan_subset").and_then(|s| s.parse::<usize>().ok());
 
     let listener = {
-        let (view, redraw, arch, fields, soft) = (view.clone(), redraw.clone(), arch.clone(), fields.clone(), soft.clone());
+        let (view, redraw, arch, fields, soft) =
+            (view.clone(), redraw.clone(), arch.clone(), fields.clone(), soft.clone());
         Callback::from(move |msg: Reply| {
             // A reopened run puts its settings back in the form.
             if let Ok(FromWorker::RunRestored(r)) = &*msg
@@ -155,7 +169,8 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     // a fresh worker. The form's rates only when continuing (lowered after a divergence); a run
     // reopened from the list keeps its own.
     let reopen = {
-        let (run, view, redraw, fields) = (run.clone(), view.clone(), redraw.clone(), fields.clone());
+        let (run, view, redraw, fields) =
+            (run.clone(), view.clone(), redraw.clone(), fields.clone());
         Callback::from(move |(id, backend, with_lr): (Option<String>, BackendKind, bool)| {
             let (lr, lr_d) = if with_lr {
                 (fields.lr_g.trim().parse::<f64>().ok(), fields.lr_d.trim().parse::<f64>().ok())
@@ -179,7 +194,11 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
             if let Some(req) = req
                 && req.claim()
             {
-                reopen.emit((Some(req.id.clone()), backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu), false));
+                reopen.emit((
+                    Some(req.id.clone()),
+                    backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu),
+                    false,
+                ));
             }
         });
     }
@@ -190,8 +209,15 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     };
 
     let on_start = {
-        let (arch, fields, soft, view, redraw, noise_seed, picked) =
-            (arch.clone(), fields.clone(), soft.clone(), view.clone(), redraw.clone(), noise_seed.clone(), picked.clone());
+        let (arch, fields, soft, view, redraw, noise_seed, picked) = (
+            arch.clone(),
+            fields.clone(),
+            soft.clone(),
+            view.clone(),
+            redraw.clone(),
+            noise_seed.clone(),
+            picked.clone(),
+        );
         let (backend, run) = (lab.backend.clone(), run.clone());
         Callback::from(move |_| {
             // The last worker may have ended with a lost device or a crash.
@@ -221,7 +247,8 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         let (arch, post) = (arch.clone(), post.clone());
         let (noise_seed, view, picked) = (noise_seed.clone(), view.clone(), picked.clone());
         Callback::from(move |e: Event| {
-            let a = GanArch::parse(&e.target_unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
+            let a = GanArch::parse(&e.target_unchecked_into::<HtmlSelectElement>().value())
+                .unwrap_or_default();
             share::set_param("gan_arch", Some(a.slug()));
             arch.set(a);
             {
@@ -235,7 +262,9 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let on_new_noise = {
         let (noise_seed, post, picked) = (noise_seed.clone(), post.clone(), picked.clone());
         Callback::from(move |_| {
-            let seed = (*noise_seed).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) >> 1;
+            let seed =
+                (*noise_seed).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407)
+                    >> 1;
             noise_seed.set(seed);
             picked.set(Vec::new());
             post(ToWorker::Noise { seed });
@@ -265,7 +294,10 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         })
     };
 
-    let field = |label: &str, testid: &str, get: fn(&Fields) -> &String, set: fn(&mut Fields, String)| {
+    let field = |label: &str,
+                 testid: &str,
+                 get: fn(&Fields) -> &String,
+                 set: fn(&mut Fields, String)| {
         let f = fields.clone();
         let param = testid.replace('-', "_");
         html! {
@@ -288,7 +320,9 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         ),
         format!("done: {} epochs", s.epochs_done),
     );
-    let per_epoch = |f: fn(&GanEpoch) -> f64| v.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
+    let per_epoch = |f: fn(&GanEpoch) -> f64| {
+        v.history.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>()
+    };
     let (g_sum, d_sum) = (generator_summary(*arch), discriminator_summary(*arch));
     html! {
         <div class="card wide gan">

@@ -39,7 +39,12 @@ fn draw_grid(canvas: &HtmlCanvasElement, images: &[u8], cols: usize, selected: &
     let (w, h) = (cols * IMAGE_SIDE, rows.max(1) * IMAGE_SIDE);
     canvas.set_width(w as u32);
     canvas.set_height(h as u32);
-    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else {
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
         return;
     };
     let mut rgba = vec![0u8; w * h * 4];
@@ -54,7 +59,8 @@ fn draw_grid(canvas: &HtmlCanvasElement, images: &[u8], cols: usize, selected: &
             rgba[at..at + 4].copy_from_slice(&px);
         }
     }
-    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32) {
+    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w as u32, h as u32)
+    {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
 }
@@ -74,12 +80,17 @@ pub fn SampleGrid(props: &SampleGridProps) -> Html {
     }
     let n = props.images.len() / IMAGE_PIXELS;
     let rows = n.div_ceil(props.cols.max(1)).max(1);
-    let style = format!("width:{}px;height:{}px", props.cols * IMAGE_SIDE * props.scale, rows * IMAGE_SIDE * props.scale);
+    let style = format!(
+        "width:{}px;height:{}px",
+        props.cols * IMAGE_SIDE * props.scale,
+        rows * IMAGE_SIDE * props.scale
+    );
     let onclick = props.on_pick.clone().map(|pick| {
         let cols = props.cols;
         Callback::from(move |e: MouseEvent| {
             let Some(target) = e.target_dyn_into::<HtmlCanvasElement>() else { return };
-            let (cw, ch) = (target.client_width().max(1) as f64, target.client_height().max(1) as f64);
+            let (cw, ch) =
+                (target.client_width().max(1) as f64, target.client_height().max(1) as f64);
             let col = ((e.offset_x() as f64 / cw) * cols as f64).floor() as usize;
             let row = ((e.offset_y() as f64 / ch) * rows as f64).floor() as usize;
             let k = row * cols + col.min(cols - 1);
@@ -152,7 +163,10 @@ pub struct HealthProps {
 /// A layer's gradient has vanished when it falls under 1/1000 of its peak in this run.
 pub fn vanished(history: &[GanEpoch], g: bool, layer: &str) -> bool {
     let pick = |e: &GanEpoch| if g { e.g_norms.clone() } else { e.d_norms.clone() };
-    let grads: Vec<f64> = history.iter().filter_map(|e| pick(e).into_iter().find(|n| n.layer == layer).map(|n| n.grad)).collect();
+    let grads: Vec<f64> = history
+        .iter()
+        .filter_map(|e| pick(e).into_iter().find(|n| n.layer == layer).map(|n| n.grad))
+        .collect();
     let peak = grads.iter().copied().fold(0.0, f64::max);
     matches!(grads.last(), Some(&last) if peak > 0.0 && last < peak * 1e-3)
 }
@@ -166,10 +180,12 @@ pub fn Health(props: &HealthProps) -> Html {
     };
     let first = &props.history[0];
     let rows = |net: &'static str, g: bool| {
-        let (now, then) = if g { (&last.g_norms, &first.g_norms) } else { (&last.d_norms, &first.d_norms) };
+        let (now, then) =
+            if g { (&last.g_norms, &first.g_norms) } else { (&last.d_norms, &first.d_norms) };
         now.iter()
             .map(|n| {
-                let start = then.iter().find(|t| t.layer == n.layer).map(|t| t.grad).unwrap_or(n.grad);
+                let start =
+                    then.iter().find(|t| t.layer == n.layer).map(|t| t.grad).unwrap_or(n.grad);
                 let bad = vanished(&props.history, g, &n.layer);
                 html! {
                     <tr class={classes!(bad.then_some("vanishing"))}>

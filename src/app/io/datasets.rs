@@ -17,7 +17,10 @@ pub enum DataState {
 }
 
 /// Downloads and parses a bundled set, reporting progress in [0, 1].
-pub async fn load_bundled(kind: DatasetKind, progress: impl Fn(f64) + Clone) -> Result<TrainTest, String> {
+pub async fn load_bundled(
+    kind: DatasetKind,
+    progress: impl Fn(f64) + Clone,
+) -> Result<TrainTest, String> {
     use crate::lab::data::{Part, Split};
     // Rough share of each file in the download, so the bar moves evenly.
     let plan = [
@@ -41,8 +44,10 @@ pub async fn load_bundled(kind: DatasetKind, progress: impl Fn(f64) + Clone) -> 
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
     let what = |s: &str| format!("{} {s}", kind.title());
-    let test = Dataset::from_idx(&files[1], &files[0]).map_err(|e| format!("{}: {e}", what("test set")))?;
-    let train = Dataset::from_idx(&files[3], &files[2]).map_err(|e| format!("{}: {e}", what("training set")))?;
+    let test = Dataset::from_idx(&files[1], &files[0])
+        .map_err(|e| format!("{}: {e}", what("test set")))?;
+    let train = Dataset::from_idx(&files[3], &files[2])
+        .map_err(|e| format!("{}: {e}", what("training set")))?;
     progress(1.0);
     Ok(TrainTest { train, test })
 }

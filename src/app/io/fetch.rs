@@ -26,7 +26,11 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Resul
         .dyn_into()
         .map_err(|_| "fetch did not return a response".to_string())?;
     if !resp.ok() {
-        return Err(format!("could not fetch {url}: HTTP {} {}", resp.status(), resp.status_text()));
+        return Err(format!(
+            "could not fetch {url}: HTTP {} {}",
+            resp.status(),
+            resp.status_text()
+        ));
     }
     let total = resp
         .headers()
@@ -39,11 +43,14 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Resul
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::with_capacity(total as usize);
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|e| format!("reading {url}: {}", js_error(e)))?;
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| format!("reading {url}: {}", js_error(e)))?;
         if Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
             break;
         }
-        let value: Uint8Array = Reflect::get(&chunk, &"value".into()).map_err(js_error)?.unchecked_into();
+        let value: Uint8Array =
+            Reflect::get(&chunk, &"value".into()).map_err(js_error)?.unchecked_into();
         let start = bytes.len();
         bytes.resize(start + value.length() as usize, 0);
         value.copy_to(&mut bytes[start..]);

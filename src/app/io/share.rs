@@ -8,13 +8,21 @@ use yew::prelude::*;
 pub fn set_param(name: &str, value: Option<&str>) {
     let Some(w) = web_sys::window() else { return };
     let loc = w.location();
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&loc.search().unwrap_or_default()) else { return };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&loc.search().unwrap_or_default())
+    else {
+        return;
+    };
     match value {
         Some(v) => params.set(name, v),
         None => params.delete(name),
     }
     let query: String = params.to_string().into();
-    let url = format!("{}{}{}", loc.pathname().unwrap_or_default(), if query.is_empty() { String::new() } else { format!("?{query}") }, loc.hash().unwrap_or_default());
+    let url = format!(
+        "{}{}{}",
+        loc.pathname().unwrap_or_default(),
+        if query.is_empty() { String::new() } else { format!("?{query}") },
+        loc.hash().unwrap_or_default()
+    );
     if let Ok(h) = w.history() {
         let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&url));
     }
@@ -34,8 +42,13 @@ async fn copy_text(text: &str) -> bool {
     if clip.is_undefined() || clip.is_null() {
         return false;
     }
-    let Ok(write) = Reflect::get(&clip, &"writeText".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) else { return false };
-    let Ok(promise) = write.call1(&clip, &text.into()).and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from)) else { return false };
+    let Ok(write) = Reflect::get(&clip, &"writeText".into()).and_then(|f| f.dyn_into::<Function>())
+    else {
+        return false;
+    };
+    let Ok(promise) = write.call1(&clip, &text.into()).and_then(|p| p.dyn_into::<Promise>()) else {
+        return false;
+    };
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
 

@@ -6,7 +6,10 @@ use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbFactory, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbFactory, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode,
+};
 
 use crate::app::worker::protocol::RunRecord;
 
@@ -31,7 +34,10 @@ pub fn announce_change() {
 /// A sentence for a failed store operation; a full disk says so and says what to do.
 fn describe(e: &JsValue) -> String {
     let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
-    let message = Reflect::get(e, &"message".into()).ok().and_then(|n| n.as_string()).unwrap_or_else(|| format!("{e:?}"));
+    let message = Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_else(|| format!("{e:?}"));
     if name == "QuotaExceededError" {
         "the browser's storage for this site is full (quota exceeded): delete old runs in the run list so checkpoints can be saved".into()
     } else if name.is_empty() {
@@ -50,7 +56,10 @@ async fn request(req: &IdbRequest) -> Result<JsValue, String> {
         });
         let r = req.clone();
         let err = Closure::once_into_js(move || {
-            let _ = reject.call1(&JsValue::NULL, &r.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::UNDEFINED));
+            let _ = reject.call1(
+                &JsValue::NULL,
+                &r.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
+            );
         });
         req.set_onsuccess(Some(ok.unchecked_ref()));
         req.set_onerror(Some(err.unchecked_ref()));
@@ -66,7 +75,8 @@ async fn committed(tx: &IdbTransaction) -> Result<(), String> {
         });
         let t = tx.clone();
         let err = Closure::once_into_js(move || {
-            let _ = reject.call1(&JsValue::NULL, &t.error().map(JsValue::from).unwrap_or(JsValue::UNDEFINED));
+            let _ = reject
+                .call1(&JsValue::NULL, &t.error().map(JsValue::from).unwrap_or(JsValue::UNDEFINED));
         });
         tx.set_oncomplete(Some(ok.unchecked_ref()));
         // A failed request (a full disk) aborts the transaction: `abort` always follows `error`,
@@ -113,7 +123,9 @@ pub async fn save(record: &RunRecord, checkpoint: Option<&[u8]>) -> Result<(), S
     let tx = transaction(&db, IdbTransactionMode::Readwrite)?;
     let json = serde_json::to_string(record).map_err(|e| e.to_string())?;
     let key = JsValue::from_str(&record.id);
-    object_store(&tx, RUNS)?.put_with_key(&JsValue::from_str(&json), &key).map_err(|e| describe(&e))?;
+    object_store(&tx, RUNS)?
+        .put_with_key(&JsValue::from_str(&json), &key)
+        .map_err(|e| describe(&e))?;
     if let Some(bytes) = checkpoint {
         let array = Uint8Array::from(bytes);
         object_store(&tx, CHECKPOINTS)?.put_with_key(&array, &key).map_err(|e| describe(&e))?;
@@ -129,7 +141,11 @@ pub async fn list() -> Result<Vec<RunRecord>, String> {
     let tx = transaction(&db, IdbTransactionMode::Readonly)?;
     let all = request(&object_store(&tx, RUNS)?.get_all().map_err(|e| describe(&e))?).await?;
     db.close();
-    let mut runs: Vec<RunRecord> = Array::from(&all).iter().filter_map(|v| v.as_string()).filter_map(|s| serde_json::from_str(&s).ok()).collect();
+    let mut runs: Vec<RunRecord> = Array::from(&all)
+        .iter()
+        .filter_map(|v| v.as_string())
+        .filter_map(|s| serde_json::from_str(&s).ok())
+        .collect();
     runs.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
     Ok(runs)
 }
@@ -140,11 +156,19 @@ pub async fn load(id: &str) -> Result<(RunRecord, Option<Vec<u8>>), String> {
     let tx = transaction(&db, IdbTransactionMode::Readonly)?;
     let key = JsValue::from_str(id);
     let record = request(&object_store(&tx, RUNS)?.get(&key).map_err(|e| describe(&e))?).await?;
-    let bytes = request(&object_store(&tx, CHECKPOINTS)?.get(&key).map_err(|e| describe(&e))?).await?;
+    let bytes =
+        request(&object_store(&tx, CHECKPOINTS)?.get(&key).map_err(|e| describe(&e))?).await?;
     db.close();
-    let record = record.as_string().ok_or_else(|| format!("run {id} is not in this browser's storage (deleted?)"))?;
-    let record: RunRecord = serde_json::from_str(&record).map_err(|e| format!("run {id} was saved by another version of MNIST Lab: {e}"))?;
-    let bytes = if bytes.is_undefined() || bytes.is_null() { None } else { Some(Uint8Array::new(&bytes).to_vec()) };
+    let record = record
+        .as_string()
+        .ok_or_else(|| format!("run {id} is not in this browser's storage (deleted?)"))?;
+    let record: RunRecord = serde_json::from_str(&record)
+        .map_err(|e| format!("run {id} was saved by another version of MNIST Lab: {e}"))?;
+    let bytes = if bytes.is_undefined() || bytes.is_null() {
+        None
+    } else {
+        Some(Uint8Array::new(&bytes).to_vec())
+    };
     Ok((record, bytes))
 }
 
@@ -162,7 +186,11 @@ pub async fn delete(id: &str) -> Result<(), String> {
 
 /// `(used, quota)` bytes of this site's storage, when the browser tells.
 pub async fn usage() -> Option<(f64, f64)> {
-    let storage = Reflect::get(&Reflect::get(&js_sys::global(), &"navigator".into()).ok()?, &"storage".into()).ok()?;
+    let storage = Reflect::get(
+        &Reflect::get(&js_sys::global(), &"navigator".into()).ok()?,
+        &"storage".into(),
+    )
+    .ok()?;
     let estimate: Function = Reflect::get(&storage, &"estimate".into()).ok()?.dyn_into().ok()?;
     let promise: Promise = estimate.call0(&storage).ok()?.dyn_into().ok()?;
     let e = JsFuture::from(promise).await.ok()?;

@@ -75,7 +75,8 @@ pub fn RunControls(props: &RunControlsProps) -> Html {
         let run = run.clone();
         Callback::from(move |_| run.post(msg(run.status())))
     };
-    let on_pause = post(|s| if s == RunStatus::Paused { ToWorker::Resume } else { ToWorker::Pause });
+    let on_pause =
+        post(|s| if s == RunStatus::Paused { ToWorker::Resume } else { ToWorker::Pause });
     let test_hooks = url_param("test_hooks").is_some();
     let continue_on = |kind: BackendKind| props.on_continue.reform(move |_| kind);
     let pausable = matches!(s.status, RunStatus::Running | RunStatus::Paused);

@@ -138,8 +138,12 @@ impl Lifecycle {
             RunStatus::Done => done,
             RunStatus::Stopped => format!("stopped after {n} full epoch(s)"),
             RunStatus::Failed => "failed".to_string(),
-            RunStatus::Interrupted => format!("interrupted after {n} full epoch(s): waiting to continue"),
-            RunStatus::Halted => format!("diverged: paused at the last good checkpoint (epoch {n})"),
+            RunStatus::Interrupted => {
+                format!("interrupted after {n} full epoch(s): waiting to continue")
+            }
+            RunStatus::Halted => {
+                format!("diverged: paused at the last good checkpoint (epoch {n})")
+            }
         }
     }
 
@@ -160,10 +164,12 @@ impl Lifecycle {
                 self.status = RunStatus::Running;
             }
             Ok(FromWorker::Progress { epoch, batch, loss, ms_per_batch }) => {
-                (self.epoch, self.batch, self.loss, self.ms_per_batch) = (*epoch, *batch, *loss, *ms_per_batch);
+                (self.epoch, self.batch, self.loss, self.ms_per_batch) =
+                    (*epoch, *batch, *loss, *ms_per_batch);
             }
             Ok(FromWorker::GanProgress { chunk, ms_per_batch }) => {
-                (self.epoch, self.batch, self.batches) = (chunk.epoch, chunk.batch_in_epoch, chunk.batches_per_epoch);
+                (self.epoch, self.batch, self.batches) =
+                    (chunk.epoch, chunk.batch_in_epoch, chunk.batches_per_epoch);
                 self.ms_per_batch = *ms_per_batch;
                 if chunk.finished_epoch.is_some() {
                     self.epochs_done += 1;
@@ -210,7 +216,8 @@ impl Reducible for Lifecycle {
         let mut next = (*self).clone();
         match action {
             RunAction::Begin { epochs } => {
-                next = Lifecycle { status: RunStatus::Starting, epochs, ..Lifecycle::new(self.noun) };
+                next =
+                    Lifecycle { status: RunStatus::Starting, epochs, ..Lifecycle::new(self.noun) };
             }
             RunAction::Reply(msg) => next.apply(&msg),
             RunAction::Error(e) => next.error = Some(e),

@@ -2,28 +2,28 @@
 //! through the engine's report code (the same as the CLI's) — one self-contained HTML file, or
 //! a zip of the Markdown and its figures.
 
+use burn::module::Module;
 use yew::prelude::*;
 
-use crate::app::worker::protocol::{RunRecord, RunSpec};
-use crate::app::io::store;
 use crate::app::exercise1::weights_io::blob_url;
-use crate::lab::gan::quality::JUDGE_SAMPLES;
-use burn::module::Module;
-use crate::lab::core::checkpoint::Checkpoint;
-use crate::lab::compress::report::compression_report;
-use crate::lab::core::bundle::{Bundle, html_document, zip_bundles};
-use crate::lab::gan::report::gan_report;
-use crate::lab::compress::factorized::MlpSpectrum;
-use crate::lab::compress::ranks::params_for;
-use crate::lab::gan::grid::{png, tile};
-use crate::lab::gan::report::{GanMetrics, GanReportContext};
-use crate::lab::gan::summary::{discriminator_summary, generator_summary};
+use crate::app::io::store;
+use crate::app::worker::protocol::{RunRecord, RunSpec};
 use crate::lab::classifier::metrics::ConfusionMatrix;
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::compress::report::{BaseRun, CompressedRun, CompressionMetrics, ReportContext};
 use crate::lab::classifier::summary::mlp_summary;
-use crate::lab::compress::summary::factorized_summary_for;
 use crate::lab::classifier::weights::mlp_from_tensors;
+use crate::lab::compress::factorized::MlpSpectrum;
+use crate::lab::compress::ranks::params_for;
+use crate::lab::compress::report::{
+    BaseRun, CompressedRun, CompressionMetrics, ReportContext, compression_report,
+};
+use crate::lab::compress::summary::factorized_summary_for;
+use crate::lab::core::bundle::{Bundle, html_document, zip_bundles};
+use crate::lab::core::checkpoint::Checkpoint;
+use crate::lab::gan::grid::{png, tile};
+use crate::lab::gan::quality::JUDGE_SAMPLES;
+use crate::lab::gan::report::{GanMetrics, GanReportContext, gan_report};
+use crate::lab::gan::summary::{discriminator_summary, generator_summary};
 
 /// Training images of a run (the subset, or all 60 000).
 fn images(subset: Option<usize>) -> usize {
@@ -31,23 +31,33 @@ fn images(subset: Option<usize>) -> usize {
 }
 
 /// The newest run that matches and has at least one epoch; finished runs first.
-fn newest<'a>(runs: &'a [RunRecord], want: impl Fn(&RunSpec) -> bool) -> Option<&'a RunRecord> {
-    let mut c: Vec<&RunRecord> = runs.iter().filter(|r| want(&r.spec) && r.epochs_done > 0).collect();
+fn newest(runs: &[RunRecord], want: impl Fn(&RunSpec) -> bool) -> Option<&RunRecord> {
+    let mut c: Vec<&RunRecord> =
+        runs.iter().filter(|r| want(&r.spec) && r.epochs_done > 0).collect();
     c.sort_by(|a, b| b.finished.cmp(&a.finished).then(b.updated_ms.total_cmp(&a.updated_ms)));
     c.first().copied()
 }
 
 /// Exercise 1 from the newest classifier run and the finished refinements.
 async fn exercise1(runs: &[RunRecord]) -> Result<Option<Bundle>, String> {
-    let Some(base) = newest(runs, |s| matches!(s, RunSpec::Classifier { .. })) else { return Ok(None) };
+    let Some(base) = newest(runs, |s| matches!(s, RunSpec::Classifier { .. })) else {
+        return Ok(None);
+    };
     let RunSpec::Classifier { config, .. } = &base.spec else { return Ok(None) };
     let (_, bytes) = store::load(&base.id).await?;
-    let ck = Checkpoint::from_bytes(&bytes.ok_or("the classifier run has no checkpoint")?).map_err(|e| e.to_string())?;
+    let ck = Checkpoint::from_bytes(&bytes.ok_or("the classifier run has no checkpoint")?)
+        .map_err(|e| e.to_string())?;
     let device = burn::tensor::Device::flex();
-    let mlp: Mlp = mlp_from_tensors(&ck.module("model").map_err(|e| e.to_string())?.tensors, &MLP_WIDTHS, &device).map_err(|e| e.to_string())?;
+    let mlp: Mlp = mlp_from_tensors(
+        &ck.module("model").map_err(|e| e.to_string())?.tensors,
+        &MLP_WIDTHS,
+        &device,
+    )
+    .map_err(|e| e.to_string())?;
     let spectrum = MlpSpectrum::of(&mlp).await.map_err(|e| e.to_string())?;
     let shapes = spectrum.shapes();
-    let mut refinements: Vec<&RunRecord> = runs.iter().filter(|r| r.finished && matches!(r.spec, RunSpec::Refine { .. })).collect();
+    let mut refinements: Vec<&RunRecord> =
+        runs.iter().filter(|r| r.finished && matches!(r.spec, RunSpec::Refine { .. })).collect();
     refinements.sort_by(|a, b| match (&a.spec, &b.spec) {
         (RunSpec::Refine { factor: x, .. }, RunSpec::Refine { factor: y, .. }) => x.total_cmp(y),
         _ => std::cmp::Ordering::Equal,
@@ -70,7 +80,11 @@ async fn exercise1(runs: &[RunRecord]) -> Result<Option<Bundle>, String> {
         }
     }
     let metrics = CompressionMetrics {
-        base: BaseRun { params: mlp.num_params(), epochs: base.history.clone(), confusion: base.confusion.unwrap_or(ConfusionMatrix([[0; 10]; 10])) },
+        base: BaseRun {
+            params: mlp.num_params(),
+            epochs: base.history.clone(),
+            confusion: base.confusion.unwrap_or(ConfusionMatrix([[0; 10]; 10])),
+        },
         compressed,
     };
     let ctx = ReportContext {
@@ -92,12 +106,15 @@ fn exercise2(runs: &[RunRecord]) -> Result<Option<Bundle>, String> {
     let Some(run) = newest(runs, |s| matches!(s, RunSpec::Gan { .. })) else { return Ok(None) };
     let RunSpec::Gan { config, subset } = &run.spec else { return Ok(None) };
     let (g, d) = (generator_summary(config.arch), discriminator_summary(config.arch));
-    let quality = run.snapshots.iter().filter_map(|s| s.quality.clone()).collect();
+    let quality = run.snapshots.iter().filter_map(|s| s.quality).collect();
     let metrics = GanMetrics::new(config.arch, g.total(), d.total(), &run.gan_history, quality);
     let mut grids = Vec::new();
     for s in &run.snapshots {
         let values: Vec<f32> = s.images.iter().map(|&b| b as f32 / 255.0 * 2.0 - 1.0).collect();
-        grids.push((s.epoch, png(&tile(&values, 8, 2, 2).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?));
+        grids.push((
+            s.epoch,
+            png(&tile(&values, 8, 2, 2).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?,
+        ));
     }
     let (accuracy, real_score) = run.judge.unwrap_or((f64::NAN, f64::NAN));
     let ctx = GanReportContext {
@@ -111,7 +128,11 @@ fn exercise2(runs: &[RunRecord]) -> Result<Option<Bundle>, String> {
         quality_samples: JUDGE_SAMPLES,
         seconds: (run.updated_ms - run.created_ms) / 1000.0,
         backend: format!("{} (in the browser)", run.backend.title()),
-        stopped_early: if run.finished { None } else { Some(format!("the run stopped after {} of {} epochs", run.epochs_done, config.epochs)) },
+        stopped_early: if run.finished {
+            None
+        } else {
+            Some(format!("the run stopped after {} of {} epochs", run.epochs_done, config.epochs))
+        },
     };
     Ok(Some(gan_report(&metrics, ctx, grids)))
 }

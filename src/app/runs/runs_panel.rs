@@ -6,8 +6,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use yew::prelude::*;
 
-use crate::app::worker::protocol::RunRecord;
 use crate::app::io::store;
+use crate::app::worker::protocol::RunRecord;
 
 /// What the list reports.
 #[derive(Properties, Clone, PartialEq)]
@@ -18,7 +18,14 @@ pub struct RunsPanelProps {
 
 fn when(ms: f64) -> String {
     let d = js_sys::Date::new(&ms.into());
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", d.get_full_year(), d.get_month() + 1, d.get_date(), d.get_hours(), d.get_minutes())
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
 }
 
 fn mb(bytes: f64) -> String {
@@ -53,11 +60,17 @@ pub fn RunsPanel(props: &RunsPanelProps) -> Html {
             refresh.emit(());
             let listener = Closure::<dyn FnMut()>::new(move || refresh.emit(()));
             if let Some(w) = web_sys::window() {
-                let _ = w.add_event_listener_with_callback(store::RUNS_CHANGED, listener.as_ref().unchecked_ref());
+                let _ = w.add_event_listener_with_callback(
+                    store::RUNS_CHANGED,
+                    listener.as_ref().unchecked_ref(),
+                );
             }
             move || {
                 if let Some(w) = web_sys::window() {
-                    let _ = w.remove_event_listener_with_callback(store::RUNS_CHANGED, listener.as_ref().unchecked_ref());
+                    let _ = w.remove_event_listener_with_callback(
+                        store::RUNS_CHANGED,
+                        listener.as_ref().unchecked_ref(),
+                    );
                 }
             }
         });

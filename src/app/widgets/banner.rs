@@ -20,7 +20,9 @@ pub fn Banner(props: &BannerProps) -> Html {
         return html! { <div class="banner" data-testid="backend-banner" data-backend="">{"Starting the compute backend…"}</div> };
     };
     let adapter = match &b.adapter {
-        Some(a) => format!("WebGPU adapter: {}{}", a.name, if a.software { " (software)" } else { "" }),
+        Some(a) => {
+            format!("WebGPU adapter: {}{}", a.name, if a.software { " (software)" } else { "" })
+        }
         None => "WebGPU adapter: none".to_string(),
     };
     let other = match b.kind {

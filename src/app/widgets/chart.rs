@@ -30,7 +30,8 @@ pub struct LineChartProps {
     pub size: (u32, u32),
 }
 
-const COLORS: [RGBColor; 4] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40)];
+const COLORS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40)];
 
 fn draw_lines(canvas: web_sys::HtmlCanvasElement, p: &LineChartProps) -> Option<()> {
     let backend = CanvasBackend::with_canvas_object(canvas)?;
@@ -58,17 +59,32 @@ fn draw_lines(canvas: web_sys::HtmlCanvasElement, p: &LineChartProps) -> Option<
         .y_label_area_size(48)
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
         .ok()?;
-    chart.configure_mesh().x_desc(p.x_label.as_str()).light_line_style(WHITE.mix(0.0)).draw().ok()?;
+    chart
+        .configure_mesh()
+        .x_desc(p.x_label.as_str())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .ok()?;
     for (i, s) in p.series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         chart
-            .draw_series(LineSeries::new(s.points.iter().copied().filter(|(_, y)| y.is_finite()), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                s.points.iter().copied().filter(|(_, y)| y.is_finite()),
+                color.stroke_width(2),
+            ))
             .ok()?
             .label(s.label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
     }
     if p.series.len() > 1 {
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().ok()?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .ok()?;
     }
     root.present().ok()
 }

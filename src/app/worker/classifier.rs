@@ -41,7 +41,13 @@ impl Outcome {
 }
 
 /// A classifier run's trainer: restored from its checkpoint, or new.
-fn trainer_for<M: Classifier>(template: M, config: TrainConfig, checkpoint: &Option<Checkpoint>, train_len: usize, device: &Device) -> Result<ClassifierTrainer<M>, String> {
+fn trainer_for<M: Classifier>(
+    template: M,
+    config: TrainConfig,
+    checkpoint: &Option<Checkpoint>,
+    train_len: usize,
+    device: &Device,
+) -> Result<ClassifierTrainer<M>, String> {
     match checkpoint {
         Some(ck) => ClassifierTrainer::restore(template, config, ck, train_len, device),
         None => ClassifierTrainer::new(template, config, train_len, device),
@@ -50,7 +56,11 @@ fn trainer_for<M: Classifier>(template: M, config: TrainConfig, checkpoint: &Opt
 }
 
 /// The backend, MNIST (optionally a training subset) and the autodiff device of a job.
-async fn setup(config: &TrainConfig, kind: BackendKind, subset: Option<usize>) -> Result<(BackendKind, Device, Dataset, Dataset), String> {
+async fn setup(
+    config: &TrainConfig,
+    kind: BackendKind,
+    subset: Option<usize>,
+) -> Result<(BackendKind, Device, Dataset, Dataset), String> {
     config.validate().map_err(|e| e.to_string())?;
     let active = backend::choose(Some(kind)).await;
     let data = dataset(DatasetKind::Mnist).await?;
@@ -74,7 +84,10 @@ async fn drive<M: Classifier>(
     control: &Rc<RefCell<Control>>,
     record: &mut RunRecord,
 ) -> Result<Outcome, String> {
-    send(FromWorker::Started { backend: kind.title().into(), batches_per_epoch: trainer.batches_per_epoch() });
+    send(FromWorker::Started {
+        backend: kind.title().into(),
+        batches_per_epoch: trainer.batches_per_epoch(),
+    });
     // A software GPU takes ~1 s a step: report every 2 batches there, every 10 on the CPU.
     let chunk = if kind == BackendKind::WebGpu { 2 } else { 10 };
     let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
@@ -84,21 +97,46 @@ async fn drive<M: Classifier>(
             return Ok(Outcome::Stopped);
         }
         let t0 = crate::app::env::now_ms();
-        let result = diverge_if_asked(control, trainer.train_chunk(train, chunk).await, "training loss", |r| r.epoch);
+        let result = diverge_if_asked(
+            control,
+            trainer.train_chunk(train, chunk).await,
+            "training loss",
+            |r| r.epoch,
+        );
         let r = match result {
             Ok(r) => r,
-            Err(e @ LabError::NonFinite { .. }) => return Ok(Outcome::Halted(halt(record, e).await)),
+            Err(e @ LabError::NonFinite { .. }) => {
+                return Ok(Outcome::Halted(halt(record, e).await));
+            }
             Err(e) => return Err(e.to_string()),
         };
-        let ms_per_batch = (crate::app::env::now_ms() - t0) / r.samples.div_ceil(trainer.config().batch_size).max(1) as f64;
-        send(FromWorker::Progress { epoch: r.epoch, batch: r.batch_in_epoch, loss: r.loss, ms_per_batch });
+        let ms_per_batch = (crate::app::env::now_ms() - t0)
+            / r.samples.div_ceil(trainer.config().batch_size).max(1) as f64;
+        send(FromWorker::Progress {
+            epoch: r.epoch,
+            batch: r.batch_in_epoch,
+            loss: r.loss,
+            ms_per_batch,
+        });
         loss_sum += r.loss * r.samples as f64;
         correct += r.accuracy * r.samples as f64;
         seen += r.samples;
         if r.epoch_finished {
-            let eval = evaluate(trainer.model(), test, EVAL_BATCH, device).await.map_err(|e| e.to_string())?;
+            let eval = evaluate(trainer.model(), test, EVAL_BATCH, device)
+                .await
+                .map_err(|e| e.to_string())?;
             if !eval.loss.is_finite() {
-                return Ok(Outcome::Halted(halt(record, LabError::NonFinite { what: "test loss", value: eval.loss as f32, epoch: r.epoch }).await));
+                return Ok(Outcome::Halted(
+                    halt(
+                        record,
+                        LabError::NonFinite {
+                            what: "test loss",
+                            value: eval.loss as f32,
+                            epoch: r.epoch,
+                        },
+                    )
+                    .await,
+                ));
             }
             let metrics = EpochMetrics {
                 epoch: r.epoch,
@@ -109,8 +147,12 @@ async fn drive<M: Classifier>(
             };
             (loss_sum, correct, seen) = (0.0, 0.0, 0);
             record.history.push(metrics.clone());
-            record.confusion = Some(eval.confusion.clone());
-            send(FromWorker::Epoch { metrics, confusion: Box::new(eval.confusion), predictions: eval.predictions });
+            record.confusion = Some(eval.confusion);
+            send(FromWorker::Epoch {
+                metrics,
+                confusion: Box::new(eval.confusion),
+                predictions: eval.predictions,
+            });
             let checkpoint = trainer.checkpoint().await.map_err(|e| e.to_string())?;
             persist_epoch(record, control, r.epoch, trainer.finished(), checkpoint).await;
         }
@@ -128,7 +170,9 @@ pub(crate) async fn classifier(
     control: &Rc<RefCell<Control>>,
 ) -> Result<Option<FromWorker>, String> {
     let (config, subset) = match &record.spec {
-        RunSpec::Classifier { config, subset } | RunSpec::Refine { config, subset, .. } => (config.clone(), *subset),
+        RunSpec::Classifier { config, subset } | RunSpec::Refine { config, subset, .. } => {
+            (config.clone(), *subset)
+        }
         RunSpec::Gan { .. } => return Err("not a classifier run".into()),
     };
     let (kind, device, train, test) = setup(&config, record.backend, subset).await?;
@@ -137,12 +181,20 @@ pub(crate) async fn classifier(
     let e = |e: LabError| e.to_string();
     match record.spec.clone() {
         RunSpec::Classifier { .. } => {
-            let mut trainer = trainer_for(Mlp::new(&MLP_WIDTHS, &device), config, &checkpoint, train.len(), &device)?;
+            let mut trainer = trainer_for(
+                Mlp::new(&MLP_WIDTHS, &device),
+                config,
+                &checkpoint,
+                train.len(),
+                &device,
+            )?;
             if fresh {
                 persist(&mut record, None).await;
             }
             match drive(&mut trainer, kind, &train, &test, &device, control, &mut record).await? {
-                Outcome::Finished => Ok(Some(FromWorker::Done { tensors: mlp_tensors(trainer.model()).await.map_err(e)? })),
+                Outcome::Finished => Ok(Some(FromWorker::Done {
+                    tensors: mlp_tensors(trainer.model()).await.map_err(e)?,
+                })),
                 other => Ok(other.reply(record.id)),
             }
         }
@@ -153,10 +205,15 @@ pub(crate) async fn classifier(
                 (None, Some(_)) => Mlp::new(&MLP_WIDTHS, &device),
                 (None, None) => return Err("this refinement stopped before its first epoch, and its base model is not stored: start it again".into()),
             };
-            let template = MlpSpectrum::of(&base).await.map_err(e)?.build(&ranks, &device).map_err(e)?;
+            let template =
+                MlpSpectrum::of(&base).await.map_err(e)?.build(&ranks, &device).map_err(e)?;
             let params = template.num_params();
             let mut trainer = trainer_for(template, config, &checkpoint, train.len(), &device)?;
-            let before = if fresh { evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy } else { before };
+            let before = if fresh {
+                evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy
+            } else {
+                before
+            };
             if let RunSpec::Refine { before: b, .. } = &mut record.spec {
                 *b = before;
             }
@@ -165,8 +222,17 @@ pub(crate) async fn classifier(
             }
             match drive(&mut trainer, kind, &train, &test, &device, control, &mut record).await? {
                 Outcome::Finished => {
-                    let after = evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy;
-                    Ok(Some(FromWorker::Refined(RefineRow { factor, ranks, params, before, after })))
+                    let after = evaluate(trainer.model(), &test, EVAL_BATCH, &device)
+                        .await
+                        .map_err(e)?
+                        .accuracy;
+                    Ok(Some(FromWorker::Refined(RefineRow {
+                        factor,
+                        ranks,
+                        params,
+                        before,
+                        after,
+                    })))
                 }
                 other => Ok(other.reply(record.id)),
             }

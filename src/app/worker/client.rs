@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::app::io::fetch::js_error;
@@ -29,24 +29,35 @@ impl WorkerClient {
     /// Starts the training worker: `worker-boot.js` as a module worker, running this page's own
     /// wasm module (already downloaded and cached), entered through `worker_entry` in `src/main.rs`.
     pub fn start() -> Result<Self, String> {
-        let worker = spawn_worker().map_err(|e| format!("could not start the training worker: {}", js_error(e)))?;
-        let client = WorkerClient(Rc::new(RefCell::new(Inner { worker, ready: false, outbox: Vec::new(), handler: None, terminated: false })));
+        let worker = spawn_worker()
+            .map_err(|e| format!("could not start the training worker: {}", js_error(e)))?;
+        let client = WorkerClient(Rc::new(RefCell::new(Inner {
+            worker,
+            ready: false,
+            outbox: Vec::new(),
+            handler: None,
+            terminated: false,
+        })));
         let on_message = {
             let c = client.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| match decode::<FromWorker>(&e.data()) {
-                Ok(FromWorker::Ready) => {
-                    let mut inner = c.0.borrow_mut();
-                    inner.ready = true;
-                    for m in std::mem::take(&mut inner.outbox) {
-                        let _ = inner.worker.post_message(&encode(&m));
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                match decode::<FromWorker>(&e.data()) {
+                    Ok(FromWorker::Ready) => {
+                        let mut inner = c.0.borrow_mut();
+                        inner.ready = true;
+                        for m in std::mem::take(&mut inner.outbox) {
+                            let _ = inner.worker.post_message(&encode(&m));
+                        }
                     }
+                    msg => c.dispatch(msg.map_err(|e| format!("the worker sent {e}"))),
                 }
-                msg => c.dispatch(msg.map_err(|e| format!("the worker sent {e}"))),
             })
         };
         let on_error = {
             let c = client.clone();
-            Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| c.dispatch(Err(format!("the training worker failed: {}", e.message()))))
+            Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
+                c.dispatch(Err(format!("the training worker failed: {}", e.message())))
+            })
         };
         {
             let inner = client.0.borrow();
@@ -59,7 +70,10 @@ impl WorkerClient {
     }
 
     /// The worker in `slot` while it is alive (and `fresh` is false), else a new one put there.
-    pub fn ensure(slot: &RefCell<Option<WorkerClient>>, fresh: bool) -> Result<WorkerClient, String> {
+    pub fn ensure(
+        slot: &RefCell<Option<WorkerClient>>,
+        fresh: bool,
+    ) -> Result<WorkerClient, String> {
         if let Some(w) = slot.borrow().as_ref().filter(|w| !fresh && w.is_alive()) {
             return Ok(w.clone());
         }
@@ -133,13 +147,20 @@ extern "C" {
 /// The glue's URL and its wasm's: wasm-bindgen names them `<name>.js` and `<name>_bg.wasm`.
 fn module_urls() -> Result<(String, String), JsValue> {
     let js = MODULE_URL.with(String::clone);
-    let wasm = js.strip_suffix(".js").map(|stem| format!("{stem}_bg.wasm")).ok_or_else(|| JsValue::from_str(&format!("unexpected module URL {js}")))?;
+    let wasm = js
+        .strip_suffix(".js")
+        .map(|stem| format!("{stem}_bg.wasm"))
+        .ok_or_else(|| JsValue::from_str(&format!("unexpected module URL {js}")))?;
     Ok((js, wasm))
 }
 
 fn spawn_worker() -> Result<Worker, JsValue> {
     let (js, wasm) = module_urls()?;
-    let url = format!("./worker-boot.js?js={}&wasm={}", js_sys::encode_uri_component(&js), js_sys::encode_uri_component(&wasm));
+    let url = format!(
+        "./worker-boot.js?js={}&wasm={}",
+        js_sys::encode_uri_component(&js),
+        js_sys::encode_uri_component(&wasm)
+    );
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
     Worker::new_with_options(&url, &options)

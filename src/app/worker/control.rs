@@ -33,7 +33,9 @@ thread_local! {
 /// A bundled data set, downloaded and parsed once per worker (each job used to spend about a
 /// second fetching it from the HTTP cache and parsing it again).
 pub(crate) async fn dataset(kind: DatasetKind) -> Result<Rc<TrainTest>, String> {
-    if let Some(d) = DATA.with(|c| c.borrow().iter().find(|(k, _)| *k == kind).map(|(_, d)| d.clone())) {
+    if let Some(d) =
+        DATA.with(|c| c.borrow().iter().find(|(k, _)| *k == kind).map(|(_, d)| d.clone()))
+    {
         return Ok(d);
     }
     let d = Rc::new(load_bundled(kind, |_| {}).await?);

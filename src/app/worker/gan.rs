@@ -58,7 +58,11 @@ pub(crate) async fn send_canvas(shared: &Shared) -> Result<(), String> {
 }
 
 /// Loads the shipped generator of `arch` on the CPU and shows it; silent when none is shipped.
-pub(crate) async fn pretrained(arch: GanArch, noise_seed: u64, shared: &Shared) -> Result<(), String> {
+pub(crate) async fn pretrained(
+    arch: GanArch,
+    noise_seed: u64,
+    shared: &Shared,
+) -> Result<(), String> {
     let url = pretrained_generator_url(arch);
     let bytes = match fetch_bytes(&url, |_, _| {}).await {
         Ok(b) => b,
@@ -67,7 +71,8 @@ pub(crate) async fn pretrained(arch: GanArch, noise_seed: u64, shared: &Shared) 
     };
     let device = Device::flex();
     let (tensors, _) = decode_safetensors(&bytes).map_err(|e| format!("{url}: {e}"))?;
-    let g = load_module_tensors(&Generator::new(arch, &device), &tensors).map_err(|e| format!("{url}: {e}"))?;
+    let g = load_module_tensors(&Generator::new(arch, &device), &tensors)
+        .map_err(|e| format!("{url}: {e}"))?;
     {
         let mut sh = shared.borrow_mut();
         if sh.g.is_some() {
@@ -87,9 +92,13 @@ async fn load_judge(test: &Dataset, device: &Device) -> Result<(QualityJudge, f6
     let bytes = fetch_bytes(url, |_, _| {}).await?;
     let (tensors, _) = decode_safetensors(&bytes).map_err(|e| e.to_string())?;
     let inner = device.clone().without_autodiff();
-    let classifier = mlp_from_tensors(&tensors, &CLASSIFIER_WIDTHS, &inner).map_err(|e| e.to_string())?;
-    let accuracy = evaluate(&classifier, test, EVAL_BATCH, &inner).await.map_err(|e| e.to_string())?.accuracy;
-    let judge = QualityJudge::new(classifier, test, JUDGE_SAMPLES, &inner).await.map_err(|e| e.to_string())?;
+    let classifier =
+        mlp_from_tensors(&tensors, &CLASSIFIER_WIDTHS, &inner).map_err(|e| e.to_string())?;
+    let accuracy =
+        evaluate(&classifier, test, EVAL_BATCH, &inner).await.map_err(|e| e.to_string())?.accuracy;
+    let judge = QualityJudge::new(classifier, test, JUDGE_SAMPLES, &inner)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok((judge, accuracy))
 }
 
@@ -97,7 +106,12 @@ fn bytes(images: Vec<f32>) -> Vec<u8> {
     images.into_iter().map(to_byte).collect()
 }
 
-pub(crate) async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, control: &Rc<RefCell<Control>>, shared: &Shared) -> Result<Option<FromWorker>, String> {
+pub(crate) async fn gan(
+    mut record: RunRecord,
+    checkpoint: Option<Checkpoint>,
+    control: &Rc<RefCell<Control>>,
+    shared: &Shared,
+) -> Result<Option<FromWorker>, String> {
     let RunSpec::Gan { config, subset } = record.spec.clone() else {
         return Err("not a GAN run".into());
     };
@@ -111,7 +125,13 @@ pub(crate) async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, c
     };
     let device = active.device.clone().autodiff();
     let mut trainer = match &checkpoint {
-        Some(ck) => GanTrainer::restore(config.clone(), ck, record.gan_history.clone(), train.len(), &device),
+        Some(ck) => GanTrainer::restore(
+            config.clone(),
+            ck,
+            record.gan_history.clone(),
+            train.len(),
+            &device,
+        ),
         None => GanTrainer::new(config.clone(), train.len(), &device),
     }
     .map_err(|e| e.to_string())?;
@@ -133,7 +153,10 @@ pub(crate) async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, c
         sh.g = Some((trainer.generator().clone(), device.clone()));
         sh.epoch = trainer.epochs_done();
     }
-    send(FromWorker::GanStarted { backend: active.kind.title().into(), batches_per_epoch: trainer.batches_per_epoch() });
+    send(FromWorker::GanStarted {
+        backend: active.kind.title().into(),
+        batches_per_epoch: trainer.batches_per_epoch(),
+    });
     send_canvas(shared).await?;
     // A software GPU takes seconds a step: one batch per chunk there; a few on the CPU.
     let chunk = if active.kind == BackendKind::WebGpu { 1 } else { 4 };
@@ -144,10 +167,20 @@ pub(crate) async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, c
             return Ok(None);
         }
         let t0 = crate::app::env::now_ms();
-        let result = diverge_if_asked(control, trainer.train_chunk(&train, chunk).await, "generator loss", |c| c.epoch);
+        let result = diverge_if_asked(
+            control,
+            trainer.train_chunk(&train, chunk).await,
+            "generator loss",
+            |c| c.epoch,
+        );
         let c = match result {
             Ok(c) => c,
-            Err(e @ LabError::NonFinite { .. }) => return Ok(Some(FromWorker::Halted { message: halt(&mut record, e).await, id: record.id })),
+            Err(e @ LabError::NonFinite { .. }) => {
+                return Ok(Some(FromWorker::Halted {
+                    message: halt(&mut record, e).await,
+                    id: record.id,
+                }));
+            }
             Err(e) => return Err(e.to_string()),
         };
         let ms_per_batch = (crate::app::env::now_ms() - t0) / c.batches.max(1) as f64;
@@ -165,12 +198,22 @@ pub(crate) async fn gan(mut record: RunRecord, checkpoint: Option<Checkpoint>, c
         }
         if let Some(e) = finished {
             if trainer.is_snapshot_epoch(e.epoch) {
-                let images = bytes(trainer.generate(trainer.fixed_noise()).await.map_err(|e| e.to_string())?);
+                let images = bytes(
+                    trainer.generate(trainer.fixed_noise()).await.map_err(|e| e.to_string())?,
+                );
                 let quality = match &judge {
-                    Some(j) => Some(j.judge_generator(trainer.generator(), config.seed, e.epoch).await.map_err(|e| e.to_string())?),
+                    Some(j) => Some(
+                        j.judge_generator(trainer.generator(), config.seed, e.epoch)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    ),
                     None => None,
                 };
-                record.snapshots.push(SnapshotRecord { epoch: e.epoch, images: images.clone(), quality: quality.clone() });
+                record.snapshots.push(SnapshotRecord {
+                    epoch: e.epoch,
+                    images: images.clone(),
+                    quality,
+                });
                 send(FromWorker::GanSnapshot { epoch: e.epoch, images, quality });
             }
             record.gan_history.push(e.clone());

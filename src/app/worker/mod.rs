@@ -4,8 +4,8 @@
 //! This file is the entry point and the routing: the jobs live in `classifier` and `gan`, the
 //! run records in `persist`, and what they all share (pause/stop, `send`) in `control`.
 
-pub mod client;
 mod classifier;
+pub mod client;
 mod control;
 mod gan;
 mod persist;
@@ -69,7 +69,9 @@ pub fn start() {
                 let shared = shared.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(e) = pretrained(arch, noise_seed, &shared).await {
-                        send(FromWorker::Failed(format!("could not load the pretrained generator: {e}")));
+                        send(FromWorker::Failed(format!(
+                            "could not load the pretrained generator: {e}"
+                        )));
                     }
                 });
             }
@@ -88,8 +90,13 @@ pub fn start() {
             ToWorker::Walk { a, b, steps } => {
                 let shared = shared.clone();
                 wasm_bindgen_futures::spawn_local(async move {
-                    if a.len() != crate::lab::gan::LATENT_DIM || b.len() != a.len() || !(2..=32).contains(&steps) {
-                        return send(FromWorker::Failed("a latent walk needs two 100-d vectors and 2–32 steps".into()));
+                    if a.len() != crate::lab::gan::LATENT_DIM
+                        || b.len() != a.len()
+                        || !(2..=32).contains(&steps)
+                    {
+                        return send(FromWorker::Failed(
+                            "a latent walk needs two 100-d vectors and 2–32 steps".into(),
+                        ));
                     }
                     match images_from(&shared, interpolate(&a, &b, steps)).await {
                         Ok(images) => send(FromWorker::Walk(images)),
@@ -99,7 +106,9 @@ pub fn start() {
             }
             job => {
                 if control.borrow().running {
-                    return send(FromWorker::Failed("a run is already going: stop it first".into()));
+                    return send(FromWorker::Failed(
+                        "a run is already going: stop it first".into(),
+                    ));
                 }
                 *control.borrow_mut() = Control { running: true, ..Control::default() };
                 let control = control.clone();
@@ -107,16 +116,33 @@ pub fn start() {
                 wasm_bindgen_futures::spawn_local(async move {
                     let outcome = match job {
                         ToWorker::Gan { config, backend, subset } => {
-                            gan(new_record(RunSpec::Gan { config, subset }, backend), None, &control, &shared).await
+                            gan(
+                                new_record(RunSpec::Gan { config, subset }, backend),
+                                None,
+                                &control,
+                                &shared,
+                            )
+                            .await
                         }
                         ToWorker::Train { config, backend, subset } => {
-                            classifier(new_record(RunSpec::Classifier { config, subset }, backend), None, None, &control).await
+                            classifier(
+                                new_record(RunSpec::Classifier { config, subset }, backend),
+                                None,
+                                None,
+                                &control,
+                            )
+                            .await
                         }
                         ToWorker::Refine { base, ranks, factor, config, backend, subset } => {
-                            let record = new_record(RunSpec::Refine { ranks, factor, before: f64::NAN, config, subset }, backend);
+                            let record = new_record(
+                                RunSpec::Refine { ranks, factor, before: f64::NAN, config, subset },
+                                backend,
+                            );
                             classifier(record, None, Some(base), &control).await
                         }
-                        ToWorker::ResumeRun { id, backend, lr, lr_d } => reopen(&id, backend, lr, lr_d, &control, &shared).await,
+                        ToWorker::ResumeRun { id, backend, lr, lr_d } => {
+                            reopen(&id, backend, lr, lr_d, &control, &shared).await
+                        }
                         _ => Ok(None),
                     };
                     // A lost GPU usually shows first as a failed readback, and its `lost` promise
@@ -168,36 +194,53 @@ thread_local! {
 /// holds) to keep the device wgpu gets and to listen to its `lost` promise: a driver reset,
 /// a removed GPU or the test hook then pauses the run with a message instead of hanging it.
 fn watch_gpu_devices(stop: impl Fn(String) -> bool + 'static) {
-    let proto = Reflect::get(&js_sys::global(), &"GPUAdapter".into()).and_then(|c| Reflect::get(&c, &"prototype".into()));
+    let proto = Reflect::get(&js_sys::global(), &"GPUAdapter".into())
+        .and_then(|c| Reflect::get(&c, &"prototype".into()));
     let Ok(proto) = proto else { return };
     let Ok(original) = Reflect::get(&proto, &"requestDevice".into()) else { return };
     let Ok(original_fn) = original.clone().dyn_into::<Function>() else { return };
     let stop = Rc::new(stop);
-    let trap = Closure::<dyn FnMut(JsValue, JsValue, Array) -> JsValue>::new(move |_target: JsValue, this: JsValue, args: Array| {
-        let promise: Promise = match Reflect::apply(&original_fn, &this, &args).and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from)) {
-            Ok(p) => p,
-            Err(e) => return Promise::reject(&e).into(),
-        };
-        let stop = stop.clone();
-        let on_device = Closure::<dyn FnMut(JsValue)>::new(move |device: JsValue| {
-            GPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
+    let trap = Closure::<dyn FnMut(JsValue, JsValue, Array) -> JsValue>::new(
+        move |_target: JsValue, this: JsValue, args: Array| {
+            let promise: Promise = match Reflect::apply(&original_fn, &this, &args)
+                .and_then(|p| p.dyn_into::<Promise>())
+            {
+                Ok(p) => p,
+                Err(e) => return Promise::reject(&e).into(),
+            };
             let stop = stop.clone();
-            let on_lost = Closure::<dyn FnMut(JsValue)>::new(move |info: JsValue| {
-                let field = |k: &str| Reflect::get(&info, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-                let why = format!("the GPU device was lost ({}{}{})", field("reason"), if field("message").is_empty() { "" } else { ": " }, field("message"));
-                if stop(why.clone()) {
-                    send(FromWorker::DeviceLost(why));
+            let on_device = Closure::<dyn FnMut(JsValue)>::new(move |device: JsValue| {
+                GPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
+                let stop = stop.clone();
+                let on_lost = Closure::<dyn FnMut(JsValue)>::new(move |info: JsValue| {
+                    let field = |k: &str| {
+                        Reflect::get(&info, &k.into())
+                            .ok()
+                            .and_then(|v| v.as_string())
+                            .unwrap_or_default()
+                    };
+                    let why = format!(
+                        "the GPU device was lost ({}{}{})",
+                        field("reason"),
+                        if field("message").is_empty() { "" } else { ": " },
+                        field("message")
+                    );
+                    if stop(why.clone()) {
+                        send(FromWorker::DeviceLost(why));
+                    }
+                });
+                if let Ok(lost) =
+                    Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>())
+                {
+                    let _ = lost.then(&on_lost);
                 }
+                on_lost.forget();
             });
-            if let Ok(lost) = Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>().map_err(JsValue::from)) {
-                let _ = lost.then(&on_lost);
-            }
-            on_lost.forget();
-        });
-        let _ = promise.then(&on_device);
-        on_device.forget();
-        promise.into()
-    });
+            let _ = promise.then(&on_device);
+            on_device.forget();
+            promise.into()
+        },
+    );
     let handler = js_sys::Object::new();
     let _ = Reflect::set(&handler, &"apply".into(), trap.as_ref());
     trap.forget();
@@ -208,17 +251,29 @@ fn watch_gpu_devices(stop: impl Fn(String) -> bool + 'static) {
 /// The test hook: destroys the WebGPU device as a driver reset would (its `lost` fires).
 fn lose_device() {
     let Some(device) = GPU_DEVICE.with(|d| d.borrow().clone()) else {
-        return send(FromWorker::Failed("there is no WebGPU device to lose: this run is on the CPU".into()));
+        return send(FromWorker::Failed(
+            "there is no WebGPU device to lose: this run is on the CPU".into(),
+        ));
     };
-    if let Ok(destroy) = Reflect::get(&device, &"destroy".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+    if let Ok(destroy) =
+        Reflect::get(&device, &"destroy".into()).and_then(|f| f.dyn_into::<Function>())
+    {
         let _ = destroy.call0(&device);
     }
 }
 
 /// Reopens a stored run from its checkpoint: continues it, or shows it if it had finished.
-async fn reopen(id: &str, backend: BackendKind, lr: Option<f64>, lr_d: Option<f64>, control: &Rc<RefCell<Control>>, shared: &Shared) -> Result<Option<FromWorker>, String> {
+async fn reopen(
+    id: &str,
+    backend: BackendKind,
+    lr: Option<f64>,
+    lr_d: Option<f64>,
+    control: &Rc<RefCell<Control>>,
+    shared: &Shared,
+) -> Result<Option<FromWorker>, String> {
     let (mut record, bytes) = store::load(id).await?;
-    let checkpoint = bytes.map(|b| Checkpoint::from_bytes(&b)).transpose().map_err(|e| e.to_string())?;
+    let checkpoint =
+        bytes.map(|b| Checkpoint::from_bytes(&b)).transpose().map_err(|e| e.to_string())?;
     match &mut record.spec {
         RunSpec::Classifier { config, .. } | RunSpec::Refine { config, .. } => {
             if let Some(lr) = lr {

@@ -40,7 +40,10 @@ pub(crate) async fn persist(record: &mut RunRecord, checkpoint: Option<Vec<u8>>)
             true
         }
         Err(e) => {
-            send(FromWorker::SaveFailed(format!("the checkpoint of epoch {} was not saved: {e}", record.epochs_done)));
+            send(FromWorker::SaveFailed(format!(
+                "the checkpoint of epoch {} was not saved: {e}",
+                record.epochs_done
+            )));
             false
         }
     }
@@ -50,7 +53,13 @@ pub(crate) async fn persist(record: &mut RunRecord, checkpoint: Option<Vec<u8>>)
 /// succeeded: a later save without a checkpoint (a stop, a halt) must not claim epochs that a
 /// resume would not give back. Nothing is saved once the GPU device is lost (its numbers are
 /// not to be trusted).
-pub(crate) async fn persist_epoch(record: &mut RunRecord, control: &Rc<RefCell<Control>>, epoch: usize, finished: bool, checkpoint: Checkpoint) {
+pub(crate) async fn persist_epoch(
+    record: &mut RunRecord,
+    control: &Rc<RefCell<Control>>,
+    epoch: usize,
+    finished: bool,
+    checkpoint: Checkpoint,
+) {
     if control.borrow().lost.is_some() {
         return;
     }
@@ -63,7 +72,12 @@ pub(crate) async fn persist_epoch(record: &mut RunRecord, control: &Rc<RefCell<C
 
 /// A chunk's result, or — when the test hook asked for it — the NaN error a too-high learning
 /// rate would give, so the automatic pause can be tested.
-pub(crate) fn diverge_if_asked<T>(control: &Rc<RefCell<Control>>, result: crate::lab::core::error::LabResult<T>, what: &'static str, epoch: impl Fn(&T) -> usize) -> crate::lab::core::error::LabResult<T> {
+pub(crate) fn diverge_if_asked<T>(
+    control: &Rc<RefCell<Control>>,
+    result: crate::lab::core::error::LabResult<T>,
+    what: &'static str,
+    epoch: impl Fn(&T) -> usize,
+) -> crate::lab::core::error::LabResult<T> {
     if std::mem::take(&mut control.borrow_mut().diverge) {
         result.and_then(|r| Err(LabError::NonFinite { what, value: f32::NAN, epoch: epoch(&r) }))
     } else {

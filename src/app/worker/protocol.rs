@@ -4,12 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::backend::BackendKind;
-use crate::lab::gan::quality::Quality;
-use crate::lab::gan::{GanArch, GanChunk, GanConfig};
-use crate::lab::classifier::metrics::ConfusionMatrix;
-use crate::lab::classifier::metrics::EpochMetrics;
+use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::TrainConfig;
 use crate::lab::core::safetensors::NamedTensor;
+use crate::lab::gan::quality::Quality;
+use crate::lab::gan::{GanArch, GanChunk, GanConfig};
 
 /// Page → worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -243,9 +242,15 @@ impl RunSpec {
     /// The kind of run, as the run list names it.
     pub fn title(&self) -> String {
         match self {
-            RunSpec::Classifier { config, .. } => format!("classifier · batch {} · lr {}", config.batch_size, config.lr),
-            RunSpec::Refine { ranks, factor, .. } => format!("refinement {factor}× · ranks {ranks:?}"),
-            RunSpec::Gan { config, .. } => format!("{} GAN · batch {}", config.arch.slug(), config.batch_size),
+            RunSpec::Classifier { config, .. } => {
+                format!("classifier · batch {} · lr {}", config.batch_size, config.lr)
+            }
+            RunSpec::Refine { ranks, factor, .. } => {
+                format!("refinement {factor}× · ranks {ranks:?}")
+            }
+            RunSpec::Gan { config, .. } => {
+                format!("{} GAN · batch {}", config.arch.slug(), config.batch_size)
+            }
         }
     }
 

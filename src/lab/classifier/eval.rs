@@ -27,7 +27,12 @@ pub struct Evaluation {
 }
 
 /// Evaluates `model` on all of `data` in inference mode, with a single readback at the end.
-pub async fn evaluate<M: Classifier>(model: &M, data: &Dataset, batch_size: usize, device: &Device) -> LabResult<Evaluation> {
+pub async fn evaluate<M: Classifier>(
+    model: &M,
+    data: &Dataset,
+    batch_size: usize,
+    device: &Device,
+) -> LabResult<Evaluation> {
     if data.is_empty() {
         return Err(LabError::EmptyDataset);
     }

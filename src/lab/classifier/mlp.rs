@@ -18,7 +18,8 @@ pub struct Mlp {
 impl Mlp {
     /// A freshly initialised network with the given widths (e.g. [`MLP_WIDTHS`]).
     pub fn new(widths: &[usize], device: &Device) -> Self {
-        let layers = widths.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        let layers =
+            widths.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
         Self { layers, activation: Relu::new() }
     }
 

@@ -17,7 +17,12 @@ pub fn mlp_summary(mlp: &Mlp) -> Summary {
         .map(|(i, l)| {
             let [m, n] = l.weight.dims();
             let bias = if l.bias.is_some() { n } else { 0 };
-            LayerRow { name: format!("dense_{}", i + 1), kind: format!("Dense{}", act(i, last)), shape: format!("{m} → {n}"), params: m * n + bias }
+            LayerRow {
+                name: format!("dense_{}", i + 1),
+                kind: format!("Dense{}", act(i, last)),
+                shape: format!("{m} → {n}"),
+                params: m * n + bias,
+            }
         })
         .collect();
     Summary { title: "Dense MLP 784-100-50-10".into(), rows }

@@ -11,14 +11,13 @@ use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
-use crate::lab::classifier::mlp::Classifier;
+use crate::lab::classifier::mlp::{Classifier, PIXEL_SCALE};
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
 use crate::lab::core::error::{LabError, LabResult, check_count, check_range};
 use crate::lab::core::readback::{read_f32, read_i64};
 use crate::lab::core::rng::SplitMix64;
 use crate::lab::data::Dataset;
-use crate::lab::classifier::mlp::PIXEL_SCALE;
 
 /// How the learning rate moves over a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -53,7 +52,14 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 100, batch_size: 128, lr: 1e-3, seed: 42, schedule: LrSchedule::Cosine, weight_decay: 1e-4 }
+        Self {
+            epochs: 100,
+            batch_size: 128,
+            lr: 1e-3,
+            seed: 42,
+            schedule: LrSchedule::Cosine,
+            weight_decay: 1e-4,
+        }
     }
 }
 
@@ -109,7 +115,12 @@ pub struct ClassifierTrainer<M: Classifier> {
 
 impl<M: Classifier> ClassifierTrainer<M> {
     /// Starts training `model`, which must live on `device` (an autodiff device).
-    pub fn new(model: M, config: TrainConfig, train_len: usize, device: &Device) -> LabResult<Self> {
+    pub fn new(
+        model: M,
+        config: TrainConfig,
+        train_len: usize,
+        device: &Device,
+    ) -> LabResult<Self> {
         config.validate()?;
         if train_len == 0 {
             return Err(LabError::EmptyDataset);
@@ -215,9 +226,15 @@ impl<M: Classifier> ClassifierTrainer<M> {
 
     /// Runs up to `max_batches` steps (never past the end of an epoch), then reads the chunk's
     /// loss and accuracy with one async readback. Stops with [`LabError::NonFinite`] on NaN.
-    pub async fn train_chunk(&mut self, data: &Dataset, max_batches: usize) -> LabResult<ChunkReport> {
+    pub async fn train_chunk(
+        &mut self,
+        data: &Dataset,
+        max_batches: usize,
+    ) -> LabResult<ChunkReport> {
         if self.finished() {
-            return Err(LabError::InvalidConfig("the run has already finished all its epochs".into()));
+            return Err(LabError::InvalidConfig(
+                "the run has already finished all its epochs".into(),
+            ));
         }
         let epoch = self.epochs_done + 1;
         for _ in 0..max_batches.max(1) {
@@ -227,7 +244,11 @@ impl<M: Classifier> ClassifierTrainer<M> {
             }
         }
         let epoch_finished = self.cursor == 0;
-        let batch_in_epoch = if epoch_finished { self.batches_per_epoch() } else { self.cursor.div_ceil(self.config.batch_size) };
+        let batch_in_epoch = if epoch_finished {
+            self.batches_per_epoch()
+        } else {
+            self.cursor.div_ceil(self.config.batch_size)
+        };
         let (loss_sum, correct) = self.pending.take().expect("at least one step ran");
         let samples = std::mem::take(&mut self.pending_samples);
         let loss_sum = read_f32(loss_sum).await?;
@@ -253,7 +274,9 @@ impl<M: Classifier> ClassifierTrainer<M> {
     /// Adam's moments included.
     pub async fn checkpoint(&self) -> LabResult<Checkpoint> {
         if self.cursor != 0 || self.pending.is_some() {
-            return Err(LabError::InvalidConfig("a checkpoint is taken at the end of an epoch".into()));
+            return Err(LabError::InvalidConfig(
+                "a checkpoint is taken at the end of an epoch".into(),
+            ));
         }
         let model = ModuleState::capture(self.model(), &self.optim).await?;
         Ok(Checkpoint {
@@ -270,13 +293,23 @@ impl<M: Classifier> ClassifierTrainer<M> {
     /// Continues a run from `checkpoint`: `template` gives the model's structure (its values are
     /// replaced), `config` must be the run's (the learning rate may differ: lowering it is how
     /// a diverged run goes on).
-    pub fn restore(template: M, config: TrainConfig, checkpoint: &Checkpoint, train_len: usize, device: &Device) -> LabResult<Self> {
+    pub fn restore(
+        template: M,
+        config: TrainConfig,
+        checkpoint: &Checkpoint,
+        train_len: usize,
+        device: &Device,
+    ) -> LabResult<Self> {
         let mut t = Self::new(template, config, train_len, device)?;
         let ls = &checkpoint.loop_state;
         if ls.order.len() != train_len || ls.order.iter().any(|&i| i as usize >= train_len) {
-            return Err(LabError::InvalidConfig(format!("the checkpoint was taken on {} training images, this run has {train_len}", ls.order.len())));
+            return Err(LabError::InvalidConfig(format!(
+                "the checkpoint was taken on {} training images, this run has {train_len}",
+                ls.order.len()
+            )));
         }
-        let (model, optim) = checkpoint.module("model")?.restore(t.model(), adam_settings(&t.config), device)?;
+        let (model, optim) =
+            checkpoint.module("model")?.restore(t.model(), adam_settings(&t.config), device)?;
         t.model = Some(model);
         t.optim = optim;
         t.rng = SplitMix64::new(ls.rng);
@@ -287,11 +320,19 @@ impl<M: Classifier> ClassifierTrainer<M> {
     }
 
     /// Trains one whole epoch, then evaluates on `test`: one row of the exercise's table.
-    pub async fn train_epoch(&mut self, train: &Dataset, test: &Dataset) -> LabResult<crate::lab::classifier::metrics::EpochMetrics> {
+    pub async fn train_epoch(
+        &mut self,
+        train: &Dataset,
+        test: &Dataset,
+    ) -> LabResult<crate::lab::classifier::metrics::EpochMetrics> {
         let chunk = self.train_chunk(train, usize::MAX).await?;
         let eval = evaluate(self.model(), test, EVAL_BATCH, &self.device).await?;
         if !eval.loss.is_finite() {
-            return Err(LabError::NonFinite { what: "test loss", value: eval.loss as f32, epoch: chunk.epoch });
+            return Err(LabError::NonFinite {
+                what: "test loss",
+                value: eval.loss as f32,
+                epoch: chunk.epoch,
+            });
         }
         Ok(crate::lab::classifier::metrics::EpochMetrics {
             epoch: chunk.epoch,
@@ -306,9 +347,9 @@ impl<M: Classifier> ClassifierTrainer<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::classifier::mlp::MLP_WIDTHS;
     use crate::lab::classifier::mlp::Mlp;
     use crate::lab::data::{IMAGE_PIXELS, Images};
-    use crate::lab::classifier::mlp::MLP_WIDTHS;
     use futures_lite::future::block_on;
 
     /// A learnable toy set: class c lights up the c-th band of rows, plus noise.
@@ -345,9 +386,15 @@ mod tests {
         }
         let device = Device::flex().autodiff();
         let model = Mlp::new(&MLP_WIDTHS, &device);
-        assert!(matches!(ClassifierTrainer::new(model, TrainConfig::default(), 0, &device), Err(LabError::EmptyDataset)));
+        assert!(matches!(
+            ClassifierTrainer::new(model, TrainConfig::default(), 0, &device),
+            Err(LabError::EmptyDataset)
+        ));
         let empty = bands(1, 0).take(0);
-        assert!(matches!(block_on(evaluate(&Mlp::new(&MLP_WIDTHS, &device), &empty, 10, &device)), Err(LabError::EmptyDataset)));
+        assert!(matches!(
+            block_on(evaluate(&Mlp::new(&MLP_WIDTHS, &device), &empty, 10, &device)),
+            Err(LabError::EmptyDataset)
+        ));
     }
 
     #[test]
@@ -358,7 +405,14 @@ mod tests {
         let test = bands(200, 2);
         let model = Mlp::new(&MLP_WIDTHS, &device);
         let before = block_on(evaluate(&model, &test, 64, &device)).unwrap();
-        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 3, schedule: LrSchedule::Cosine, weight_decay: 0.0 };
+        let config = TrainConfig {
+            epochs: 3,
+            batch_size: 32,
+            lr: 1e-3,
+            seed: 3,
+            schedule: LrSchedule::Cosine,
+            weight_decay: 0.0,
+        };
         let mut trainer = ClassifierTrainer::new(model, config, train.len(), &device).unwrap();
         assert_eq!(trainer.batches_per_epoch(), 19);
         assert_eq!(trainer.current_lr(), 1e-3);
@@ -386,30 +440,73 @@ mod tests {
         let device = Device::flex().autodiff();
         device.seed(5);
         let train = bands(200, 1);
-        let config = TrainConfig { epochs: 3, batch_size: 32, lr: 1e-3, seed: 9, schedule: LrSchedule::Cosine, weight_decay: 1e-4 };
-        let mut a = ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config.clone(), train.len(), &device).unwrap();
+        let config = TrainConfig {
+            epochs: 3,
+            batch_size: 32,
+            lr: 1e-3,
+            seed: 9,
+            schedule: LrSchedule::Cosine,
+            weight_decay: 1e-4,
+        };
+        let mut a = ClassifierTrainer::new(
+            Mlp::new(&MLP_WIDTHS, &device),
+            config.clone(),
+            train.len(),
+            &device,
+        )
+        .unwrap();
         block_on(a.train_chunk(&train, 3)).unwrap();
         assert!(block_on(a.checkpoint()).is_err(), "mid-epoch is refused");
         block_on(a.train_chunk(&train, usize::MAX)).unwrap();
         let ck = block_on(a.checkpoint()).unwrap();
         let ck = Checkpoint::from_bytes(&ck.to_bytes()).unwrap();
 
-        let mut b = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &ck, train.len(), &device).unwrap();
+        let mut b = ClassifierTrainer::restore(
+            Mlp::new(&MLP_WIDTHS, &device),
+            config.clone(),
+            &ck,
+            train.len(),
+            &device,
+        )
+        .unwrap();
         assert_eq!(b.epochs_done(), 1);
         assert_eq!(b.current_lr(), a.current_lr());
         let ra = block_on(a.train_chunk(&train, usize::MAX)).unwrap();
         let rb = block_on(b.train_chunk(&train, usize::MAX)).unwrap();
         assert_eq!(ra, rb);
-        assert_eq!(block_on(module_tensors(a.model())).unwrap(), block_on(module_tensors(b.model())).unwrap());
+        assert_eq!(
+            block_on(module_tensors(a.model())).unwrap(),
+            block_on(module_tensors(b.model())).unwrap()
+        );
 
         // Without Adam's moments the run would go on, but not identically (Adam warms up again).
         let mut no_moments = block_on(a.checkpoint()).unwrap();
         no_moments.modules[0].1.moments.clear();
-        let mut c = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &no_moments, train.len(), &device).unwrap();
-        let mut d = ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config.clone(), &block_on(a.checkpoint()).unwrap(), train.len(), &device).unwrap();
-        assert_ne!(block_on(c.train_chunk(&train, 2)).unwrap().loss, block_on(d.train_chunk(&train, 2)).unwrap().loss);
+        let mut c = ClassifierTrainer::restore(
+            Mlp::new(&MLP_WIDTHS, &device),
+            config.clone(),
+            &no_moments,
+            train.len(),
+            &device,
+        )
+        .unwrap();
+        let mut d = ClassifierTrainer::restore(
+            Mlp::new(&MLP_WIDTHS, &device),
+            config.clone(),
+            &block_on(a.checkpoint()).unwrap(),
+            train.len(),
+            &device,
+        )
+        .unwrap();
+        assert_ne!(
+            block_on(c.train_chunk(&train, 2)).unwrap().loss,
+            block_on(d.train_chunk(&train, 2)).unwrap().loss
+        );
 
         // A checkpoint of another training set is refused.
-        assert!(ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config, &ck, 150, &device).is_err());
+        assert!(
+            ClassifierTrainer::restore(Mlp::new(&MLP_WIDTHS, &device), config, &ck, 150, &device)
+                .is_err()
+        );
     }
 }

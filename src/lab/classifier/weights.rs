@@ -17,18 +17,30 @@ pub async fn mlp_tensors(mlp: &Mlp) -> LabResult<Vec<NamedTensor>> {
 }
 
 /// Rebuilds an MLP of the expected widths from named tensors, refusing any mismatch.
-pub fn mlp_from_tensors(tensors: &[NamedTensor], widths: &[usize], device: &Device) -> Result<Mlp, WeightsError> {
+pub fn mlp_from_tensors(
+    tensors: &[NamedTensor],
+    widths: &[usize],
+    device: &Device,
+) -> Result<Mlp, WeightsError> {
     let get = |name: &str| tensors.iter().find(|t| t.name == name);
     let mut layers = Vec::new();
     for (i, w) in widths.windows(2).enumerate() {
         let (m, n) = (w[0], w[1]);
-        let weight = get(&format!("layers.{i}.weight")).ok_or_else(|| WeightsError::Shape(format!("layers.{i}.weight is missing")))?;
+        let weight = get(&format!("layers.{i}.weight"))
+            .ok_or_else(|| WeightsError::Shape(format!("layers.{i}.weight is missing")))?;
         if weight.shape != [m, n] {
-            return Err(WeightsError::Shape(format!("layers.{i}.weight is {:?}, expected [{m}, {n}]", weight.shape)));
+            return Err(WeightsError::Shape(format!(
+                "layers.{i}.weight is {:?}, expected [{m}, {n}]",
+                weight.shape
+            )));
         }
-        let bias = get(&format!("layers.{i}.bias")).ok_or_else(|| WeightsError::Shape(format!("layers.{i}.bias is missing")))?;
+        let bias = get(&format!("layers.{i}.bias"))
+            .ok_or_else(|| WeightsError::Shape(format!("layers.{i}.bias is missing")))?;
         if bias.shape != [n] {
-            return Err(WeightsError::Shape(format!("layers.{i}.bias is {:?}, expected [{n}]", bias.shape)));
+            return Err(WeightsError::Shape(format!(
+                "layers.{i}.bias is {:?}, expected [{n}]",
+                bias.shape
+            )));
         }
         if weight.data.iter().chain(&bias.data).any(|x| !x.is_finite()) {
             return Err(WeightsError::Shape(format!("layer {i} holds NaN or infinite values")));
@@ -38,7 +50,10 @@ pub fn mlp_from_tensors(tensors: &[NamedTensor], widths: &[usize], device: &Devi
     }
     let expected = 2 * (widths.len() - 1);
     if tensors.len() != expected {
-        return Err(WeightsError::Shape(format!("expected {expected} tensors, the file has {}", tensors.len())));
+        return Err(WeightsError::Shape(format!(
+            "expected {expected} tensors, the file has {}",
+            tensors.len()
+        )));
     }
     Ok(Mlp::from_layers(layers))
 }
@@ -46,11 +61,11 @@ pub fn mlp_from_tensors(tensors: &[NamedTensor], widths: &[usize], device: &Devi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
-    use burn::tensor::Tensor;
-    use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
     use crate::lab::classifier::mlp::MLP_WIDTHS;
+    use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
+    use burn::tensor::Tensor;
     use futures_lite::future::block_on;
+    use std::collections::BTreeMap;
 
     #[test]
     fn mlp_round_trips_bit_identically_through_safetensors() {
@@ -73,7 +88,8 @@ mod tests {
         let device = Device::flex();
         assert!(matches!(decode_safetensors(b"abc"), Err(WeightsError::Format(_))));
         assert!(matches!(decode_safetensors(&[255; 16]), Err(WeightsError::Format(_))));
-        let t = NamedTensor { name: "layers.0.weight".into(), shape: vec![3, 2], data: vec![0.0; 6] };
+        let t =
+            NamedTensor { name: "layers.0.weight".into(), shape: vec![3, 2], data: vec![0.0; 6] };
         let mut bytes = encode_safetensors(std::slice::from_ref(&t), &BTreeMap::new());
         bytes.truncate(bytes.len() - 4);
         assert!(matches!(decode_safetensors(&bytes), Err(WeightsError::Format(_))));

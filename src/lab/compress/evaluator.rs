@@ -5,10 +5,10 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::lab::classifier::mlp::PIXEL_SCALE;
 use crate::lab::compress::factorized::MlpSpectrum;
+use crate::lab::compress::ranks::check_rank;
 use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::core::readback::read_i64;
 use crate::lab::data::Dataset;
-use crate::lab::compress::ranks::check_rank;
 
 /// Test-set accuracy of the factorized model at any ranks, cheaply: what the rank slider calls on
 /// every move.
@@ -32,13 +32,24 @@ impl RankEvaluator {
         if test.is_empty() {
             return Err(LabError::EmptyDataset);
         }
-        let (svd, _) = spectrum.layers.first().ok_or_else(|| LabError::InvalidConfig("the model has no layers".into()))?;
+        let (svd, _) = spectrum
+            .layers
+            .first()
+            .ok_or_else(|| LabError::InvalidConfig("the model has no layers".into()))?;
         let full = svd.truncate(svd.max_rank())?;
         let device = device.clone().without_autodiff();
-        let us = Tensor::<2>::from_data(TensorData::new(full.u_sigma.data, [full.u_sigma.rows, full.u_sigma.cols]), &device);
+        let us = Tensor::<2>::from_data(
+            TensorData::new(full.u_sigma.data, [full.u_sigma.rows, full.u_sigma.cols]),
+            &device,
+        );
         let indices: Vec<usize> = (0..test.len()).collect();
         let x = test.images_tensor(&indices, PIXEL_SCALE, 0.0, &device);
-        Ok(Self { projected: x.matmul(us), labels: test.labels_tensor(&indices, &device), count: test.len(), device })
+        Ok(Self {
+            projected: x.matmul(us),
+            labels: test.labels_tensor(&indices, &device),
+            count: test.len(),
+            device,
+        })
     }
 
     /// Accuracy in [0, 1] of the factorized model at `ranks` (one readback).
@@ -58,7 +69,8 @@ impl RankEvaluator {
                 let lr = svd.truncate(k)?;
                 lr.u_sigma.matmul(&lr.v_t)
             };
-            let w = Tensor::<2>::from_data(TensorData::new(weight.data, [weight.rows, weight.cols]), d);
+            let w =
+                Tensor::<2>::from_data(TensorData::new(weight.data, [weight.rows, weight.cols]), d);
             let b = Tensor::<1>::from_data(TensorData::new(bias.clone(), [bias.len()]), d);
             x = x.matmul(w) + b.unsqueeze();
             if i < last {

@@ -6,8 +6,7 @@ use burn::module::Module;
 use burn::nn::{Linear, Relu};
 use burn::tensor::{Device, Tensor};
 
-use crate::lab::classifier::mlp::Mlp;
-use crate::lab::classifier::mlp::Classifier;
+use crate::lab::classifier::mlp::{Classifier, Mlp};
 use crate::lab::compress::ranks::{check_rank, rank_for_factor};
 use crate::lab::compress::svd::Svd;
 use crate::lab::core::error::{LabError, LabResult};
@@ -69,7 +68,9 @@ impl MlpSpectrum {
         let mut layers = Vec::new();
         for layer in &mlp.layers {
             let DenseWeights { weight, bias } = read_linear(layer).await?;
-            let bias = bias.ok_or_else(|| LabError::InvalidConfig("the base model's layers must have biases".into()))?;
+            let bias = bias.ok_or_else(|| {
+                LabError::InvalidConfig("the base model's layers must have biases".into())
+            })?;
             layers.push((Svd::new(&weight)?, bias));
         }
         Ok(Self { layers })
@@ -82,13 +83,20 @@ impl MlpSpectrum {
 
     /// The exercise's ranks for a compression factor: k = int(n / f) per layer.
     pub fn ranks_for_factor(&self, factor: f64) -> LabResult<Vec<usize>> {
-        self.layers.iter().map(|(s, _)| rank_for_factor(s.cols, factor).map(|k| k.min(s.max_rank()))).collect()
+        self.layers
+            .iter()
+            .map(|(s, _)| rank_for_factor(s.cols, factor).map(|k| k.min(s.max_rank())))
+            .collect()
     }
 
     /// Refuses a rank list that does not have one rank per layer.
     pub(crate) fn check_rank_count(&self, ranks: &[usize]) -> LabResult<()> {
         if ranks.len() != self.layers.len() {
-            return Err(LabError::InvalidConfig(format!("need {} ranks (one per layer), got {}", self.layers.len(), ranks.len())));
+            return Err(LabError::InvalidConfig(format!(
+                "need {} ranks (one per layer), got {}",
+                self.layers.len(),
+                ranks.len()
+            )));
         }
         Ok(())
     }
@@ -100,7 +108,10 @@ impl MlpSpectrum {
         for ((svd, bias), &k) in self.layers.iter().zip(ranks) {
             check_rank(k, svd.rows, svd.cols)?;
             let lr = svd.truncate(k)?;
-            layers.push(FactorizedLayer { first: linear_from(&lr.u_sigma, None, device), second: linear_from(&lr.v_t, Some(bias), device) });
+            layers.push(FactorizedLayer {
+                first: linear_from(&lr.u_sigma, None, device),
+                second: linear_from(&lr.v_t, Some(bias), device),
+            });
         }
         Ok(FactorizedMlp { layers, activation: Relu::new() })
     }
@@ -126,17 +137,17 @@ impl MlpSpectrum {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::compress::ranks::params_for;
-    use crate::lab::compress::evaluator::RankEvaluator;
-    use crate::lab::data::Dataset;
     use crate::lab::classifier::mlp::MLP_WIDTHS;
+    use crate::lab::compress::evaluator::RankEvaluator;
+    use crate::lab::compress::ranks::params_for;
+    use crate::lab::data::Dataset;
     use futures_lite::future::block_on;
 
     #[test]
     fn the_rank_evaluator_agrees_with_a_full_evaluation() {
-        use crate::lab::data::{IMAGE_PIXELS, Images};
-        use crate::lab::core::rng::SplitMix64;
         use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+        use crate::lab::core::rng::SplitMix64;
+        use crate::lab::data::{IMAGE_PIXELS, Images};
         let device = Device::flex();
         device.seed(3);
         let mlp = Mlp::new(&MLP_WIDTHS, &device);
@@ -147,8 +158,17 @@ mod tests {
         let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
         let test = Dataset::new(Images { count: n, pixels }, labels).unwrap();
         let fast = RankEvaluator::new(&spectrum, &test, &device).unwrap();
-        for ranks in [vec![100, 50, 10], vec![50, 25, 5], vec![12, 6, 1], vec![1, 1, 1], vec![7, 50, 3]] {
-            let slow = block_on(evaluate(&spectrum.dense_equivalent(&ranks, &device).unwrap(), &test, EVAL_BATCH, &device)).unwrap().accuracy;
+        for ranks in
+            [vec![100, 50, 10], vec![50, 25, 5], vec![12, 6, 1], vec![1, 1, 1], vec![7, 50, 3]]
+        {
+            let slow = block_on(evaluate(
+                &spectrum.dense_equivalent(&ranks, &device).unwrap(),
+                &test,
+                EVAL_BATCH,
+                &device,
+            ))
+            .unwrap()
+            .accuracy;
             let quick = block_on(fast.accuracy(&spectrum, &ranks)).unwrap();
             // Float sums in another order may flip an exact tie, nothing more.
             assert!((quick - slow).abs() <= 2.0 / n as f64, "ranks {ranks:?}: {quick} vs {slow}");
@@ -168,7 +188,8 @@ mod tests {
         let mlp = Mlp::new(&MLP_WIDTHS, &device);
         let spectrum = block_on(MlpSpectrum::of(&mlp)).unwrap();
         let full = spectrum.build(&[100, 50, 10], &device).unwrap();
-        let x = Tensor::<2>::random([16, 784], burn::tensor::Distribution::Uniform(0.0, 1.0), &device);
+        let x =
+            Tensor::<2>::random([16, 784], burn::tensor::Distribution::Uniform(0.0, 1.0), &device);
         let a = values(mlp.forward(x.clone()));
         let b = values(full.forward(x));
         let max = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
@@ -181,7 +202,8 @@ mod tests {
         device.seed(9);
         let mlp = Mlp::new(&MLP_WIDTHS, &device);
         let spectrum = block_on(MlpSpectrum::of(&mlp)).unwrap();
-        let x = Tensor::<2>::random([8, 784], burn::tensor::Distribution::Uniform(0.0, 1.0), &device);
+        let x =
+            Tensor::<2>::random([8, 784], burn::tensor::Distribution::Uniform(0.0, 1.0), &device);
         for ranks in [[12, 6, 1], [50, 25, 5]] {
             let a = values(spectrum.build(&ranks, &device).unwrap().forward(x.clone()));
             let b = values(spectrum.dense_equivalent(&ranks, &device).unwrap().forward(x.clone()));

@@ -9,7 +9,9 @@ use crate::lab::core::chart::{BLUE, PALETTE, RED, bounds, epoch_panels_svg};
 
 /// Loss (left) and accuracy (right) per epoch, train and test.
 pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
-    let line = |f: fn(&EpochMetrics) -> f64| epochs.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>();
+    let line = |f: fn(&EpochMetrics) -> f64| {
+        epochs.iter().map(|e| (e.epoch as f64, f(e))).collect::<Vec<_>>()
+    };
     epoch_panels_svg(
         title,
         vec![
@@ -23,9 +25,12 @@ pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
 pub fn spectrum_svg(spectra: &[Vec<f64>], cuts: &[(f64, Vec<usize>)]) -> String {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (300 * spectra.len().max(1) as u32, 320)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (300 * spectra.len().max(1) as u32, 320))
+            .into_drawing_area();
         let _ = root.fill(&WHITE);
-        let root = root.titled("singular values per layer, with the rank cut k = int(n/f)", ("sans-serif", 16)).unwrap_or(root);
+        let root = root
+            .titled("singular values per layer, with the rank cut k = int(n/f)", ("sans-serif", 16))
+            .unwrap_or(root);
         let panels = root.split_evenly((1, spectra.len().max(1)));
         for (layer, (panel, sv)) in panels.iter().zip(spectra).enumerate() {
             let positive: Vec<f64> = sv.iter().copied().filter(|s| *s > 0.0).collect();
@@ -47,15 +52,29 @@ pub fn spectrum_svg(spectra: &[Vec<f64>], cuts: &[(f64, Vec<usize>)]) -> String 
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .y_label_formatter(&|v| format!("{v:.0e}"))
                 .draw();
-            let _ = chart.draw_series(sv.iter().enumerate().filter(|(_, s)| **s > 0.0).map(|(i, &s)| Circle::new(((i + 1) as f64, s), 2, BLUE.filled())));
+            let _ = chart.draw_series(
+                sv.iter()
+                    .enumerate()
+                    .filter(|(_, s)| **s > 0.0)
+                    .map(|(i, &s)| Circle::new(((i + 1) as f64, s), 2, BLUE.filled())),
+            );
             for (c, (factor, ranks)) in cuts.iter().enumerate() {
                 let Some(&k) = ranks.get(layer) else { continue };
                 let color = PALETTE[(c + 1) % PALETTE.len()];
-                if let Ok(s) = chart.draw_series(LineSeries::new([(k as f64 + 0.5, lo), (k as f64 + 0.5, hi)], color.stroke_width(2))) {
-                    s.label(format!("{factor}×: k={k}")).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                if let Ok(s) = chart.draw_series(LineSeries::new(
+                    [(k as f64 + 0.5, lo), (k as f64 + 0.5, hi)],
+                    color.stroke_width(2),
+                )) {
+                    s.label(format!("{factor}×: k={k}")).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                    });
                 }
             }
-            let _ = chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw();
+            let _ = chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw();
         }
         let _ = root.present();
     }
@@ -86,15 +105,30 @@ pub fn sweep_svg(points: &[RankPoint], base: (usize, f64)) -> String {
                 .draw();
             let mut sorted = points.to_vec();
             sorted.sort_by_key(|p| p.params);
-            let _ = chart.draw_series(LineSeries::new(sorted.iter().map(|p| (p.params as f64, p.test_acc)), BLUE.stroke_width(2)));
-            let _ = chart.draw_series(sorted.iter().map(|p| Circle::new((p.params as f64, p.test_acc), 3, BLUE.filled())));
+            let _ = chart.draw_series(LineSeries::new(
+                sorted.iter().map(|p| (p.params as f64, p.test_acc)),
+                BLUE.stroke_width(2),
+            ));
+            let _ = chart.draw_series(
+                sorted.iter().map(|p| Circle::new((p.params as f64, p.test_acc), 3, BLUE.filled())),
+            );
             let _ = chart.draw_series(sorted.iter().map(|p| {
-                Text::new(format!("{}×", p.factor), (p.params as f64, p.test_acc), ("sans-serif", 11).into_font())
+                Text::new(
+                    format!("{}×", p.factor),
+                    (p.params as f64, p.test_acc),
+                    ("sans-serif", 11).into_font(),
+                )
             }));
-            if let Ok(s) = chart.draw_series([Circle::new((base.0 as f64, base.1), 5, RED.filled())]) {
+            if let Ok(s) =
+                chart.draw_series([Circle::new((base.0 as f64, base.1), 5, RED.filled())])
+            {
                 s.label("base model").legend(|(x, y)| Circle::new((x + 8, y), 4, RED.filled()));
             }
-            let _ = chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw();
+            let _ = chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw();
         }
         let _ = root.present();
     }

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::{LrSchedule, TrainConfig};
 use crate::lab::compress::plots;
+use crate::lab::compress::ranks::RankPoint;
 use crate::lab::core::bundle::Bundle;
 use crate::lab::core::summary::{Summary, group};
 use crate::lab::data::DatasetKind;
-use crate::lab::compress::ranks::RankPoint;
 
 /// The trained base model's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,9 +76,18 @@ pub fn pct(x: f64) -> String {
 }
 
 pub fn epoch_table(epochs: &[EpochMetrics]) -> String {
-    let mut s = String::from("| epoch | train loss | train acc | test loss | test acc |\n|---:|---:|---:|---:|---:|\n");
+    let mut s = String::from(
+        "| epoch | train loss | train acc | test loss | test acc |\n|---:|---:|---:|---:|---:|\n",
+    );
     for e in epochs {
-        s += &format!("| {} | {:.4} | {} | {:.4} | {} |\n", e.epoch, e.train_loss, pct(e.train_acc), e.test_loss, pct(e.test_acc));
+        s += &format!(
+            "| {} | {:.4} | {} | {:.4} | {} |\n",
+            e.epoch,
+            e.train_loss,
+            pct(e.train_acc),
+            e.test_loss,
+            pct(e.test_acc)
+        );
     }
     s
 }
@@ -121,19 +130,34 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
          for the base model and {} epochs of refinement for each compressed model (same optimiser settings and \
          schedule over the refinement, a fresh Adam state), L2 weight decay {}. Loss: cross-entropy on the logits.\n\n",
         ctx.config.lr,
-        match ctx.config.schedule { LrSchedule::Cosine => "cosine", LrSchedule::Constant => "constant" },
         match ctx.config.schedule {
-            LrSchedule::Cosine => " (decaying to 0 over the run, so the last epochs settle the weights)",
+            LrSchedule::Cosine => "cosine",
+            LrSchedule::Constant => "constant",
+        },
+        match ctx.config.schedule {
+            LrSchedule::Cosine =>
+                " (decaying to 0 over the run, so the last epochs settle the weights)",
             LrSchedule::Constant => "",
         },
-        ctx.config.batch_size, ctx.config.seed, ctx.config.epochs, ctx.refine_epochs,
-        if ctx.config.weight_decay > 0.0 { ctx.config.weight_decay.to_string() } else { "none".into() }
+        ctx.config.batch_size,
+        ctx.config.seed,
+        ctx.config.epochs,
+        ctx.refine_epochs,
+        if ctx.config.weight_decay > 0.0 {
+            ctx.config.weight_decay.to_string()
+        } else {
+            "none".into()
+        }
     );
     s += "## The base model\n\n";
     if let Some(base) = ctx.summaries.first() {
         s += &base.to_markdown();
     }
-    s += &format!("\nFinal test accuracy: **{}** (test loss {:.4}).\n\n", pct(base_acc), m.base.epochs.last().map(|e| e.test_loss).unwrap_or(0.0));
+    s += &format!(
+        "\nFinal test accuracy: **{}** (test loss {:.4}).\n\n",
+        pct(base_acc),
+        m.base.epochs.last().map(|e| e.test_loss).unwrap_or(0.0)
+    );
     for (file, caption) in &ctx.plots {
         if file.contains("base") {
             s += &format!("![{caption}]({file})\n\n");
@@ -153,7 +177,11 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
           layers, not inside a pair. For a compression factor f the rank is k = int(n/f) per layer.\n\n";
     s += "A rank-k pair has mk + kn weights against mn for W, so **it saves parameters only when k < mn/(m+n)**. \
           For these layers the break-even ranks are: ";
-    let be: Vec<String> = ctx.shapes.iter().map(|&(mm, n)| format!("{mm}×{n}: k < {:.1}", (mm * n) as f64 / (mm + n) as f64)).collect();
+    let be: Vec<String> = ctx
+        .shapes
+        .iter()
+        .map(|&(mm, n)| format!("{mm}×{n}: k < {:.1}", (mm * n) as f64 / (mm + n) as f64))
+        .collect();
     s += &be.join(", ");
     s += ". Ranks at or above that cost parameters instead of saving them, which is why the last layer (50×10) \
           barely shrinks at 2× and the real compression ratio is below the nominal factor.\n\n";
@@ -163,7 +191,11 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
         }
     }
     s += "### Comparison\n\n| factor | ranks | parameters | real ratio | test acc after SVD | test acc after refinement | vs base |\n|---:|---|---:|---:|---:|---:|---:|\n";
-    s += &format!("| 1× (base) | full | {} | 1.00× | {} | — | — |\n", group(m.base.params), pct(base_acc));
+    s += &format!(
+        "| 1× (base) | full | {} | 1.00× | {} | — | — |\n",
+        group(m.base.params),
+        pct(base_acc)
+    );
     for c in &m.compressed {
         let after = c.epochs.last().map(|e| e.test_acc).unwrap_or(c.test_acc_before_refine);
         s += &format!(
@@ -183,7 +215,10 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
         if let Some(sum) = ctx.summaries.get(i + 1) {
             s += &sum.to_markdown();
         }
-        s += &format!("\nTest accuracy right after the SVD, before refinement: **{}**.\n\n", pct(c.test_acc_before_refine));
+        s += &format!(
+            "\nTest accuracy right after the SVD, before refinement: **{}**.\n\n",
+            pct(c.test_acc_before_refine)
+        );
         for (file, caption) in &ctx.plots {
             if file.contains(&format!("refine-{}x", c.factor)) {
                 s += &format!("![{caption}]({file})\n\n");
@@ -225,24 +260,45 @@ pub fn compression_report(metrics: &CompressionMetrics, mut ctx: ReportContext) 
     let mut files = Vec::new();
     let mut plots_list = Vec::new();
     if !metrics.base.epochs.is_empty() {
-        files.push(("base-curves.svg".to_string(), plots::curves_svg("base model", &metrics.base.epochs).into_bytes()));
-        plots_list.push(("base-curves.svg".to_string(), "base model: loss and accuracy per epoch".to_string()));
+        files.push((
+            "base-curves.svg".to_string(),
+            plots::curves_svg("base model", &metrics.base.epochs).into_bytes(),
+        ));
+        plots_list.push((
+            "base-curves.svg".to_string(),
+            "base model: loss and accuracy per epoch".to_string(),
+        ));
     }
     for c in &metrics.compressed {
         if !c.epochs.is_empty() {
             let file = format!("refine-{}x-curves.svg", c.factor);
-            files.push((file.clone(), plots::curves_svg(&format!("{}× compressed model: refinement", c.factor), &c.epochs).into_bytes()));
-            plots_list.push((file, format!("{}× refinement: loss and accuracy per epoch", c.factor)));
+            files.push((
+                file.clone(),
+                plots::curves_svg(
+                    &format!("{}× compressed model: refinement", c.factor),
+                    &c.epochs,
+                )
+                .into_bytes(),
+            ));
+            plots_list
+                .push((file, format!("{}× refinement: loss and accuracy per epoch", c.factor)));
         }
     }
     if !ctx.spectra.is_empty() {
-        let cuts: Vec<(f64, Vec<usize>)> = metrics.compressed.iter().map(|c| (c.factor, c.ranks.clone())).collect();
+        let cuts: Vec<(f64, Vec<usize>)> =
+            metrics.compressed.iter().map(|c| (c.factor, c.ranks.clone())).collect();
         files.push(("spectrum.svg".into(), plots::spectrum_svg(&ctx.spectra, &cuts).into_bytes()));
-        plots_list.push(("spectrum.svg".into(), "singular values of each layer with the rank cuts".into()));
+        plots_list.push((
+            "spectrum.svg".into(),
+            "singular values of each layer with the rank cuts".into(),
+        ));
     }
     if !ctx.sweep.is_empty() {
         let base_acc = metrics.base.epochs.last().map(|e| e.test_acc).unwrap_or(0.0);
-        files.push(("sweep.svg".into(), plots::sweep_svg(&ctx.sweep, (metrics.base.params, base_acc)).into_bytes()));
+        files.push((
+            "sweep.svg".into(),
+            plots::sweep_svg(&ctx.sweep, (metrics.base.params, base_acc)).into_bytes(),
+        ));
         plots_list.push(("sweep.svg".into(), "test accuracy after SVD against parameters".into()));
     }
     ctx.plots = plots_list;
@@ -255,9 +311,19 @@ mod tests {
 
     #[test]
     fn metrics_json_has_the_documented_shape() {
-        let e = EpochMetrics { epoch: 1, train_loss: 0.5, train_acc: 0.9, test_loss: 0.4, test_acc: 0.91 };
+        let e = EpochMetrics {
+            epoch: 1,
+            train_loss: 0.5,
+            train_acc: 0.9,
+            test_loss: 0.4,
+            test_acc: 0.91,
+        };
         let m = CompressionMetrics {
-            base: BaseRun { params: 84060, epochs: vec![e.clone()], confusion: ConfusionMatrix::default() },
+            base: BaseRun {
+                params: 84060,
+                epochs: vec![e.clone()],
+                confusion: ConfusionMatrix::default(),
+            },
             compressed: vec![CompressedRun {
                 factor: 2.0,
                 ranks: vec![50, 25, 5],

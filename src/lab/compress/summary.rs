@@ -6,7 +6,11 @@ use crate::lab::core::summary::{LayerRow, Summary};
 
 /// Summary of a factorized MLP: two rows per original layer.
 pub fn factorized_summary(model: &FactorizedMlp) -> Summary {
-    let shapes: Vec<(usize, usize)> = model.layers.iter().map(|p| (p.first.weight.dims()[0], p.second.weight.dims()[1])).collect();
+    let shapes: Vec<(usize, usize)> = model
+        .layers
+        .iter()
+        .map(|p| (p.first.weight.dims()[0], p.second.weight.dims()[1]))
+        .collect();
     factorized_summary_for(&shapes, &model.ranks())
 }
 
@@ -16,7 +20,12 @@ pub fn factorized_summary_for(shapes: &[(usize, usize)], ranks: &[usize]) -> Sum
     let last = shapes.len().saturating_sub(1);
     let mut rows = Vec::new();
     for (i, (&(m, n), &k)) in shapes.iter().zip(ranks).enumerate() {
-        rows.push(LayerRow { name: format!("dense_{}a", i + 1), kind: "Dense U' = UₖΣₖ, no bias".into(), shape: format!("{m} → {k}"), params: m * k });
+        rows.push(LayerRow {
+            name: format!("dense_{}a", i + 1),
+            kind: "Dense U' = UₖΣₖ, no bias".into(),
+            shape: format!("{m} → {k}"),
+            params: m * k,
+        });
         rows.push(LayerRow {
             name: format!("dense_{}b", i + 1),
             kind: format!("Dense Vₖᵀ + copied bias{}", act(i, last)),
@@ -31,11 +40,11 @@ pub fn factorized_summary_for(shapes: &[(usize, usize)], ranks: &[usize]) -> Sum
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::classifier::mlp::MLP_WIDTHS;
     use crate::lab::classifier::mlp::Mlp;
     use crate::lab::classifier::summary::mlp_summary;
-    use crate::lab::core::summary::group;
     use crate::lab::compress::factorized::MlpSpectrum;
-    use crate::lab::classifier::mlp::MLP_WIDTHS;
+    use crate::lab::core::summary::group;
     use burn::module::Module;
     use burn::tensor::Device;
     use futures_lite::future::block_on;

@@ -47,7 +47,13 @@ impl Svd {
         let (Some(u), Some(v_t)) = (svd.u, svd.v_t) else {
             return Err(LabError::Device("the SVD did not converge".into()));
         };
-        Ok(Self { rows: w.rows, cols: w.cols, u, singular_values: svd.singular_values.iter().copied().collect(), v_t })
+        Ok(Self {
+            rows: w.rows,
+            cols: w.cols,
+            u,
+            singular_values: svd.singular_values.iter().copied().collect(),
+            v_t,
+        })
     }
 
     /// The largest rank a factorisation can have: min(m, n).
@@ -70,7 +76,10 @@ impl Svd {
                 vt.push(self.v_t[(i, j)] as f32);
             }
         }
-        Ok(LowRank { u_sigma: Matrix { rows: self.rows, cols: k, data: us }, v_t: Matrix { rows: k, cols: self.cols, data: vt } })
+        Ok(LowRank {
+            u_sigma: Matrix { rows: self.rows, cols: k, data: us },
+            v_t: Matrix { rows: k, cols: self.cols, data: vt },
+        })
     }
 
     /// ‖W − W_k‖_F by Eckart–Young: the root of the discarded squared singular values.
@@ -89,7 +98,8 @@ mod tests {
 
     fn random(rows: usize, cols: usize, seed: u64) -> Matrix {
         let mut rng = SplitMix64::new(seed);
-        let data = (0..rows * cols).map(|_| (rng.next_u64() % 2000) as f32 / 1000.0 - 1.0).collect();
+        let data =
+            (0..rows * cols).map(|_| (rng.next_u64() % 2000) as f32 / 1000.0 - 1.0).collect();
         Matrix::new(rows, cols, data).unwrap()
     }
 
@@ -108,7 +118,10 @@ mod tests {
                 let err = w.frobenius_distance(&lr.u_sigma.matmul(&lr.v_t));
                 let expected = svd.truncation_error(k);
                 let scale = expected.max(1e-3 * svd.singular_values[0]);
-                assert!((err - expected).abs() <= 1e-4 * scale.max(1.0), "{m}×{n} k={k}: {err} vs {expected}");
+                assert!(
+                    (err - expected).abs() <= 1e-4 * scale.max(1.0),
+                    "{m}×{n} k={k}: {err} vs {expected}"
+                );
             }
         }
     }

@@ -6,10 +6,11 @@
 //! burn's `Adam` (bias-corrected moments, ε scaled like burn's, L2 weight decay added to the
 //! gradient), with the moments kept per parameter and read back with one async readback.
 
+use std::collections::{BTreeMap, HashMap};
+
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
-use std::collections::{BTreeMap, HashMap};
 
 use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::core::params::param_ids;
@@ -66,7 +67,11 @@ impl ModuleMapper for Stepper<'_> {
         let require_grad = tensor.is_require_grad();
         let w = tensor.inner();
         let shape = w.dims();
-        let g = if s.weight_decay > 0.0 { w.clone().mul_scalar(s.weight_decay).add(grad) } else { grad };
+        let g = if s.weight_decay > 0.0 {
+            w.clone().mul_scalar(s.weight_decay).add(grad)
+        } else {
+            grad
+        };
         let g: Tensor<1> = g.flatten(0, D - 1);
         let mo = match self.adam.state.remove(&id) {
             Some(mo) => Moments {
@@ -74,11 +79,16 @@ impl ModuleMapper for Stepper<'_> {
                 v: mo.v.mul_scalar(s.beta2).add(g.square().mul_scalar(1.0 - s.beta2)),
                 time: mo.time + 1,
             },
-            None => Moments { m: g.clone().mul_scalar(1.0 - s.beta1), v: g.square().mul_scalar(1.0 - s.beta2), time: 1 },
+            None => Moments {
+                m: g.clone().mul_scalar(1.0 - s.beta1),
+                v: g.square().mul_scalar(1.0 - s.beta2),
+                time: 1,
+            },
         };
         let bc2 = (1.0 - s.beta2.powi(mo.time)).sqrt();
         let factor = bc2 / (1.0 - s.beta1.powi(mo.time));
-        let update = mo.m.clone().mul_scalar(factor).div(mo.v.clone().sqrt().add_scalar(s.epsilon * bc2));
+        let update =
+            mo.m.clone().mul_scalar(factor).div(mo.v.clone().sqrt().add_scalar(s.epsilon * bc2));
         let w = w - update.reshape(shape).mul_scalar(self.lr);
         self.adam.state.insert(id, mo);
         let w = Tensor::from_inner(w);
@@ -116,9 +126,21 @@ impl Adam {
         let mut out = Vec::with_capacity(3 * names.len());
         let mut at = 0;
         for (name, n, time) in names {
-            out.push(NamedTensor { name: format!("{name}.m"), shape: vec![n], data: all[at..at + n].to_vec() });
-            out.push(NamedTensor { name: format!("{name}.v"), shape: vec![n], data: all[at + n..at + 2 * n].to_vec() });
-            out.push(NamedTensor { name: format!("{name}.t"), shape: vec![1], data: vec![time as f32] });
+            out.push(NamedTensor {
+                name: format!("{name}.m"),
+                shape: vec![n],
+                data: all[at..at + n].to_vec(),
+            });
+            out.push(NamedTensor {
+                name: format!("{name}.v"),
+                shape: vec![n],
+                data: all[at + n..at + 2 * n].to_vec(),
+            });
+            out.push(NamedTensor {
+                name: format!("{name}.t"),
+                shape: vec![1],
+                data: vec![time as f32],
+            });
             at += 2 * n;
         }
         Ok(out)
@@ -126,21 +148,42 @@ impl Adam {
 
     /// Puts saved moments back for `module`'s parameters (matched by tensor name, so the
     /// parameter ids may differ from the saved run's).
-    pub fn load<M: Module>(&mut self, module: &M, saved: &[NamedTensor], device: &Device) -> LabResult<()> {
-        let by_name: BTreeMap<&str, &NamedTensor> = saved.iter().map(|t| (t.name.as_str(), t)).collect();
+    pub fn load<M: Module>(
+        &mut self,
+        module: &M,
+        saved: &[NamedTensor],
+        device: &Device,
+    ) -> LabResult<()> {
+        let by_name: BTreeMap<&str, &NamedTensor> =
+            saved.iter().map(|t| (t.name.as_str(), t)).collect();
         let device = device.clone().without_autodiff();
         let sizes: BTreeMap<String, usize> = crate::lab::core::params::param_sizes(module);
         let mut state = HashMap::new();
         for (name, id) in param_ids(module) {
-            let (m, v, t) = (by_name.get(format!("{name}.m").as_str()), by_name.get(format!("{name}.v").as_str()), by_name.get(format!("{name}.t").as_str()));
+            let (m, v, t) = (
+                by_name.get(format!("{name}.m").as_str()),
+                by_name.get(format!("{name}.v").as_str()),
+                by_name.get(format!("{name}.t").as_str()),
+            );
             let (Some(m), Some(v), Some(t)) = (m, v, t) else { continue };
             let n = sizes.get(&name).copied().unwrap_or(0);
             let time = t.data.first().copied().unwrap_or(0.0);
-            if m.data.len() != n || v.data.len() != n || !(time >= 1.0 && time.fract() == 0.0) || m.data.iter().chain(&v.data).any(|x| !x.is_finite()) {
-                return Err(LabError::InvalidConfig(format!("the saved optimiser state of {name} does not fit the model")));
+            if m.data.len() != n
+                || v.data.len() != n
+                || !(time >= 1.0 && time.fract() == 0.0)
+                || m.data.iter().chain(&v.data).any(|x| !x.is_finite())
+            {
+                return Err(LabError::InvalidConfig(format!(
+                    "the saved optimiser state of {name} does not fit the model"
+                )));
             }
-            let tensor = |d: &NamedTensor| Tensor::<1>::from_data(TensorData::new(d.data.clone(), [n]), &device);
-            state.insert(ParamId::from(id), Moments { m: tensor(m), v: tensor(v), time: time as i32 });
+            let tensor = |d: &NamedTensor| {
+                Tensor::<1>::from_data(TensorData::new(d.data.clone(), [n]), &device)
+            };
+            state.insert(
+                ParamId::from(id),
+                Moments { m: tensor(m), v: tensor(v), time: time as i32 },
+            );
         }
         self.state = state;
         Ok(())
@@ -160,17 +203,30 @@ mod tests {
         let device = Device::flex().autodiff();
         device.seed(3);
         let model = Mlp::new(&[6, 5, 3], &device);
-        let x = Tensor::<2>::from_data(TensorData::new((0..24).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(), [4, 6]), &device);
+        let x = Tensor::<2>::from_data(
+            TensorData::new((0..24).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(), [4, 6]),
+            &device,
+        );
         let mut ours = Adam::new(AdamSettings { weight_decay: 1e-2, ..AdamSettings::default() });
-        let mut theirs = AdamConfig::new().with_weight_decay(Some(WeightDecayConfig { penalty: 1e-2 })).init();
+        let mut theirs =
+            AdamConfig::new().with_weight_decay(Some(WeightDecayConfig { penalty: 1e-2 })).init();
         let (mut a, mut b) = (model.clone(), model);
         for _ in 0..5 {
-            let ga = GradientsParams::from_grads(a.forward(x.clone()).powi_scalar(2).sum().backward(), &a);
+            let ga = GradientsParams::from_grads(
+                a.forward(x.clone()).powi_scalar(2).sum().backward(),
+                &a,
+            );
             a = ours.step(1e-2, a, ga);
-            let gb = GradientsParams::from_grads(b.forward(x.clone()).powi_scalar(2).sum().backward(), &b);
+            let gb = GradientsParams::from_grads(
+                b.forward(x.clone()).powi_scalar(2).sum().backward(),
+                &b,
+            );
             b = theirs.step(1e-2, b, gb);
         }
-        let (ta, tb) = (block_on(crate::lab::core::params::module_tensors(&a)).unwrap(), block_on(crate::lab::core::params::module_tensors(&b)).unwrap());
+        let (ta, tb) = (
+            block_on(crate::lab::core::params::module_tensors(&a)).unwrap(),
+            block_on(crate::lab::core::params::module_tensors(&b)).unwrap(),
+        );
         for (p, q) in ta.iter().zip(&tb) {
             for (x, y) in p.data.iter().zip(&q.data) {
                 assert!((x - y).abs() < 1e-5, "{}: {x} vs {y}", p.name);
@@ -181,10 +237,15 @@ mod tests {
         assert_eq!(saved.len(), 3 * 4, "m, v and t for two weights and two biases");
         let mut loaded = Adam::new(ours.settings);
         loaded.load(&a, &saved, &device).unwrap();
-        let g = |m: &Mlp| GradientsParams::from_grads(m.forward(x.clone()).powi_scalar(2).sum().backward(), m);
+        let g = |m: &Mlp| {
+            GradientsParams::from_grads(m.forward(x.clone()).powi_scalar(2).sum().backward(), m)
+        };
         let next_a = ours.step(1e-2, a.clone(), g(&a));
         let next_b = loaded.step(1e-2, a.clone(), g(&a));
-        assert_eq!(block_on(crate::lab::core::params::module_tensors(&next_a)).unwrap(), block_on(crate::lab::core::params::module_tensors(&next_b)).unwrap());
+        assert_eq!(
+            block_on(crate::lab::core::params::module_tensors(&next_a)).unwrap(),
+            block_on(crate::lab::core::params::module_tensors(&next_b)).unwrap()
+        );
         let mut bad = saved.clone();
         bad[0].data.pop();
         assert!(Adam::new(AdamSettings::default()).load(&a, &bad, &device).is_err());

@@ -4,7 +4,9 @@
 /// CPU and are far slower than burn's Flex CPU backend, so the page prefers Flex on them.
 pub fn is_software_adapter(name: &str) -> bool {
     let n = name.to_lowercase();
-    ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "software", "basic render"].iter().any(|s| n.contains(s))
+    ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "software", "basic render"]
+        .iter()
+        .any(|s| n.contains(s))
 }
 
 #[cfg(test)]

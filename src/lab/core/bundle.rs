@@ -67,9 +67,15 @@ pub fn markdown_to_html(md: &str, image: &dyn Fn(&str) -> Option<String>) -> Str
     let mut list = false;
     let mut table: Vec<Vec<String>> = Vec::new();
     let mut fence = false;
-    let flush = |html: &mut String, para: &mut Vec<String>, list: &mut bool, table: &mut Vec<Vec<String>>| {
+    let flush = |html: &mut String,
+                 para: &mut Vec<String>,
+                 list: &mut bool,
+                 table: &mut Vec<Vec<String>>| {
         if !para.is_empty() {
-            *html += &format!("<p>{}</p>\n", para.iter().map(|l| inline(l, image)).collect::<Vec<_>>().join(" "));
+            *html += &format!(
+                "<p>{}</p>\n",
+                para.iter().map(|l| inline(l, image)).collect::<Vec<_>>().join(" ")
+            );
             para.clear();
         }
         if *list {
@@ -108,7 +114,8 @@ pub fn markdown_to_html(md: &str, image: &dyn Fn(&str) -> Option<String>) -> Str
         let t = line.trim();
         if t.is_empty() {
             flush(&mut html, &mut para, &mut list, &mut table);
-        } else if let Some(level) = (1..=4).find(|&n| t.starts_with(&format!("{} ", "#".repeat(n)))) {
+        } else if let Some(level) = (1..=4).find(|&n| t.starts_with(&format!("{} ", "#".repeat(n))))
+        {
             flush(&mut html, &mut para, &mut list, &mut table);
             html += &format!("<h{level}>{}</h{level}>\n", inline(&t[level + 1..], image));
         } else if t.starts_with('|') {
@@ -175,8 +182,17 @@ pre{background:#f3f3f6;padding:.5rem;overflow:auto}h1{border-top:3px solid #335;
 pub fn html_document(title: &str, bundles: &[Bundle]) -> String {
     let mut body = String::new();
     for b in bundles {
-        let image = |name: &str| b.files.iter().find(|(f, _)| f == name).map(|(f, bytes)| format!("data:{};base64,{}", mime(f), base64(bytes)));
-        body += &format!("<section id=\"{}\">\n{}</section>\n", escape(&b.name), markdown_to_html(&b.markdown, &image));
+        let image = |name: &str| {
+            b.files
+                .iter()
+                .find(|(f, _)| f == name)
+                .map(|(f, bytes)| format!("data:{};base64,{}", mime(f), base64(bytes)))
+        };
+        body += &format!(
+            "<section id=\"{}\">\n{}</section>\n",
+            escape(&b.name),
+            markdown_to_html(&b.markdown, &image)
+        );
     }
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
@@ -269,11 +285,18 @@ mod tests {
     #[test]
     fn markdown_becomes_html_with_inlined_figures() {
         let md = "# Title\n\nSome **bold** and `code`.\n\n| a | b |\n|---:|---:|\n| 1 | 2 |\n\n- one\n- two\n\n![a plot](p.svg)\n\n![gone](x.png)\n";
-        let b = Bundle { name: "exercise1".into(), markdown: md.into(), files: vec![("p.svg".into(), b"<svg/>".to_vec())] };
+        let b = Bundle {
+            name: "exercise1".into(),
+            markdown: md.into(),
+            files: vec![("p.svg".into(), b"<svg/>".to_vec())],
+        };
         let html = html_document("t <x>", &[b]);
         assert!(html.contains("<h1>Title</h1>"), "{html}");
         assert!(html.contains("<strong>bold</strong>") && html.contains("<code>code</code>"));
-        assert!(html.contains("<tr><th>a</th><th>b</th></tr>") && html.contains("<tr><td>1</td><td>2</td></tr>"));
+        assert!(
+            html.contains("<tr><th>a</th><th>b</th></tr>")
+                && html.contains("<tr><td>1</td><td>2</td></tr>")
+        );
         assert!(!html.contains("---"), "the alignment row is not a row");
         assert!(html.contains("<li>one</li>"));
         assert!(html.contains(&format!("src=\"data:image/svg+xml;base64,{}\"", base64(b"<svg/>"))));
@@ -288,7 +311,8 @@ mod tests {
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        let z = zip_store(&[("a.txt".into(), b"hello".to_vec()), ("d/b.bin".into(), vec![0, 1, 2])]);
+        let z =
+            zip_store(&[("a.txt".into(), b"hello".to_vec()), ("d/b.bin".into(), vec![0, 1, 2])]);
         assert_eq!(&z[..4], b"PK\x03\x04");
         let end = z.len() - 22;
         assert_eq!(&z[end..end + 4], b"PK\x05\x06");

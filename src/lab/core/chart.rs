@@ -15,7 +15,9 @@ pub const RED: RGBColor = RGBColor(214, 39, 40);
 pub const PALETTE: [RGBColor; 4] = [BLUE, ORANGE, GREEN, RED];
 
 pub fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     if lo > hi {
         (0.0, 1.0)
     } else if hi - lo < 1e-9 {
@@ -49,14 +51,24 @@ pub fn epoch_panels_svg(title: &str, panels_data: Vec<Panel>) -> String {
             else {
                 continue;
             };
-            let _ = chart.configure_mesh().x_desc("epoch").x_label_formatter(&|v| format!("{v:.0}")).draw();
+            let _ = chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw();
             for (i, (label, pts)) in series.into_iter().enumerate() {
                 let color = PALETTE[i % PALETTE.len()];
                 if let Ok(s) = chart.draw_series(LineSeries::new(pts, color.stroke_width(2))) {
-                    s.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                    s.label(label).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                    });
                 }
             }
-            let _ = chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw();
+            let _ = chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw();
         }
         let _ = root.present();
     }

@@ -7,10 +7,11 @@
 //! blob with every tensor: `{network}/{tensor}` for weights, `{network}#adam/{tensor}.m|v|t` for
 //! Adam's moments.
 
+use std::collections::BTreeMap;
+
 use burn::module::Module;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::error::{LabError, LabResult};
@@ -48,7 +49,12 @@ impl ModuleState {
     }
 
     /// `template` with the saved values, and an optimiser with `settings` and the saved moments.
-    pub fn restore<M: Module>(&self, template: &M, settings: AdamSettings, device: &Device) -> LabResult<(M, Adam)> {
+    pub fn restore<M: Module>(
+        &self,
+        template: &M,
+        settings: AdamSettings,
+        device: &Device,
+    ) -> LabResult<(M, Adam)> {
         let module = load_module_tensors(template, &self.tensors)?;
         let mut optim = Adam::new(settings);
         optim.load(&module, &self.moments, device)?;
@@ -78,7 +84,11 @@ fn damaged(what: impl std::fmt::Display) -> LabError {
 impl Checkpoint {
     /// The network called `name`.
     pub fn module(&self, name: &str) -> LabResult<&ModuleState> {
-        self.modules.iter().find(|(n, _)| n == name).map(|(_, m)| m).ok_or_else(|| damaged(format!("it has no `{name}` network")))
+        self.modules
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m)
+            .ok_or_else(|| damaged(format!("it has no `{name}` network")))
     }
 
     /// The checkpoint as one byte string.
@@ -92,8 +102,14 @@ impl Checkpoint {
             .modules
             .iter()
             .flat_map(|(name, m)| {
-                let weights = m.tensors.iter().map(move |t| NamedTensor { name: format!("{name}/{}", t.name), ..t.clone() });
-                weights.chain(m.moments.iter().map(move |t| NamedTensor { name: format!("{name}#adam/{}", t.name), ..t.clone() }))
+                let weights = m
+                    .tensors
+                    .iter()
+                    .map(move |t| NamedTensor { name: format!("{name}/{}", t.name), ..t.clone() });
+                weights.chain(m.moments.iter().map(move |t| NamedTensor {
+                    name: format!("{name}#adam/{}", t.name),
+                    ..t.clone()
+                }))
             })
             .collect();
         let tensors = encode_safetensors(&tensors, &BTreeMap::new());
@@ -110,7 +126,10 @@ impl Checkpoint {
     pub fn from_bytes(bytes: &[u8]) -> LabResult<Self> {
         let mut at = 0usize;
         let mut take = |n: usize| -> LabResult<&[u8]> {
-            let end = at.checked_add(n).filter(|&e| e <= bytes.len()).ok_or_else(|| damaged("it is truncated"))?;
+            let end = at
+                .checked_add(n)
+                .filter(|&e| e <= bytes.len())
+                .ok_or_else(|| damaged("it is truncated"))?;
             let s = &bytes[at..end];
             at = end;
             Ok(s)
@@ -124,13 +143,23 @@ impl Checkpoint {
         let st_len = usize::try_from(st_len).map_err(|_| damaged("a length is too large"))?;
         let (tensors, _) = decode_safetensors(take(st_len)?).map_err(damaged)?;
         let under = |prefix: String| -> Vec<NamedTensor> {
-            tensors.iter().filter_map(|t| t.name.strip_prefix(&prefix).map(|n| NamedTensor { name: n.to_string(), ..t.clone() })).collect()
+            tensors
+                .iter()
+                .filter_map(|t| {
+                    t.name
+                        .strip_prefix(&prefix)
+                        .map(|n| NamedTensor { name: n.to_string(), ..t.clone() })
+                })
+                .collect()
         };
         let modules = header
             .modules
             .into_iter()
             .map(|name| {
-                let state = ModuleState { tensors: under(format!("{name}/")), moments: under(format!("{name}#adam/")) };
+                let state = ModuleState {
+                    tensors: under(format!("{name}/")),
+                    moments: under(format!("{name}#adam/")),
+                };
                 (name, state)
             })
             .collect();
@@ -152,15 +181,26 @@ mod tests {
             modules: vec![(
                 "model".into(),
                 ModuleState {
-                    tensors: vec![NamedTensor { name: "layers.0.weight".into(), shape: vec![2, 2], data: vec![1.0, 2.0, 3.0, 4.0] }],
-                    moments: vec![NamedTensor { name: "layers.0.weight.t".into(), shape: vec![1], data: vec![3.0] }],
+                    tensors: vec![NamedTensor {
+                        name: "layers.0.weight".into(),
+                        shape: vec![2, 2],
+                        data: vec![1.0, 2.0, 3.0, 4.0],
+                    }],
+                    moments: vec![NamedTensor {
+                        name: "layers.0.weight.t".into(),
+                        shape: vec![1],
+                        data: vec![3.0],
+                    }],
                 },
             )],
         };
         let bytes = ck.to_bytes();
         assert_eq!(Checkpoint::from_bytes(&bytes).unwrap(), ck);
-        for bad in [&bytes[..bytes.len() - 1], &bytes[..10], b"not a checkpoint at all".as_slice()] {
-            assert!(matches!(Checkpoint::from_bytes(bad), Err(LabError::InvalidConfig(m)) if m.contains("damaged")));
+        for bad in [&bytes[..bytes.len() - 1], &bytes[..10], b"not a checkpoint at all".as_slice()]
+        {
+            assert!(
+                matches!(Checkpoint::from_bytes(bad), Err(LabError::InvalidConfig(m)) if m.contains("damaged"))
+            );
         }
         let mut longer = bytes.clone();
         longer.push(0);

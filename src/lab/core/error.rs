@@ -17,7 +17,9 @@ pub enum LabError {
     #[error("the compute device failed: {0}")]
     Device(String),
     /// Training produced NaN or infinity; the last good state is kept.
-    #[error("training diverged: the {what} became {value} at epoch {epoch}; the last good state is kept — lower the learning rate and resume")]
+    #[error(
+        "training diverged: the {what} became {value} at epoch {epoch}; the last good state is kept — lower the learning rate and resume"
+    )]
     NonFinite { what: &'static str, value: f32, epoch: usize },
 }
 
@@ -32,11 +34,19 @@ impl LabError {
 pub type LabResult<T> = Result<T, LabError>;
 
 /// Refuses a float setting that is NaN, infinite, or outside `(min, max]`/`[min, max]`.
-pub fn check_range(name: &str, value: f64, min: f64, max: f64, min_inclusive: bool) -> LabResult<()> {
+pub fn check_range(
+    name: &str,
+    value: f64,
+    min: f64,
+    max: f64,
+    min_inclusive: bool,
+) -> LabResult<()> {
     let above_min = if min_inclusive { value >= min } else { value > min };
     if !value.is_finite() || !above_min || value > max {
         let open = if min_inclusive { "[" } else { "(" };
-        return Err(LabError::InvalidConfig(format!("{name} must be a number in {open}{min}, {max}], got {value}")));
+        return Err(LabError::InvalidConfig(format!(
+            "{name} must be a number in {open}{min}, {max}], got {value}"
+        )));
     }
     Ok(())
 }
@@ -44,7 +54,9 @@ pub fn check_range(name: &str, value: f64, min: f64, max: f64, min_inclusive: bo
 /// Refuses a count outside `min..=max`.
 pub fn check_count(name: &str, value: usize, min: usize, max: usize) -> LabResult<()> {
     if value < min || value > max {
-        return Err(LabError::InvalidConfig(format!("{name} must be between {min} and {max}, got {value}")));
+        return Err(LabError::InvalidConfig(format!(
+            "{name} must be between {min} and {max}, got {value}"
+        )));
     }
     Ok(())
 }

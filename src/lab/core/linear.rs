@@ -32,15 +32,22 @@ pub async fn read_linear(layer: &Linear) -> LabResult<DenseWeights> {
 
 /// Builds a `Linear` layer holding exactly these values.
 pub fn linear_from(weight: &Matrix, bias: Option<&[f32]>, device: &Device) -> Linear {
-    let w = Tensor::from_data(TensorData::new(weight.data.clone(), [weight.rows, weight.cols]), device);
-    let b = bias.map(|b| Param::from_tensor(Tensor::from_data(TensorData::new(b.to_vec(), [b.len()]), device)));
+    let w =
+        Tensor::from_data(TensorData::new(weight.data.clone(), [weight.rows, weight.cols]), device);
+    let b = bias.map(|b| {
+        Param::from_tensor(Tensor::from_data(TensorData::new(b.to_vec(), [b.len()]), device))
+    });
     Linear { weight: Param::from_tensor(w), bias: b }
 }
 
 /// A layer's parameters as named tensors `{prefix}.weight` and `{prefix}.bias`.
 pub async fn linear_tensors(prefix: &str, layer: &Linear) -> LabResult<Vec<NamedTensor>> {
     let w = read_linear(layer).await?;
-    let mut out = vec![NamedTensor { name: format!("{prefix}.weight"), shape: vec![w.weight.rows, w.weight.cols], data: w.weight.data }];
+    let mut out = vec![NamedTensor {
+        name: format!("{prefix}.weight"),
+        shape: vec![w.weight.rows, w.weight.cols],
+        data: w.weight.data,
+    }];
     if let Some(b) = w.bias {
         out.push(NamedTensor { name: format!("{prefix}.bias"), shape: vec![b.len()], data: b });
     }
@@ -62,7 +69,11 @@ impl Matrix {
     /// Wraps row-major data, checking its length.
     pub fn new(rows: usize, cols: usize, data: Vec<f32>) -> LabResult<Self> {
         if data.len() != rows * cols {
-            return Err(LabError::InvalidConfig(format!("a {rows}×{cols} matrix needs {} values, got {}", rows * cols, data.len())));
+            return Err(LabError::InvalidConfig(format!(
+                "a {rows}×{cols} matrix needs {} values, got {}",
+                rows * cols,
+                data.len()
+            )));
         }
         Ok(Self { rows, cols, data })
     }

@@ -3,10 +3,11 @@
 //! [`NamedTensor`]s — with one readback for the whole model, since readbacks are what cost on
 //! WebGPU.
 
+use std::collections::BTreeMap;
+
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
-use std::collections::BTreeMap;
 
 use crate::lab::core::error::LabResult;
 use crate::lab::core::readback::read_values;
@@ -19,12 +20,17 @@ fn is_running_state(path: &[String]) -> bool {
 
 /// Path components that name a layer (enum variant names are dropped: `Dense.layers.0` → `layers.0`).
 fn layer_of(path: &[String]) -> String {
-    let parts: Vec<&str> = path[..path.len().saturating_sub(1)].iter().map(String::as_str).filter(|p| !matches!(*p, "Dense" | "Cnn")).collect();
+    let parts: Vec<&str> = path[..path.len().saturating_sub(1)]
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !matches!(*p, "Dense" | "Cnn"))
+        .collect();
     if parts.is_empty() { "(root)".to_string() } else { parts.join(".") }
 }
 
 fn tensor_name(path: &[String]) -> String {
-    let parts: Vec<&str> = path.iter().map(String::as_str).filter(|p| !matches!(*p, "Dense" | "Cnn")).collect();
+    let parts: Vec<&str> =
+        path.iter().map(String::as_str).filter(|p| !matches!(*p, "Dense" | "Cnn")).collect();
     parts.join(".")
 }
 
@@ -66,12 +72,20 @@ fn collect<M: Module>(module: &M, grads: Option<&GradientsParams>) -> Vec<Entry>
 
 /// Trainable parameters (weights, biases, batch-norm scale and shift; not running statistics).
 pub fn trainable_params<M: Module>(module: &M) -> usize {
-    collect(module, None).iter().filter(|e| !is_running_state(&e.path)).map(|e| e.shape.iter().product::<usize>()).sum()
+    collect(module, None)
+        .iter()
+        .filter(|e| !is_running_state(&e.path))
+        .map(|e| e.shape.iter().product::<usize>())
+        .sum()
 }
 
 /// Non-trainable state (batch-norm running statistics), which Keras-style summaries list apart.
 pub fn non_trainable_params<M: Module>(module: &M) -> usize {
-    collect(module, None).iter().filter(|e| is_running_state(&e.path)).map(|e| e.shape.iter().product::<usize>()).sum()
+    collect(module, None)
+        .iter()
+        .filter(|e| is_running_state(&e.path))
+        .map(|e| e.shape.iter().product::<usize>())
+        .sum()
 }
 
 /// A layer's L2 norms: of all its trainable values, and of their gradients.
@@ -87,7 +101,10 @@ pub struct LayerNorm {
 
 /// Per-layer norms as device tensors `[layers, 2]` (weight², grad² sums) plus the layer names, so
 /// a caller can batch the readback with others.
-pub fn layer_sq_norms<M: Module>(module: &M, grads: Option<&GradientsParams>) -> (Vec<String>, Tensor<2>) {
+pub fn layer_sq_norms<M: Module>(
+    module: &M,
+    grads: Option<&GradientsParams>,
+) -> (Vec<String>, Tensor<2>) {
     let mut names: Vec<String> = Vec::new();
     let mut rows: Vec<(Tensor<1>, Option<Tensor<1>>)> = Vec::new();
     for e in collect(module, grads).into_iter().filter(|e| !is_running_state(&e.path)) {
@@ -120,10 +137,21 @@ pub fn layer_sq_norms<M: Module>(module: &M, grads: Option<&GradientsParams>) ->
 }
 
 /// Per-layer weight and gradient norms, read with one readback.
-pub async fn layer_norms<M: Module>(module: &M, grads: Option<&GradientsParams>) -> LabResult<Vec<LayerNorm>> {
+pub async fn layer_norms<M: Module>(
+    module: &M,
+    grads: Option<&GradientsParams>,
+) -> LabResult<Vec<LayerNorm>> {
     let (names, sq) = layer_sq_norms(module, grads);
     let values = read_values(sq).await?;
-    Ok(names.into_iter().enumerate().map(|(i, layer)| LayerNorm { layer, weight: (values[2 * i] as f64).sqrt(), grad: (values[2 * i + 1] as f64).sqrt() }).collect())
+    Ok(names
+        .into_iter()
+        .enumerate()
+        .map(|(i, layer)| LayerNorm {
+            layer,
+            weight: (values[2 * i] as f64).sqrt(),
+            grad: (values[2 * i + 1] as f64).sqrt(),
+        })
+        .collect())
 }
 
 /// Every float tensor of the module (running statistics included), named by its path, read with a
@@ -139,7 +167,11 @@ pub async fn module_tensors<M: Module>(module: &M) -> LabResult<Vec<NamedTensor>
     let mut out = Vec::with_capacity(entries.len());
     let mut offset = 0;
     for (e, n) in entries.into_iter().zip(sizes) {
-        out.push(NamedTensor { name: tensor_name(&e.path), shape: e.shape, data: all[offset..offset + n].to_vec() });
+        out.push(NamedTensor {
+            name: tensor_name(&e.path),
+            shape: e.shape,
+            data: all[offset..offset + n].to_vec(),
+        });
         offset += n;
     }
     Ok(out)
@@ -171,7 +203,10 @@ impl ModuleMapper for Loader<'_> {
         let current = param.val();
         let shape = current.dims().to_vec();
         if found.shape != shape || found.data.len() != shape.iter().product::<usize>() {
-            self.error = Some(WeightsError::Shape(format!("{name} is {:?}, expected {shape:?}", found.shape)));
+            self.error = Some(WeightsError::Shape(format!(
+                "{name} is {:?}, expected {shape:?}",
+                found.shape
+            )));
             return param;
         }
         if found.data.iter().any(|x| !x.is_finite()) {
@@ -227,14 +262,21 @@ pub fn param_sizes<M: Module>(module: &M) -> BTreeMap<String, usize> {
 
 /// The module with every tensor replaced by the named values. Refuses (and leaves the caller's
 /// module untouched) on a missing, extra, mis-shaped or non-finite tensor.
-pub fn load_module_tensors<M: Module>(module: &M, tensors: &[NamedTensor]) -> Result<M, WeightsError> {
+pub fn load_module_tensors<M: Module>(
+    module: &M,
+    tensors: &[NamedTensor],
+) -> Result<M, WeightsError> {
     let mut loader = Loader { path: Vec::new(), tensors, used: 0, error: None };
     let loaded = module.clone().map(&mut loader);
     if let Some(e) = loader.error {
         return Err(e);
     }
     if loader.used != tensors.len() {
-        return Err(WeightsError::Shape(format!("the file has {} tensors, the model {}", tensors.len(), loader.used)));
+        return Err(WeightsError::Shape(format!(
+            "the file has {} tensors, the model {}",
+            tensors.len(),
+            loader.used
+        )));
     }
     Ok(loaded)
 }
@@ -242,8 +284,8 @@ pub fn load_module_tensors<M: Module>(module: &M, tensors: &[NamedTensor]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::gan::{Discriminator, GanArch, Generator};
     use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
+    use crate::lab::gan::{Discriminator, GanArch, Generator};
     use burn::tensor::Device;
     use futures_lite::future::block_on;
 
@@ -253,15 +295,23 @@ mod tests {
         for arch in [GanArch::Dense, GanArch::Cnn] {
             let g = Generator::new(arch, &device);
             let tensors = block_on(module_tensors(&g)).unwrap();
-            assert!(tensors.iter().any(|t| t.name.ends_with("running_var")), "running statistics are saved too");
+            assert!(
+                tensors.iter().any(|t| t.name.ends_with("running_var")),
+                "running statistics are saved too"
+            );
             let bytes = encode_safetensors(&tensors, &BTreeMap::new());
             let fresh = Generator::new(arch, &device);
             assert_ne!(block_on(module_tensors(&fresh)).unwrap(), tensors);
-            let loaded = load_module_tensors(&fresh, &decode_safetensors(&bytes).unwrap().0).unwrap();
+            let loaded =
+                load_module_tensors(&fresh, &decode_safetensors(&bytes).unwrap().0).unwrap();
             assert_eq!(block_on(module_tensors(&loaded)).unwrap(), tensors);
 
             // The other architecture's file, one tensor too few, a wrong shape, a NaN: refused.
-            let other = block_on(module_tensors(&Generator::new(if arch == GanArch::Dense { GanArch::Cnn } else { GanArch::Dense }, &device))).unwrap();
+            let other = block_on(module_tensors(&Generator::new(
+                if arch == GanArch::Dense { GanArch::Cnn } else { GanArch::Dense },
+                &device,
+            )))
+            .unwrap();
             assert!(load_module_tensors(&fresh, &other).is_err());
             assert!(load_module_tensors(&fresh, &tensors[1..]).is_err());
             let mut wrong = tensors.clone();

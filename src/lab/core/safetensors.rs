@@ -39,7 +39,10 @@ impl From<WeightsError> for LabError {
 pub fn encode_safetensors(tensors: &[NamedTensor], metadata: &BTreeMap<String, String>) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     if !metadata.is_empty() {
-        header.insert("__metadata__".into(), serde_json::to_value(metadata).expect("strings serialise"));
+        header.insert(
+            "__metadata__".into(),
+            serde_json::to_value(metadata).expect("strings serialise"),
+        );
     }
     let mut offset = 0usize;
     for t in tensors {
@@ -66,7 +69,9 @@ pub fn encode_safetensors(tensors: &[NamedTensor], metadata: &BTreeMap<String, S
 }
 
 /// Decodes a safetensors file of F32 tensors, checking every offset and shape.
-pub fn decode_safetensors(bytes: &[u8]) -> Result<(Vec<NamedTensor>, BTreeMap<String, String>), WeightsError> {
+pub fn decode_safetensors(
+    bytes: &[u8],
+) -> Result<(Vec<NamedTensor>, BTreeMap<String, String>), WeightsError> {
     let fmt = |m: &str| WeightsError::Format(m.to_string());
     if bytes.len() < 8 {
         return Err(fmt("the file is shorter than its 8-byte header length"));
@@ -77,26 +82,43 @@ pub fn decode_safetensors(bytes: &[u8]) -> Result<(Vec<NamedTensor>, BTreeMap<St
     }
     let header_end = 8 + header_len as usize;
     let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes[8..header_end]).map_err(|e| WeightsError::Format(format!("bad JSON header: {e}")))?;
+        serde_json::from_slice(&bytes[8..header_end])
+            .map_err(|e| WeightsError::Format(format!("bad JSON header: {e}")))?;
     let payload = &bytes[header_end..];
     let mut metadata = BTreeMap::new();
     let mut tensors = Vec::new();
     for (name, info) in header {
         if name == "__metadata__" {
-            metadata = serde_json::from_value(info).map_err(|_| fmt("metadata must map strings to strings"))?;
+            metadata = serde_json::from_value(info)
+                .map_err(|_| fmt("metadata must map strings to strings"))?;
             continue;
         }
         if info["dtype"] != "F32" {
-            return Err(WeightsError::Format(format!("{name}: only F32 tensors are supported, found {}", info["dtype"])));
+            return Err(WeightsError::Format(format!(
+                "{name}: only F32 tensors are supported, found {}",
+                info["dtype"]
+            )));
         }
-        let shape: Vec<usize> = serde_json::from_value(info["shape"].clone()).map_err(|_| WeightsError::Format(format!("{name}: bad shape")))?;
-        let offsets: [usize; 2] =
-            serde_json::from_value(info["data_offsets"].clone()).map_err(|_| WeightsError::Format(format!("{name}: bad data_offsets")))?;
-        let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| fmt("shape overflows"))?;
-        if offsets[0] > offsets[1] || offsets[1] > payload.len() || Some(offsets[1] - offsets[0]) != count.checked_mul(4) {
-            return Err(WeightsError::Format(format!("{name}: data_offsets {offsets:?} do not match shape {shape:?} and file size")));
+        let shape: Vec<usize> = serde_json::from_value(info["shape"].clone())
+            .map_err(|_| WeightsError::Format(format!("{name}: bad shape")))?;
+        let offsets: [usize; 2] = serde_json::from_value(info["data_offsets"].clone())
+            .map_err(|_| WeightsError::Format(format!("{name}: bad data_offsets")))?;
+        let count = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .ok_or_else(|| fmt("shape overflows"))?;
+        if offsets[0] > offsets[1]
+            || offsets[1] > payload.len()
+            || Some(offsets[1] - offsets[0]) != count.checked_mul(4)
+        {
+            return Err(WeightsError::Format(format!(
+                "{name}: data_offsets {offsets:?} do not match shape {shape:?} and file size"
+            )));
         }
-        let data = payload[offsets[0]..offsets[1]].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        let data = payload[offsets[0]..offsets[1]]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
         tensors.push(NamedTensor { name, shape, data });
     }
     Ok((tensors, metadata))

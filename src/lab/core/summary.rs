@@ -33,7 +33,10 @@ impl Summary {
 
     /// A Markdown table with a total line.
     pub fn to_markdown(&self) -> String {
-        let mut s = format!("**{}**\n\n| layer | type | shape | trainable parameters |\n|---|---|---|---:|\n", self.title);
+        let mut s = format!(
+            "**{}**\n\n| layer | type | shape | trainable parameters |\n|---|---|---|---:|\n",
+            self.title
+        );
         for r in &self.rows {
             s += &format!("| {} | {} | {} | {} |\n", r.name, r.kind, r.shape, group(r.params));
         }

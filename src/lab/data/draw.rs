@@ -65,7 +65,12 @@ impl Drawing {
 }
 
 /// Area-averaging resample of a crop to `out_w × out_h` (anti-aliased downscaling).
-fn resample(d: &Drawing, (x0, y0, w, h): (usize, usize, usize, usize), out_w: usize, out_h: usize) -> Vec<f32> {
+fn resample(
+    d: &Drawing,
+    (x0, y0, w, h): (usize, usize, usize, usize),
+    out_w: usize,
+    out_h: usize,
+) -> Vec<f32> {
     let sx = w as f32 / out_w as f32;
     let sy = h as f32 / out_h as f32;
     let mut out = vec![0.0; out_w * out_h];
@@ -97,7 +102,8 @@ pub fn to_mnist(d: &Drawing) -> Option<Vec<f32>> {
     let out_h = ((h as f32 * scale).round() as usize).clamp(1, FIT);
     let small = resample(d, (x0, y0, w, h), out_w, out_h);
     let peak = small.iter().copied().fold(0.0f32, f32::max);
-    let small: Vec<f32> = if peak > 0.0 { small.iter().map(|v| (v / peak).min(1.0)).collect() } else { small };
+    let small: Vec<f32> =
+        if peak > 0.0 { small.iter().map(|v| (v / peak).min(1.0)).collect() } else { small };
 
     // Centre of mass of the fitted digit, then shift it to the field's centre.
     let (mut mx, mut my, mut mass) = (0.0f32, 0.0f32, 0.0f32);
@@ -165,7 +171,10 @@ mod tests {
 
     #[test]
     fn bounding_box_finds_the_ink() {
-        assert_eq!(with_rect(280, 280, (10, 200, 40, 260)).bounding_box(), Some((10, 200, 40, 260)));
+        assert_eq!(
+            with_rect(280, 280, (10, 200, 40, 260)).bounding_box(),
+            Some((10, 200, 40, 260))
+        );
     }
 
     #[test]
@@ -173,7 +182,10 @@ mod tests {
         let img = to_mnist(&with_rect(280, 280, (0, 0, 99, 99))).unwrap();
         assert_eq!(ink_extent(&img), (20, 20));
         let (cx, cy) = centre_of_mass(&img);
-        assert!((cx - 14.0).abs() <= 0.5 && (cy - 14.0).abs() <= 0.5, "centre of mass ({cx}, {cy})");
+        assert!(
+            (cx - 14.0).abs() <= 0.5 && (cy - 14.0).abs() <= 0.5,
+            "centre of mass ({cx}, {cy})"
+        );
         assert!(img.iter().all(|v| (0.0..=1.0).contains(v)));
     }
 

@@ -26,13 +26,17 @@ pub enum IdxError {
     #[error("the file is empty")]
     Empty,
     /// Shorter than the header it claims to have.
-    #[error("the file is too short to be an IDX file ({len} bytes; the header alone needs {needed})")]
+    #[error(
+        "the file is too short to be an IDX file ({len} bytes; the header alone needs {needed})"
+    )]
     TooShort { len: usize, needed: usize },
     /// Gzip data that does not decompress.
     #[error("the file looks gzip-compressed but does not decompress: {0}")]
     Gzip(String),
     /// Decompresses to more than [`MAX_DECOMPRESSED_BYTES`].
-    #[error("the file decompresses to more than {max} bytes, which is too large for an MNIST-style data set")]
+    #[error(
+        "the file decompresses to more than {max} bytes, which is too large for an MNIST-style data set"
+    )]
     TooLarge { max: usize },
     /// The first two bytes of an IDX file are always zero.
     #[error("not an IDX file: it should start with two zero bytes, found {found:02x?}")]
@@ -53,7 +57,9 @@ pub enum IdxError {
     #[error("the file holds no items")]
     NoItems,
     /// The data after the header is not as long as the header says.
-    #[error("the header declares {count} items ({expected} bytes of data) but the file has {found} bytes of data")]
+    #[error(
+        "the header declares {count} items ({expected} bytes of data) but the file has {found} bytes of data"
+    )]
     LengthMismatch { count: usize, expected: usize, found: usize },
     /// The image and label files disagree.
     #[error("the image file has {images} images but the label file has {labels} labels")]
@@ -136,7 +142,12 @@ fn header(bytes: &[u8], expected: &'static str, rank: u8) -> Result<(Vec<usize>,
 }
 
 /// Checks the item count and that the payload is exactly `count × item_len` bytes.
-fn payload(bytes: &[u8], header_len: usize, count: usize, item_len: usize) -> Result<&[u8], IdxError> {
+fn payload(
+    bytes: &[u8],
+    header_len: usize,
+    count: usize,
+    item_len: usize,
+) -> Result<&[u8], IdxError> {
     if count == 0 {
         return Err(IdxError::NoItems);
     }
@@ -168,7 +179,9 @@ pub fn parse_labels(file: &[u8]) -> Result<Vec<u8>, IdxError> {
     let bytes = decompress(file)?;
     let (dims, header_len) = header(&bytes, "a label", 1)?;
     let data = payload(&bytes, header_len, dims[0], 1)?;
-    if let Some((index, &value)) = data.iter().enumerate().find(|&(_, &v)| v as usize >= NUM_CLASSES) {
+    if let Some((index, &value)) =
+        data.iter().enumerate().find(|&(_, &v)| v as usize >= NUM_CLASSES)
+    {
         return Err(IdxError::LabelOutOfRange { index, value });
     }
     Ok(data.to_vec())
@@ -223,12 +236,24 @@ mod tests {
     fn every_error_kind_is_reported() {
         assert_eq!(parse_images(&[]), Err(IdxError::Empty));
         assert_eq!(parse_images(&[0, 0, 8]), Err(IdxError::TooShort { len: 3, needed: 4 }));
-        assert_eq!(parse_images(&[0, 0, 8, 3, 0, 0]), Err(IdxError::TooShort { len: 6, needed: 16 }));
-        assert_eq!(parse_images(b"PK\x03\x04junk"), Err(IdxError::BadMagic { found: [b'P', b'K'] }));
+        assert_eq!(
+            parse_images(&[0, 0, 8, 3, 0, 0]),
+            Err(IdxError::TooShort { len: 6, needed: 16 })
+        );
+        assert_eq!(
+            parse_images(b"PK\x03\x04junk"),
+            Err(IdxError::BadMagic { found: [b'P', b'K'] })
+        );
         assert!(matches!(parse_images(&[0x1f, 0x8b, 1, 2, 3]), Err(IdxError::Gzip(_))));
         assert_eq!(parse_images(&[0, 0, 0x0d, 3]), Err(IdxError::UnsupportedType { code: 0x0d }));
-        assert!(matches!(parse_images(&encode_labels(&[1])), Err(IdxError::WrongRank { found: 1, .. })));
-        assert!(matches!(parse_labels(&encode_images(&images(1))), Err(IdxError::WrongRank { found: 3, .. })));
+        assert!(matches!(
+            parse_images(&encode_labels(&[1])),
+            Err(IdxError::WrongRank { found: 1, .. })
+        ));
+        assert!(matches!(
+            parse_labels(&encode_images(&images(1))),
+            Err(IdxError::WrongRank { found: 3, .. })
+        ));
 
         let mut wrong_size = encode_images(&images(1));
         wrong_size[8..12].copy_from_slice(&32u32.to_be_bytes());
@@ -257,7 +282,10 @@ mod tests {
     #[test]
     fn a_gzip_bomb_is_capped() {
         let zeros = vec![0u8; MAX_DECOMPRESSED_BYTES + 100];
-        assert_eq!(decompress(&gzip(&zeros)), Err(IdxError::TooLarge { max: MAX_DECOMPRESSED_BYTES }));
+        assert_eq!(
+            decompress(&gzip(&zeros)),
+            Err(IdxError::TooLarge { max: MAX_DECOMPRESSED_BYTES })
+        );
     }
 
     #[test]

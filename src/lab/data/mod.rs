@@ -44,7 +44,15 @@ impl DatasetKind {
         match self {
             DatasetKind::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
             DatasetKind::FashionMnist => [
-                "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
                 "Ankle boot",
             ],
         }
@@ -136,7 +144,13 @@ impl Dataset {
 
     /// Pixels of the items at `indices`, scaled by `scale` and shifted by `shift`
     /// (`[0,1]` for the classifier, `[-1,1]` for the GAN), as a `[n, 784]` tensor.
-    pub fn images_tensor(&self, indices: &[usize], scale: f32, shift: f32, device: &Device) -> Tensor<2> {
+    pub fn images_tensor(
+        &self,
+        indices: &[usize],
+        scale: f32,
+        shift: f32,
+        device: &Device,
+    ) -> Tensor<2> {
         let mut values = Vec::with_capacity(indices.len() * IMAGE_PIXELS);
         for &i in indices {
             values.extend(self.images.image(i).iter().map(|&p| p as f32 * scale + shift));
@@ -176,7 +190,8 @@ pub struct TrainTest {
 pub fn load_dir(root: &std::path::Path, kind: DatasetKind) -> Result<TrainTest, LoadError> {
     let read = |split, part| {
         let path = root.join(kind.file(split, part));
-        std::fs::read(&path).map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })
+        std::fs::read(&path)
+            .map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })
     };
     let split = |s| -> Result<Dataset, LoadError> {
         Dataset::from_idx(&read(s, Part::Images)?, &read(s, Part::Labels)?)
@@ -215,7 +230,10 @@ mod tests {
     fn tiny(labels: &[u8]) -> Dataset {
         let images = Images {
             count: labels.len(),
-            pixels: labels.iter().flat_map(|&l| std::iter::repeat_n(l * 20, IMAGE_PIXELS)).collect(),
+            pixels: labels
+                .iter()
+                .flat_map(|&l| std::iter::repeat_n(l * 20, IMAGE_PIXELS))
+                .collect(),
         };
         Dataset::new(images, labels.to_vec()).unwrap()
     }
@@ -249,7 +267,10 @@ mod tests {
 
     #[test]
     fn bundled_file_names() {
-        assert_eq!(DatasetKind::Mnist.file(Split::Test, Part::Labels), "data/mnist/t10k-labels-idx1-ubyte.gz");
+        assert_eq!(
+            DatasetKind::Mnist.file(Split::Test, Part::Labels),
+            "data/mnist/t10k-labels-idx1-ubyte.gz"
+        );
         assert_eq!(
             DatasetKind::FashionMnist.file(Split::Train, Part::Images),
             "data/fashion-mnist/train-images-idx3-ubyte.gz"

@@ -63,13 +63,18 @@ impl GanConfig {
 
     /// Instance-noise σ during `epoch` (1-based): linear from `noise` to 0.
     pub fn noise_at(&self, epoch: usize) -> f64 {
-        let span = if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
+        let span =
+            if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
         self.noise * (1.0 - (epoch.saturating_sub(1) as f64 / span.max(1) as f64)).max(0.0)
     }
 
     /// The stabilisers in use, in words, for the report.
     pub fn stabilisers(&self) -> Vec<String> {
-        let mut s = vec![format!("Adam β₁ = {}", self.beta1), "dropout 0.3 in D".to_string(), "batch norm in G".to_string()];
+        let mut s = vec![
+            format!("Adam β₁ = {}", self.beta1),
+            "dropout 0.3 in D".to_string(),
+            "batch norm in G".to_string(),
+        ];
         if self.lr_g != self.lr_d {
             s.push(format!("separate learning rates (G {}, D {})", self.lr_g, self.lr_d));
         }
@@ -77,8 +82,12 @@ impl GanConfig {
             s.push("soft labels (real 0.9, fake 0.1) in the D step".into());
         }
         if self.noise > 0.0 {
-            let span = if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
-            s.push(format!("instance noise σ = {} on D's inputs, falling linearly to 0 over {span} epochs", self.noise));
+            let span =
+                if self.noise_anneal_epochs == 0 { self.epochs } else { self.noise_anneal_epochs };
+            s.push(format!(
+                "instance noise σ = {} on D's inputs, falling linearly to 0 over {span} epochs",
+                self.noise
+            ));
         }
         s
     }

@@ -28,7 +28,10 @@ pub fn to_byte(v: f32) -> u8 {
 pub fn tile(images: &[f32], cols: usize, pad: usize, scale: usize) -> LabResult<Gray> {
     let n = images.len() / IMAGE_PIXELS;
     if n == 0 || images.len() != n * IMAGE_PIXELS || cols == 0 || scale == 0 {
-        return Err(LabError::InvalidConfig(format!("cannot tile {} values in {cols} columns", images.len())));
+        return Err(LabError::InvalidConfig(format!(
+            "cannot tile {} values in {cols} columns",
+            images.len()
+        )));
     }
     let rows = n.div_ceil(cols);
     let cell = IMAGE_SIDE * scale + pad;
@@ -61,7 +64,13 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 pub fn png(image: &Gray) -> LabResult<Vec<u8>> {
     use std::io::Write;
     if image.pixels.len() != image.width * image.height || image.width == 0 || image.height == 0 {
-        return Err(LabError::InvalidConfig(format!("a {}×{} picture needs {} pixels, got {}", image.width, image.height, image.width * image.height, image.pixels.len())));
+        return Err(LabError::InvalidConfig(format!(
+            "a {}×{} picture needs {} pixels, got {}",
+            image.width,
+            image.height,
+            image.width * image.height,
+            image.pixels.len()
+        )));
     }
     let mut raw = Vec::with_capacity((image.width + 1) * image.height);
     for row in image.pixels.chunks(image.width) {
@@ -69,7 +78,9 @@ pub fn png(image: &Gray) -> LabResult<Vec<u8>> {
         raw.extend_from_slice(row);
     }
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).and_then(|_| z.flush()).map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
+    z.write_all(&raw)
+        .and_then(|_| z.flush())
+        .map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
     let idat = z.finish().map_err(|e| LabError::InvalidConfig(format!("PNG: {e}")))?;
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&(image.width as u32).to_be_bytes());
@@ -89,7 +100,8 @@ mod tests {
     #[test]
     fn tiles_images_in_place_and_encodes_a_png_that_decodes_back() {
         // Image k is uniformly -1 + k/2 (k = 0..4): black, dark grey, …, white.
-        let images: Vec<f32> = (0..5).flat_map(|k| std::iter::repeat_n(-1.0 + k as f32 * 0.5, IMAGE_PIXELS)).collect();
+        let images: Vec<f32> =
+            (0..5).flat_map(|k| std::iter::repeat_n(-1.0 + k as f32 * 0.5, IMAGE_PIXELS)).collect();
         let g = tile(&images, 2, 1, 2).unwrap();
         let cell = 28 * 2 + 1;
         assert_eq!((g.width, g.height), (2 * cell + 1, 3 * cell + 1));
@@ -109,8 +121,14 @@ mod tests {
             let crc = u32::from_be_bytes(bytes[at + 8 + len..at + 12 + len].try_into().unwrap());
             assert_eq!(crc, crc32(&bytes[at + 4..at + 8 + len]));
             if kind == b"IHDR" {
-                assert_eq!(u32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize, g.width);
-                assert_eq!(u32::from_be_bytes(bytes[at + 12..at + 16].try_into().unwrap()) as usize, g.height);
+                assert_eq!(
+                    u32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize,
+                    g.width
+                );
+                assert_eq!(
+                    u32::from_be_bytes(bytes[at + 12..at + 16].try_into().unwrap()) as usize,
+                    g.height
+                );
             }
             if kind == b"IDAT" {
                 idat.extend_from_slice(&bytes[at + 8..at + 8 + len]);
@@ -120,11 +138,15 @@ mod tests {
         }
         assert_eq!(kinds, ["IHDR", "IDAT", "IEND"]);
         let mut raw = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&idat[..]), &mut raw).unwrap();
-        let rows: Vec<u8> = raw.chunks(g.width + 1).flat_map(|r| {
-            assert_eq!(r[0], 0);
-            r[1..].to_vec()
-        }).collect();
+        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&idat[..]), &mut raw)
+            .unwrap();
+        let rows: Vec<u8> = raw
+            .chunks(g.width + 1)
+            .flat_map(|r| {
+                assert_eq!(r[0], 0);
+                r[1..].to_vec()
+            })
+            .collect();
         assert_eq!(rows, g.pixels);
         assert!(png(&Gray { width: 2, height: 2, pixels: vec![0; 3] }).is_err());
         assert!(tile(&[0.0; 10], 2, 1, 1).is_err());

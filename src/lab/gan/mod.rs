@@ -7,12 +7,14 @@ pub mod grid;
 pub mod loss;
 pub mod models;
 pub mod plots;
+pub mod progress;
 pub mod quality;
 pub mod report;
 pub mod sampling;
 pub mod summary;
 pub mod trainer;
 
-pub use models::{Discriminator, GanArch, Generator, LATENT_DIM};
 pub use config::GanConfig;
-pub use trainer::{GanChunk, GanEpoch, GanTrainer};
+pub use models::{Discriminator, GanArch, Generator, LATENT_DIM};
+pub use progress::{GanChunk, GanEpoch};
+pub use trainer::GanTrainer;

@@ -10,7 +10,10 @@
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, LeakyRelu, LeakyReluConfig, Linear,
+    LinearConfig, PaddingConfig2d,
+};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -76,8 +79,12 @@ pub struct DenseGenerator {
 impl DenseGenerator {
     /// Freshly initialised.
     pub fn new(device: &Device) -> Self {
-        let layers: Vec<Linear> = DENSE_G_WIDTHS.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
-        let norms = DENSE_G_WIDTHS[1..DENSE_G_WIDTHS.len() - 1].iter().map(|&n| BatchNormConfig::new(n).init(device)).collect();
+        let layers: Vec<Linear> =
+            DENSE_G_WIDTHS.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        let norms = DENSE_G_WIDTHS[1..DENSE_G_WIDTHS.len() - 1]
+            .iter()
+            .map(|&n| BatchNormConfig::new(n).init(device))
+            .collect();
         Self { layers, norms, act: leaky() }
     }
 
@@ -108,7 +115,8 @@ pub struct DenseDiscriminator {
 impl DenseDiscriminator {
     /// Freshly initialised.
     pub fn new(device: &Device) -> Self {
-        let layers = DENSE_D_WIDTHS.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        let layers =
+            DENSE_D_WIDTHS.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
         Self { layers, act: leaky(), dropout: DropoutConfig::new(D_DROPOUT).init() }
     }
 
@@ -176,7 +184,9 @@ impl CnnGenerator {
     pub fn new(device: &Device) -> Self {
         let [_, c1, c2] = CNN_CHANNELS;
         Self {
-            dense: LinearConfig::new(LATENT_DIM, c2 * CNN_GRID * CNN_GRID).with_bias(false).init(device),
+            dense: LinearConfig::new(LATENT_DIM, c2 * CNN_GRID * CNN_GRID)
+                .with_bias(false)
+                .init(device),
             norm0: BatchNormConfig::new(c2).init(device),
             up1: up(c2, c1, false, device),
             norm1: BatchNormConfig::new(c1).init(device),
@@ -227,7 +237,8 @@ impl CnnDiscriminator {
         let h1 = self.dropout.forward(self.act.forward(self.conv1.forward(images)));
         let h2 = self.dropout.forward(self.act.forward(self.conv2.forward(h1.clone())));
         let b = h2.dims()[0];
-        let logit = self.out.forward(h2.clone().reshape([b, CNN_CHANNELS[2] * CNN_GRID * CNN_GRID]));
+        let logit =
+            self.out.forward(h2.clone().reshape([b, CNN_CHANNELS[2] * CNN_GRID * CNN_GRID]));
         (h1, h2, logit)
     }
 
@@ -240,6 +251,7 @@ impl CnnDiscriminator {
 /// A generator of either architecture (a burn module enum, so optimisers and visitors see one
 /// type).
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)] // one per run, never moved in a loop; burn's derive takes no Box
 pub enum Generator {
     /// [`DenseGenerator`].
     Dense(DenseGenerator),
@@ -275,6 +287,7 @@ impl Generator {
 
 /// A discriminator of either architecture.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)] // one per run, never moved in a loop; burn's derive takes no Box
 pub enum Discriminator {
     /// [`DenseDiscriminator`].
     Dense(DenseDiscriminator),
@@ -311,7 +324,11 @@ mod tests {
     use burn::tensor::Distribution;
 
     fn in_range(t: Tensor<4>, lo: f32, hi: f32, closed: bool) -> bool {
-        t.into_data().try_into_vec_as::<f32>().unwrap().iter().all(|&v| if closed { (lo..=hi).contains(&v) } else { v > lo && v < hi })
+        t.into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap()
+            .iter()
+            .all(|&v| if closed { (lo..=hi).contains(&v) } else { v > lo && v < hi })
     }
 
     #[test]

@@ -9,23 +9,21 @@
 //!
 //! Numbers from this classifier are comparable with each other, not with published FIDs.
 
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
-use serde::{Deserialize, Serialize};
-
 use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use serde::{Deserialize, Serialize};
 
-use crate::lab::data::{Dataset, IMAGE_PIXELS, NUM_CLASSES};
+use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+use crate::lab::classifier::mlp::{Mlp, PIXEL_SCALE};
+use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
 use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::readback::read_values;
+use crate::lab::core::rng::SplitMix64;
+use crate::lab::data::{Dataset, IMAGE_PIXELS, NUM_CLASSES};
 use crate::lab::gan::models::Generator;
 use crate::lab::gan::sampling::generate;
-use crate::lab::classifier::mlp::Mlp;
-use crate::lab::core::rng::SplitMix64;
-use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
-use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
-use crate::lab::core::readback::read_values;
-use crate::lab::classifier::mlp::PIXEL_SCALE;
 
 /// Images per side for the page's quality numbers (the CLI uses 2000; the page keeps it quick).
 pub const JUDGE_SAMPLES: usize = 500;
@@ -63,9 +61,16 @@ impl FeatureStats {
     pub fn of(features: &[f32], dim: usize) -> LabResult<Self> {
         let n = features.len() / dim.max(1);
         if dim == 0 || n < 2 || features.len() != n * dim {
-            return Err(LabError::InvalidConfig(format!("need at least 2 feature vectors of length {dim}, got {} values", features.len())));
+            return Err(LabError::InvalidConfig(format!(
+                "need at least 2 feature vectors of length {dim}, got {} values",
+                features.len()
+            )));
         }
-        let x = DMatrix::from_row_slice(n, dim, &features.iter().map(|&v| v as f64).collect::<Vec<_>>());
+        let x = DMatrix::from_row_slice(
+            n,
+            dim,
+            &features.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+        );
         let mean = x.row_mean().transpose();
         let centred = DMatrix::from_fn(n, dim, |i, j| x[(i, j)] - mean[j]);
         let cov = centred.transpose() * &centred / (n - 1) as f64;
@@ -87,7 +92,8 @@ pub fn frechet_distance(a: &FeatureStats, b: &FeatureStats) -> f64 {
     let root_a = sqrt_psd(&a.cov);
     let middle = &root_a * &b.cov * &root_a;
     let middle = (&middle + middle.transpose()) * 0.5;
-    let tr_cross: f64 = SymmetricEigen::new(middle).eigenvalues.iter().map(|l| l.max(0.0).sqrt()).sum();
+    let tr_cross: f64 =
+        SymmetricEigen::new(middle).eigenvalues.iter().map(|l| l.max(0.0).sqrt()).sum();
     (diff.dot(&diff) + a.cov.trace() + b.cov.trace() - 2.0 * tr_cross).max(0.0)
 }
 
@@ -106,7 +112,14 @@ pub fn inception_score(probs: &[f32], classes: usize) -> f64 {
     let eps = 1e-12;
     let kl: f64 = probs
         .chunks(classes)
-        .map(|row| row.iter().zip(&marginal).map(|(&p, &m)| if p > 0.0 { p as f64 * ((p as f64 + eps).ln() - (m + eps).ln()) } else { 0.0 }).sum::<f64>())
+        .map(|row| {
+            row.iter()
+                .zip(&marginal)
+                .map(|(&p, &m)| {
+                    if p > 0.0 { p as f64 * ((p as f64 + eps).ln() - (m + eps).ln()) } else { 0.0 }
+                })
+                .sum::<f64>()
+        })
         .sum::<f64>()
         / n as f64;
     kl.exp()
@@ -114,10 +127,17 @@ pub fn inception_score(probs: &[f32], classes: usize) -> f64 {
 
 /// The classifier's features and class probabilities for `n × 784` images in [0, 1], computed in
 /// batches and read back once each.
-pub async fn features(classifier: &Mlp, images01: &[f32], device: &Device) -> LabResult<(Vec<f32>, Vec<f32>)> {
+pub async fn features(
+    classifier: &Mlp,
+    images01: &[f32],
+    device: &Device,
+) -> LabResult<(Vec<f32>, Vec<f32>)> {
     let n = images01.len() / IMAGE_PIXELS;
     if n == 0 || images01.len() != n * IMAGE_PIXELS {
-        return Err(LabError::InvalidConfig(format!("expected whole 28×28 images, got {} values", images01.len())));
+        return Err(LabError::InvalidConfig(format!(
+            "expected whole 28×28 images, got {} values",
+            images01.len()
+        )));
     }
     let device = device.clone().without_autodiff();
     let model = classifier.valid();
@@ -134,10 +154,24 @@ pub async fn features(classifier: &Mlp, images01: &[f32], device: &Device) -> La
 }
 
 /// Trains the judge on Fashion-MNIST with the exercise-1 trainer; returns it and its test accuracy.
-pub async fn train_classifier(train: &Dataset, test: &Dataset, epochs: usize, seed: u64, device: &Device) -> LabResult<(Mlp, f64)> {
-    let config = TrainConfig { epochs, batch_size: 128, lr: 1e-3, seed, schedule: LrSchedule::Cosine, weight_decay: 1e-4 };
+pub async fn train_classifier(
+    train: &Dataset,
+    test: &Dataset,
+    epochs: usize,
+    seed: u64,
+    device: &Device,
+) -> LabResult<(Mlp, f64)> {
+    let config = TrainConfig {
+        epochs,
+        batch_size: 128,
+        lr: 1e-3,
+        seed,
+        schedule: LrSchedule::Cosine,
+        weight_decay: 1e-4,
+    };
     device.seed(seed);
-    let mut t = ClassifierTrainer::new(Mlp::new(&CLASSIFIER_WIDTHS, device), config, train.len(), device)?;
+    let mut t =
+        ClassifierTrainer::new(Mlp::new(&CLASSIFIER_WIDTHS, device), config, train.len(), device)?;
     while !t.finished() {
         t.train_chunk(train, usize::MAX).await?;
     }
@@ -159,29 +193,55 @@ pub struct QualityJudge {
 
 impl QualityJudge {
     /// Measures the first `samples` real test images (all of them if fewer).
-    pub async fn new(classifier: Mlp, real_test: &Dataset, samples: usize, device: &Device) -> LabResult<Self> {
+    pub async fn new(
+        classifier: Mlp,
+        real_test: &Dataset,
+        samples: usize,
+        device: &Device,
+    ) -> LabResult<Self> {
         let n = samples.min(real_test.len());
         if n < 2 {
             return Err(LabError::EmptyDataset);
         }
-        let images: Vec<f32> = real_test.images.pixels[..n * IMAGE_PIXELS].iter().map(|&p| p as f32 * PIXEL_SCALE).collect();
+        let images: Vec<f32> = real_test.images.pixels[..n * IMAGE_PIXELS]
+            .iter()
+            .map(|&p| p as f32 * PIXEL_SCALE)
+            .collect();
         let (feats, probs) = features(&classifier, &images, device).await?;
         let dim = feats.len() / n;
-        Ok(Self { real: FeatureStats::of(&feats, dim)?, dim, real_score: inception_score(&probs, NUM_CLASSES), classifier, samples: n, device: device.clone() })
+        Ok(Self {
+            real: FeatureStats::of(&feats, dim)?,
+            dim,
+            real_score: inception_score(&probs, NUM_CLASSES),
+            classifier,
+            samples: n,
+            device: device.clone(),
+        })
     }
 
     /// Scores images given as `n × 784` values in [-1, 1] (the generator's range).
     pub async fn judge_images(&self, images_pm1: &[f32], epoch: usize) -> LabResult<Quality> {
-        let images01: Vec<f32> = images_pm1.iter().map(|&v| ((v + 1.0) * 0.5).clamp(0.0, 1.0)).collect();
+        let images01: Vec<f32> =
+            images_pm1.iter().map(|&v| ((v + 1.0) * 0.5).clamp(0.0, 1.0)).collect();
         let (feats, probs) = features(&self.classifier, &images01, &self.device).await?;
         let stats = FeatureStats::of(&feats, self.dim)?;
-        Ok(Quality { epoch, fid: frechet_distance(&self.real, &stats), score: inception_score(&probs, NUM_CLASSES) })
+        Ok(Quality {
+            epoch,
+            fid: frechet_distance(&self.real, &stats),
+            score: inception_score(&probs, NUM_CLASSES),
+        })
     }
 
     /// Scores as many generated samples as real ones, from latent vectors seeded by the run's
     /// seed (salted, so they are not the canvas's vectors): the CLI and the page draw the same ones.
-    pub async fn judge_generator(&self, g: &Generator, run_seed: u64, epoch: usize) -> LabResult<Quality> {
-        let noise = SplitMix64::new(run_seed ^ QUALITY_NOISE_SALT).normals(self.samples * crate::lab::gan::LATENT_DIM);
+    pub async fn judge_generator(
+        &self,
+        g: &Generator,
+        run_seed: u64,
+        epoch: usize,
+    ) -> LabResult<Quality> {
+        let noise = SplitMix64::new(run_seed ^ QUALITY_NOISE_SALT)
+            .normals(self.samples * crate::lab::gan::LATENT_DIM);
         let images = generate(g, &noise, &self.device).await?;
         self.judge_images(&images, epoch).await
     }
@@ -204,7 +264,11 @@ mod tests {
         assert!(frechet_distance(&a, &b) < 0.1, "two samples of one distribution are close");
         // Shift every coordinate by 1: ‖Δμ‖² = 8.
         let shifted = FeatureStats::of(&gaussian(4000, 8, 1.0, 1.0, 3), 8).unwrap();
-        assert!((frechet_distance(&a, &shifted) - 8.0).abs() < 0.5, "{}", frechet_distance(&a, &shifted));
+        assert!(
+            (frechet_distance(&a, &shifted) - 8.0).abs() < 0.5,
+            "{}",
+            frechet_distance(&a, &shifted)
+        );
         // Scale by 2: each of the 8 dimensions adds (2 − 1)² = 1.
         let wide = FeatureStats::of(&gaussian(4000, 8, 0.0, 2.0, 4), 8).unwrap();
         assert!((frechet_distance(&a, &wide) - 8.0).abs() < 0.8, "{}", frechet_distance(&a, &wide));
@@ -213,9 +277,12 @@ mod tests {
 
     #[test]
     fn inception_score_spans_one_to_the_class_count() {
-        let confident_all_classes: Vec<f32> = (0..100).flat_map(|i| (0..10).map(move |c| if c == i % 10 { 1.0 } else { 0.0 })).collect();
+        let confident_all_classes: Vec<f32> = (0..100)
+            .flat_map(|i| (0..10).map(move |c| if c == i % 10 { 1.0 } else { 0.0 }))
+            .collect();
         assert!((inception_score(&confident_all_classes, 10) - 10.0).abs() < 1e-6);
-        let one_class: Vec<f32> = (0..100).flat_map(|_| (0..10).map(|c| if c == 3 { 1.0 } else { 0.0 })).collect();
+        let one_class: Vec<f32> =
+            (0..100).flat_map(|_| (0..10).map(|c| if c == 3 { 1.0 } else { 0.0 })).collect();
         assert!((inception_score(&one_class, 10) - 1.0).abs() < 1e-6);
         let unsure = vec![0.1f32; 1000];
         assert!((inception_score(&unsure, 10) - 1.0).abs() < 1e-6);

@@ -9,31 +9,71 @@ use crate::lab::core::summary::{Summary, group};
 use crate::lab::gan::config::GanConfig;
 use crate::lab::gan::models::GanArch;
 use crate::lab::gan::plots::{self, GanPoint};
+use crate::lab::gan::progress::GanEpoch;
 use crate::lab::gan::quality::Quality;
-use crate::lab::gan::trainer::GanEpoch;
 
 /// The exercise-2 report with its figures: losses and D's outputs, per-layer gradient norms,
 /// and the fixed-noise grids (`(epoch, PNG bytes)`). `ctx.grids` and `ctx.plots` are filled
 /// in here.
-pub fn gan_report(metrics: &GanMetrics, mut ctx: GanReportContext, grids: Vec<(usize, Vec<u8>)>) -> Bundle {
-    let points: Vec<GanPoint> =
-        metrics.epochs.iter().map(|e| GanPoint { epoch: e.epoch, d_loss: e.d_loss, g_loss: e.g_loss, d_real: e.d_real, d_fake: e.d_fake }).collect();
+pub fn gan_report(
+    metrics: &GanMetrics,
+    mut ctx: GanReportContext,
+    grids: Vec<(usize, Vec<u8>)>,
+) -> Bundle {
+    let points: Vec<GanPoint> = metrics
+        .epochs
+        .iter()
+        .map(|e| GanPoint {
+            epoch: e.epoch,
+            d_loss: e.d_loss,
+            g_loss: e.g_loss,
+            d_real: e.d_real,
+            d_fake: e.d_fake,
+        })
+        .collect();
     let series = |pick: fn(&NormRow) -> &Vec<LayerNorm>| {
-        let names: Vec<String> = metrics.norms.first().map(|r| pick(r).iter().map(|l| l.layer.clone()).collect()).unwrap_or_default();
+        let names: Vec<String> = metrics
+            .norms
+            .first()
+            .map(|r| pick(r).iter().map(|l| l.layer.clone()).collect())
+            .unwrap_or_default();
         names
             .into_iter()
             .map(|n| {
-                let pts = metrics.norms.iter().filter_map(|r| pick(r).iter().find(|l| l.layer == n).map(|l| (r.epoch, l.grad))).collect();
+                let pts = metrics
+                    .norms
+                    .iter()
+                    .filter_map(|r| {
+                        pick(r).iter().find(|l| l.layer == n).map(|l| (r.epoch, l.grad))
+                    })
+                    .collect();
                 (n, pts)
             })
             .collect::<Vec<_>>()
     };
     let mut files = vec![
-        ("losses.svg".to_string(), plots::gan_losses_svg(&format!("{} GAN on Fashion-MNIST", metrics.arch.slug()), &points).into_bytes()),
-        ("grad-norms.svg".to_string(), plots::grad_norms_svg(&[("generator G", series(|r| &r.g)), ("discriminator D", series(|r| &r.d))]).into_bytes()),
+        (
+            "losses.svg".to_string(),
+            plots::gan_losses_svg(
+                &format!("{} GAN on Fashion-MNIST", metrics.arch.slug()),
+                &points,
+            )
+            .into_bytes(),
+        ),
+        (
+            "grad-norms.svg".to_string(),
+            plots::grad_norms_svg(&[
+                ("generator G", series(|r| &r.g)),
+                ("discriminator D", series(|r| &r.d)),
+            ])
+            .into_bytes(),
+        ),
     ];
     ctx.plots = vec![
-        ("losses.svg".into(), "D and G loss, and D's mean output on real and fake images, per epoch".into()),
+        (
+            "losses.svg".into(),
+            "D and G loss, and D's mean output on real and fake images, per epoch".into(),
+        ),
         ("grad-norms.svg".into(), "per-layer gradient norms of G and D".into()),
     ];
     ctx.grids = Vec::new();
@@ -90,14 +130,32 @@ pub struct GanMetrics {
 
 impl GanMetrics {
     /// Collects a run's history.
-    pub fn new(arch: GanArch, g_params: usize, d_params: usize, history: &[GanEpoch], quality: Vec<Quality>) -> Self {
+    pub fn new(
+        arch: GanArch,
+        g_params: usize,
+        d_params: usize,
+        history: &[GanEpoch],
+        quality: Vec<Quality>,
+    ) -> Self {
         Self {
             arch,
             g_params,
             d_params,
-            epochs: history.iter().map(|e| EpochRow { epoch: e.epoch, d_loss: e.d_loss, g_loss: e.g_loss, d_real: e.d_real, d_fake: e.d_fake }).collect(),
+            epochs: history
+                .iter()
+                .map(|e| EpochRow {
+                    epoch: e.epoch,
+                    d_loss: e.d_loss,
+                    g_loss: e.g_loss,
+                    d_real: e.d_real,
+                    d_fake: e.d_fake,
+                })
+                .collect(),
             quality,
-            norms: history.iter().map(|e| NormRow { epoch: e.epoch, g: e.g_norms.clone(), d: e.d_norms.clone() }).collect(),
+            norms: history
+                .iter()
+                .map(|e| NormRow { epoch: e.epoch, g: e.g_norms.clone(), d: e.d_norms.clone() })
+                .collect(),
         }
     }
 }
@@ -133,10 +191,16 @@ pub struct GanReportContext {
 pub fn vanishing_layers(norms: &[NormRow]) -> Vec<String> {
     let mut out = Vec::new();
     let (Some(first), Some(last)) = (norms.first(), norms.last()) else { return out };
-    for (net, pick) in [("G", (|r: &NormRow| &r.g) as fn(&NormRow) -> &Vec<LayerNorm>), ("D", |r: &NormRow| &r.d)] {
+    for (net, pick) in
+        [("G", (|r: &NormRow| &r.g) as fn(&NormRow) -> &Vec<LayerNorm>), ("D", |r: &NormRow| &r.d)]
+    {
         for layer in pick(first) {
-            let peak = norms.iter().flat_map(|r| pick(r).iter().filter(|l| l.layer == layer.layer).map(|l| l.grad)).fold(0.0, f64::max);
-            let now = pick(last).iter().find(|l| l.layer == layer.layer).map(|l| l.grad).unwrap_or(0.0);
+            let peak = norms
+                .iter()
+                .flat_map(|r| pick(r).iter().filter(|l| l.layer == layer.layer).map(|l| l.grad))
+                .fold(0.0, f64::max);
+            let now =
+                pick(last).iter().find(|l| l.layer == layer.layer).map(|l| l.grad).unwrap_or(0.0);
             if peak > 0.0 && now < peak * 1e-3 {
                 out.push(format!("{net} {}", layer.layer));
             }
@@ -204,7 +268,10 @@ pub fn render_markdown(m: &GanMetrics, ctx: &GanReportContext) -> String {
     }
     s += "| epoch | D loss | G loss | D(real) | D(fake) |\n|---:|---:|---:|---:|---:|\n";
     for e in &m.epochs {
-        s += &format!("| {} | {:.4} | {:.4} | {:.3} | {:.3} |\n", e.epoch, e.d_loss, e.g_loss, e.d_real, e.d_fake);
+        s += &format!(
+            "| {} | {:.4} | {:.4} | {:.3} | {:.3} |\n",
+            e.epoch, e.d_loss, e.g_loss, e.d_real, e.d_fake
+        );
     }
     s += "\n## Samples from a fixed noise batch\n\nThe same 64 latent vectors at each snapshot (G in inference mode), so the grids show one \
           generator learning rather than different draws.\n\n";
@@ -233,17 +300,26 @@ pub fn render_markdown(m: &GanMetrics, ctx: &GanReportContext) -> String {
         }
     }
     if let (Some(first), Some(last)) = (m.norms.first(), m.norms.last()) {
-        s += &format!("| network | layer | ‖W‖ epoch {} | ‖W‖ epoch {} | ‖∇‖ epoch {} | ‖∇‖ epoch {} |\n|---|---|---:|---:|---:|---:|\n", first.epoch, last.epoch, first.epoch, last.epoch);
+        s += &format!(
+            "| network | layer | ‖W‖ epoch {} | ‖W‖ epoch {} | ‖∇‖ epoch {} | ‖∇‖ epoch {} |\n|---|---|---:|---:|---:|---:|\n",
+            first.epoch, last.epoch, first.epoch, last.epoch
+        );
         for (net, a, b) in [("G", &first.g, &last.g), ("D", &first.d, &last.d)] {
             for (x, y) in a.iter().zip(b) {
-                s += &format!("| {net} | {} | {:.3} | {:.3} | {:.2e} | {:.2e} |\n", x.layer, x.weight, y.weight, x.grad, y.grad);
+                s += &format!(
+                    "| {net} | {} | {:.3} | {:.3} | {:.2e} | {:.2e} |\n",
+                    x.layer, x.weight, y.weight, x.grad, y.grad
+                );
             }
         }
         let vanished = vanishing_layers(&m.norms);
         s += &if vanished.is_empty() {
             "\nNo layer's gradient fell below 1/1000 of its peak: no vanishing gradients in this run.\n".to_string()
         } else {
-            format!("\n**Vanishing gradients** (last norm under 1/1000 of the peak): {}.\n", vanished.join(", "))
+            format!(
+                "\n**Vanishing gradients** (last norm under 1/1000 of the peak): {}.\n",
+                vanished.join(", ")
+            )
         };
     }
     s
@@ -259,8 +335,22 @@ mod tests {
 
     #[test]
     fn metrics_json_has_the_documented_shape_and_vanishing_layers_are_flagged() {
-        let e = |i: usize, g: f64| GanEpoch { epoch: i, d_loss: 0.6, g_loss: 0.8, d_real: 0.7, d_fake: 0.3, g_norms: vec![norm("layers.0", g)], d_norms: vec![norm("layers.0", 0.5)] };
-        let m = GanMetrics::new(GanArch::Dense, 10, 20, &[e(1, 1.0), e(2, 1e-5)], vec![Quality { epoch: 2, fid: 3.5, score: 4.2 }]);
+        let e = |i: usize, g: f64| GanEpoch {
+            epoch: i,
+            d_loss: 0.6,
+            g_loss: 0.8,
+            d_real: 0.7,
+            d_fake: 0.3,
+            g_norms: vec![norm("layers.0", g)],
+            d_norms: vec![norm("layers.0", 0.5)],
+        };
+        let m = GanMetrics::new(
+            GanArch::Dense,
+            10,
+            20,
+            &[e(1, 1.0), e(2, 1e-5)],
+            vec![Quality { epoch: 2, fid: 3.5, score: 4.2 }],
+        );
         let v: serde_json::Value = serde_json::to_value(&m).unwrap();
         assert_eq!(v["arch"], "dense");
         assert_eq!(v["g_params"], 10);

@@ -29,14 +29,22 @@ pub fn latent(rng: &mut SplitMix64, n: usize, device: &Device) -> Tensor<2> {
 /// The D step's batch: `real ‖ fake` reordered by `perm` (a permutation of `0..2B`; item `i` of
 /// the result is input image `perm[i]`), with targets (`real_label` for real images,
 /// `fake_label` for fakes) and a 0/1 "is real" mask, both `[2B, 1]`.
-pub fn shuffle_batch(real: Tensor<4>, fake: Tensor<4>, perm: &[usize], real_label: f32, fake_label: f32) -> (Tensor<4>, Tensor<2>, Tensor<2>) {
+pub fn shuffle_batch(
+    real: Tensor<4>,
+    fake: Tensor<4>,
+    perm: &[usize],
+    real_label: f32,
+    fake_label: f32,
+) -> (Tensor<4>, Tensor<2>, Tensor<2>) {
     let b = real.dims()[0];
     let device = real.device();
     let both = Tensor::cat(vec![real, fake], 0);
     let idx: Vec<i64> = perm.iter().map(|&p| p as i64).collect();
-    let images = both.select(0, Tensor::<1, Int>::from_data(TensorData::new(idx, [perm.len()]), &device));
+    let images =
+        both.select(0, Tensor::<1, Int>::from_data(TensorData::new(idx, [perm.len()]), &device));
     let is_real: Vec<f32> = perm.iter().map(|&p| if p < b { 1.0 } else { 0.0 }).collect();
-    let targets: Vec<f32> = is_real.iter().map(|&r| if r > 0.5 { real_label } else { fake_label }).collect();
+    let targets: Vec<f32> =
+        is_real.iter().map(|&r| if r > 0.5 { real_label } else { fake_label }).collect();
     let n = perm.len();
     (
         images,
@@ -49,7 +57,10 @@ pub fn shuffle_batch(real: Tensor<4>, fake: Tensor<4>, perm: &[usize], real_labe
 /// its running statistics), as `n × 784` values in [-1, 1].
 pub async fn generate(g: &Generator, noise: &[f32], device: &Device) -> LabResult<Vec<f32>> {
     if noise.is_empty() || !noise.len().is_multiple_of(LATENT_DIM) {
-        return Err(LabError::InvalidConfig(format!("latent vectors must be a multiple of {LATENT_DIM} values, got {}", noise.len())));
+        return Err(LabError::InvalidConfig(format!(
+            "latent vectors must be a multiple of {LATENT_DIM} values, got {}",
+            noise.len()
+        )));
     }
     let n = noise.len() / LATENT_DIM;
     let device = device.clone().without_autodiff();

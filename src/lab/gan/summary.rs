@@ -1,8 +1,10 @@
 //! Summaries of G and D: each layer with its output shape and trainable parameters (what a
 //! student reports), checked against the networks' real parameter counts by the tests.
 
-use crate::lab::gan::models::{CNN_CHANNELS, CNN_GRID, CNN_KERNEL, DENSE_D_WIDTHS, DENSE_G_WIDTHS, GanArch, LATENT_DIM};
 use crate::lab::core::summary::{LayerRow, Summary};
+use crate::lab::gan::models::{
+    CNN_CHANNELS, CNN_GRID, CNN_KERNEL, DENSE_D_WIDTHS, DENSE_G_WIDTHS, GanArch, LATENT_DIM,
+};
 
 fn row(name: &str, kind: &str, shape: String, params: usize) -> LayerRow {
     LayerRow { name: name.into(), kind: kind.into(), shape, params }
@@ -17,9 +19,19 @@ pub fn generator_summary(arch: GanArch) -> Summary {
             for i in 0..w.len() - 1 {
                 let (m, n) = (w[i], w[i + 1]);
                 let last = i == w.len() - 2;
-                rows.push(row(&format!("dense_{}", i + 1), if last { "Dense + tanh" } else { "Dense" }, format!("{m} → {n}"), m * n + n));
+                rows.push(row(
+                    &format!("dense_{}", i + 1),
+                    if last { "Dense + tanh" } else { "Dense" },
+                    format!("{m} → {n}"),
+                    m * n + n,
+                ));
                 if !last {
-                    rows.push(row(&format!("batch_norm_{}", i + 1), "BatchNorm + LeakyReLU(0.2)", format!("{n}"), 2 * n));
+                    rows.push(row(
+                        &format!("batch_norm_{}", i + 1),
+                        "BatchNorm + LeakyReLU(0.2)",
+                        format!("{n}"),
+                        2 * n,
+                    ));
                 }
             }
             rows.push(row("reshape", "Reshape", "784 → 28×28×1".into(), 0));
@@ -27,12 +39,37 @@ pub fn generator_summary(arch: GanArch) -> Summary {
         GanArch::Cnn => {
             let [_, c1, c2] = CNN_CHANNELS;
             let (g, k) = (CNN_GRID, CNN_KERNEL);
-            rows.push(row("dense", "Dense, no bias", format!("{LATENT_DIM} → {}", c2 * g * g), LATENT_DIM * c2 * g * g));
+            rows.push(row(
+                "dense",
+                "Dense, no bias",
+                format!("{LATENT_DIM} → {}", c2 * g * g),
+                LATENT_DIM * c2 * g * g,
+            ));
             rows.push(row("reshape", "Reshape", format!("{} → {g}×{g}×{c2}", c2 * g * g), 0));
-            rows.push(row("batch_norm_1", "BatchNorm + LeakyReLU(0.2)", format!("{g}×{g}×{c2}"), 2 * c2));
-            rows.push(row("conv_t_1", "ConvTranspose2d 5×5 stride 2, no bias", format!("{g}×{g}×{c2} → {0}×{0}×{c1}", 2 * g), c2 * c1 * k * k));
-            rows.push(row("batch_norm_2", "BatchNorm + LeakyReLU(0.2)", format!("{0}×{0}×{c1}", 2 * g), 2 * c1));
-            rows.push(row("conv_t_2", "ConvTranspose2d 5×5 stride 2 + tanh", format!("{0}×{0}×{c1} → {1}×{1}×1", 2 * g, 4 * g), c1 * k * k + 1));
+            rows.push(row(
+                "batch_norm_1",
+                "BatchNorm + LeakyReLU(0.2)",
+                format!("{g}×{g}×{c2}"),
+                2 * c2,
+            ));
+            rows.push(row(
+                "conv_t_1",
+                "ConvTranspose2d 5×5 stride 2, no bias",
+                format!("{g}×{g}×{c2} → {0}×{0}×{c1}", 2 * g),
+                c2 * c1 * k * k,
+            ));
+            rows.push(row(
+                "batch_norm_2",
+                "BatchNorm + LeakyReLU(0.2)",
+                format!("{0}×{0}×{c1}", 2 * g),
+                2 * c1,
+            ));
+            rows.push(row(
+                "conv_t_2",
+                "ConvTranspose2d 5×5 stride 2 + tanh",
+                format!("{0}×{0}×{c1} → {1}×{1}×1", 2 * g, 4 * g),
+                c1 * k * k + 1,
+            ));
         }
     }
     Summary { title: format!("{} generator G", title(arch)), rows }
@@ -48,17 +85,33 @@ pub fn discriminator_summary(arch: GanArch) -> Summary {
             for i in 0..w.len() - 1 {
                 let (m, n) = (w[i], w[i + 1]);
                 let last = i == w.len() - 2;
-                let kind = if last { "Dense + sigmoid" } else { "Dense + LeakyReLU(0.2) + Dropout(0.3)" };
+                let kind =
+                    if last { "Dense + sigmoid" } else { "Dense + LeakyReLU(0.2) + Dropout(0.3)" };
                 rows.push(row(&format!("dense_{}", i + 1), kind, format!("{m} → {n}"), m * n + n));
             }
         }
         GanArch::Cnn => {
             let [c0, c1, c2] = CNN_CHANNELS;
             let (g, k) = (CNN_GRID, CNN_KERNEL);
-            rows.push(row("conv_1", "Conv2d 5×5 stride 2 + LeakyReLU(0.2) + Dropout(0.3)", format!("28×28×{c0} → 14×14×{c1}"), c0 * c1 * k * k + c1));
-            rows.push(row("conv_2", "Conv2d 5×5 stride 2 + LeakyReLU(0.2) + Dropout(0.3)", format!("14×14×{c1} → {g}×{g}×{c2}"), c1 * c2 * k * k + c2));
+            rows.push(row(
+                "conv_1",
+                "Conv2d 5×5 stride 2 + LeakyReLU(0.2) + Dropout(0.3)",
+                format!("28×28×{c0} → 14×14×{c1}"),
+                c0 * c1 * k * k + c1,
+            ));
+            rows.push(row(
+                "conv_2",
+                "Conv2d 5×5 stride 2 + LeakyReLU(0.2) + Dropout(0.3)",
+                format!("14×14×{c1} → {g}×{g}×{c2}"),
+                c1 * c2 * k * k + c2,
+            ));
             rows.push(row("flatten", "Flatten", format!("{g}×{g}×{c2} → {}", c2 * g * g), 0));
-            rows.push(row("dense", "Dense + sigmoid", format!("{} → 1", c2 * g * g), c2 * g * g + 1));
+            rows.push(row(
+                "dense",
+                "Dense + sigmoid",
+                format!("{} → 1", c2 * g * g),
+                c2 * g * g + 1,
+            ));
         }
     }
     Summary { title: format!("{} discriminator D", title(arch)), rows }
@@ -74,8 +127,8 @@ fn title(arch: GanArch) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::gan::models::{Discriminator, Generator};
     use crate::lab::core::params::{non_trainable_params, trainable_params};
+    use crate::lab::gan::models::{Discriminator, Generator};
     use burn::tensor::Device;
 
     #[test]
@@ -90,7 +143,10 @@ mod tests {
             assert!(non_trainable_params(&g) > 0, "G's batch norms keep running statistics");
         }
         // Dense G and D are in the same ballpark, as the exercise asks.
-        let (g, d) = (generator_summary(GanArch::Dense).total(), discriminator_summary(GanArch::Dense).total());
+        let (g, d) = (
+            generator_summary(GanArch::Dense).total(),
+            discriminator_summary(GanArch::Dense).total(),
+        );
         assert_eq!((g, d), (581_520, 533_505));
     }
 }

@@ -14,9 +14,8 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Distribution, Tensor};
 use burn::tensor::activation::sigmoid;
-use serde::{Deserialize, Serialize};
+use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
@@ -28,52 +27,12 @@ use crate::lab::data::Dataset;
 use crate::lab::gan::config::GanConfig;
 use crate::lab::gan::loss::bce_with_logits;
 use crate::lab::gan::models::{Discriminator, Generator, SIDE};
+use crate::lab::gan::progress::GanChunk;
+use crate::lab::gan::progress::GanEpoch;
 use crate::lab::gan::sampling::{generate, grid_noise, latent, shuffle_batch};
 
 /// Steps between two samples of the per-layer norms (plus the epoch's last step).
 pub const NORM_EVERY: usize = 50;
-
-/// What one chunk of batches measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GanChunk {
-    /// The epoch these batches belong to (1-based).
-    pub epoch: usize,
-    /// Batches done in that epoch so far.
-    pub batch_in_epoch: usize,
-    /// Batches in an epoch.
-    pub batches_per_epoch: usize,
-    /// Mean D loss over the chunk's batches.
-    pub d_loss: f64,
-    /// Mean G loss over the chunk's batches.
-    pub g_loss: f64,
-    /// Mean D(x) on real images in the D steps.
-    pub d_real: f64,
-    /// Mean D(G(z)) on fake images in the D steps.
-    pub d_fake: f64,
-    /// Batches in this chunk.
-    pub batches: usize,
-    /// Set when the chunk finished an epoch.
-    pub finished_epoch: Option<GanEpoch>,
-}
-
-/// One epoch's numbers, as the exercise asks for them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GanEpoch {
-    /// 1-based.
-    pub epoch: usize,
-    /// Mean D loss over the epoch's batches.
-    pub d_loss: f64,
-    /// Mean G loss.
-    pub g_loss: f64,
-    /// Mean D(real).
-    pub d_real: f64,
-    /// Mean D(fake) in the D steps.
-    pub d_fake: f64,
-    /// Per-layer norms of G (mean over the epoch's samples).
-    pub g_norms: Vec<LayerNorm>,
-    /// Per-layer norms of D.
-    pub d_norms: Vec<LayerNorm>,
-}
 
 /// Sums accumulated on the device between readbacks.
 #[derive(Clone, Default)]
@@ -137,7 +96,10 @@ const LOOP_SALT: u64 = 0x6A_17;
 /// Epochs are whole batches, so the training set must hold at least one.
 fn check_fits(config: &GanConfig, train_len: usize) -> LabResult<()> {
     if train_len < config.batch_size {
-        return Err(LabError::InvalidConfig(format!("batch size {} is larger than the training set ({train_len} images)", config.batch_size)));
+        return Err(LabError::InvalidConfig(format!(
+            "batch size {} is larger than the training set ({train_len} images)",
+            config.batch_size
+        )));
     }
     Ok(())
 }
@@ -157,7 +119,10 @@ fn add(a: Option<Tensor<1>>, b: Tensor<1>) -> Option<Tensor<1>> {
     })
 }
 
-fn add_norms(a: Option<(Vec<String>, Tensor<2>)>, b: (Vec<String>, Tensor<2>)) -> Option<(Vec<String>, Tensor<2>)> {
+fn add_norms(
+    a: Option<(Vec<String>, Tensor<2>)>,
+    b: (Vec<String>, Tensor<2>),
+) -> Option<(Vec<String>, Tensor<2>)> {
     Some(match a {
         Some((names, t)) => (names, t + b.1),
         None => b,
@@ -180,7 +145,13 @@ impl GanTrainer {
     }
 
     /// Continues from given networks (e.g. loaded weights) with fresh optimisers.
-    pub fn resume(config: GanConfig, g: Generator, d: Discriminator, train_len: usize, device: &Device) -> LabResult<Self> {
+    pub fn resume(
+        config: GanConfig,
+        g: Generator,
+        d: Discriminator,
+        train_len: usize,
+        device: &Device,
+    ) -> LabResult<Self> {
         config.validate()?;
         check_fits(&config, train_len)?;
         let fixed_noise = grid_noise(config.seed);
@@ -196,7 +167,15 @@ impl GanTrainer {
             steps_done: 0,
             acc: EpochAcc::default(),
         };
-        Ok(Self { last_good: None, state, pending: Pending::default(), config, device: device.clone(), fixed_noise, history: Vec::new() })
+        Ok(Self {
+            last_good: None,
+            state,
+            pending: Pending::default(),
+            config,
+            device: device.clone(),
+            fixed_noise,
+            history: Vec::new(),
+        })
     }
 
     /// A checkpoint at this epoch boundary (refused mid-epoch), both Adams' moments included.
@@ -205,24 +184,48 @@ impl GanTrainer {
     pub async fn checkpoint(&self) -> LabResult<Checkpoint> {
         let s = &self.state;
         if s.cursor != 0 || self.pending.batches > 0 {
-            return Err(LabError::InvalidConfig("a checkpoint is taken at the end of an epoch".into()));
+            return Err(LabError::InvalidConfig(
+                "a checkpoint is taken at the end of an epoch".into(),
+            ));
         }
         let g = ModuleState::capture(&s.g, &s.optim_g).await?;
         let d = ModuleState::capture(&s.d, &s.optim_d).await?;
         Ok(Checkpoint {
-            loop_state: LoopState { rng: s.rng.state(), epochs_done: s.epochs_done, steps_done: s.steps_done, order: s.order.iter().map(|&i| i as u32).collect() },
+            loop_state: LoopState {
+                rng: s.rng.state(),
+                epochs_done: s.epochs_done,
+                steps_done: s.steps_done,
+                order: s.order.iter().map(|&i| i as u32).collect(),
+            },
             modules: vec![("g".into(), g), ("d".into(), d)],
         })
     }
 
     /// Continues a run from `checkpoint` with its per-epoch `history`.
-    pub fn restore(config: GanConfig, checkpoint: &Checkpoint, history: Vec<GanEpoch>, train_len: usize, device: &Device) -> LabResult<Self> {
+    pub fn restore(
+        config: GanConfig,
+        checkpoint: &Checkpoint,
+        history: Vec<GanEpoch>,
+        train_len: usize,
+        device: &Device,
+    ) -> LabResult<Self> {
         let ls = &checkpoint.loop_state;
         if ls.order.len() != train_len || ls.order.iter().any(|&i| i as usize >= train_len) {
-            return Err(LabError::InvalidConfig(format!("the checkpoint was taken on {} training images, this run has {train_len}", ls.order.len())));
+            return Err(LabError::InvalidConfig(format!(
+                "the checkpoint was taken on {} training images, this run has {train_len}",
+                ls.order.len()
+            )));
         }
-        let (g, optim_g) = checkpoint.module("g")?.restore(&Generator::new(config.arch, device), adam_settings(&config), device)?;
-        let (d, optim_d) = checkpoint.module("d")?.restore(&Discriminator::new(config.arch, device), adam_settings(&config), device)?;
+        let (g, optim_g) = checkpoint.module("g")?.restore(
+            &Generator::new(config.arch, device),
+            adam_settings(&config),
+            device,
+        )?;
+        let (d, optim_d) = checkpoint.module("d")?.restore(
+            &Discriminator::new(config.arch, device),
+            adam_settings(&config),
+            device,
+        )?;
         let mut t = Self::resume(config, g, d, train_len, device)?;
         let s = &mut t.state;
         (s.optim_g, s.optim_d) = (optim_g, optim_d);
@@ -311,8 +314,10 @@ impl GanTrainer {
         let batch: Vec<usize> = self.state.order[self.state.cursor..self.state.cursor + b].to_vec();
         let sigma = self.config.noise_at(self.state.epochs_done + 1);
         let (real_label, fake_label) = self.real_fake_labels();
-        let real: Tensor<4> = data.images_tensor(&batch, 2.0 / 255.0, -1.0, &self.device).reshape([b, 1, SIDE, SIDE]);
-        let measure_norms = (self.state.steps_done + 1).is_multiple_of(NORM_EVERY) || self.state.cursor + 2 * b > self.state.order.len();
+        let real: Tensor<4> =
+            data.images_tensor(&batch, 2.0 / 255.0, -1.0, &self.device).reshape([b, 1, SIDE, SIDE]);
+        let measure_norms = (self.state.steps_done + 1).is_multiple_of(NORM_EVERY)
+            || self.state.cursor + 2 * b > self.state.order.len();
 
         // 1. The D step on real ‖ fake, permuted.
         let z = latent(&mut self.state.rng, b, &self.device);
@@ -366,7 +371,9 @@ impl GanTrainer {
     /// and returns [`LabError::NonFinite`].
     pub async fn train_chunk(&mut self, data: &Dataset, max_batches: usize) -> LabResult<GanChunk> {
         if self.finished() {
-            return Err(LabError::InvalidConfig("the run has already finished all its epochs".into()));
+            return Err(LabError::InvalidConfig(
+                "the run has already finished all its epochs".into(),
+            ));
         }
         if self.last_good.is_none() {
             self.last_good = Some(self.state.snapshot());
@@ -382,7 +389,8 @@ impl GanTrainer {
         let sums = read_values(pending.sums.expect("at least one step ran")).await?;
         let n = pending.batches as f64;
         let (d_loss, g_loss) = (sums[0] as f64 / n, sums[1] as f64 / n);
-        let (d_real, d_fake) = (sums[2] as f64 / (pending.images as f64), sums[3] as f64 / (pending.images as f64));
+        let (d_real, d_fake) =
+            (sums[2] as f64 / (pending.images as f64), sums[3] as f64 / (pending.images as f64));
         for (what, v) in [("discriminator loss", d_loss), ("generator loss", g_loss)] {
             if !v.is_finite() {
                 self.state = self.last_good.as_ref().expect("set above").snapshot();
@@ -397,10 +405,25 @@ impl GanTrainer {
         acc.batches += pending.batches;
         acc.images += pending.images;
         let epoch_finished = self.state.cursor == 0;
-        let finished_epoch = if epoch_finished { Some(self.close_epoch(epoch).await?) } else { None };
+        let finished_epoch =
+            if epoch_finished { Some(self.close_epoch(epoch).await?) } else { None };
         self.last_good = Some(self.state.snapshot());
-        let batch_in_epoch = if epoch_finished { self.batches_per_epoch() } else { self.state.cursor / self.config.batch_size };
-        Ok(GanChunk { epoch, batch_in_epoch, batches_per_epoch: self.batches_per_epoch(), d_loss, g_loss, d_real, d_fake, batches: pending.batches, finished_epoch })
+        let batch_in_epoch = if epoch_finished {
+            self.batches_per_epoch()
+        } else {
+            self.state.cursor / self.config.batch_size
+        };
+        Ok(GanChunk {
+            epoch,
+            batch_in_epoch,
+            batches_per_epoch: self.batches_per_epoch(),
+            d_loss,
+            g_loss,
+            d_real,
+            d_fake,
+            batches: pending.batches,
+            finished_epoch,
+        })
     }
 
     async fn close_epoch(&mut self, epoch: usize) -> LabResult<GanEpoch> {
@@ -411,7 +434,15 @@ impl GanTrainer {
                 None => Ok::<_, LabError>(Vec::new()),
                 Some((names, t)) => {
                     let v = read_values(t).await?;
-                    Ok(names.into_iter().enumerate().map(|(i, layer)| LayerNorm { layer, weight: v[2 * i] as f64 / samples, grad: v[2 * i + 1] as f64 / samples }).collect())
+                    Ok(names
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, layer)| LayerNorm {
+                            layer,
+                            weight: v[2 * i] as f64 / samples,
+                            grad: v[2 * i + 1] as f64 / samples,
+                        })
+                        .collect())
                 }
             }
         };
@@ -450,13 +481,13 @@ impl GanTrainer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::TensorData;
-    use crate::lab::gan::sampling::interpolate;
-    use crate::lab::gan::sampling::GRID_SAMPLES;
-    use burn::module::Module;
-    use crate::lab::gan::models::GanArch;
-    use crate::lab::data::{IMAGE_PIXELS, Images};
     use crate::lab::core::params::module_tensors;
+    use crate::lab::data::{IMAGE_PIXELS, Images};
+    use crate::lab::gan::models::GanArch;
+    use crate::lab::gan::sampling::GRID_SAMPLES;
+    use crate::lab::gan::sampling::interpolate;
+    use burn::module::Module;
+    use burn::tensor::TensorData;
     use futures_lite::future::block_on;
 
     /// A tiny "clothing" set: a bright rectangle whose size depends on the class.
@@ -477,15 +508,29 @@ mod tests {
     }
 
     fn cfg(arch: GanArch, batch: usize) -> GanConfig {
-        GanConfig { arch, epochs: 3, batch_size: batch, lr_g: 1e-3, lr_d: 1e-3, seed: 5, ..GanConfig::default() }
+        GanConfig {
+            arch,
+            epochs: 3,
+            batch_size: batch,
+            lr_g: 1e-3,
+            lr_d: 1e-3,
+            seed: 5,
+            ..GanConfig::default()
+        }
     }
 
     fn values<M: Module>(m: &M) -> Vec<(String, Vec<u32>)> {
-        block_on(module_tensors(m)).unwrap().into_iter().map(|t| (t.name, t.data.iter().map(|x| x.to_bits()).collect())).collect()
+        block_on(module_tensors(m))
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.data.iter().map(|x| x.to_bits()).collect()))
+            .collect()
     }
 
     fn trainable(v: Vec<(String, Vec<u32>)>) -> Vec<(String, Vec<u32>)> {
-        v.into_iter().filter(|(n, _)| !n.ends_with("running_mean") && !n.ends_with("running_var")).collect()
+        v.into_iter()
+            .filter(|(n, _)| !n.ends_with("running_mean") && !n.ends_with("running_var"))
+            .collect()
     }
 
     #[test]
@@ -507,9 +552,18 @@ mod tests {
                 Ok(_) => panic!("expected InvalidConfig about {needle}, got a trainer"),
             }
         }
-        assert!(matches!(GanTrainer::new(GanConfig::default(), 0, &device), Err(LabError::EmptyDataset)));
-        assert!(matches!(GanTrainer::new(GanConfig::default(), 100, &device), Err(LabError::InvalidConfig(_))));
-        assert!(matches!(block_on(generate(&Generator::new(GanArch::Dense, &device), &[0.0; 99], &device)), Err(LabError::InvalidConfig(_))));
+        assert!(matches!(
+            GanTrainer::new(GanConfig::default(), 0, &device),
+            Err(LabError::EmptyDataset)
+        ));
+        assert!(matches!(
+            GanTrainer::new(GanConfig::default(), 100, &device),
+            Err(LabError::InvalidConfig(_))
+        ));
+        assert!(matches!(
+            block_on(generate(&Generator::new(GanArch::Dense, &device), &[0.0; 99], &device)),
+            Err(LabError::InvalidConfig(_))
+        ));
     }
 
     #[test]
@@ -518,7 +572,9 @@ mod tests {
         let b = 5;
         // Image i is filled with the tag i: reals 0..5, fakes 5..10.
         let tagged = |from: usize| {
-            let v: Vec<f32> = (from..from + b).flat_map(|i| std::iter::repeat_n(i as f32, IMAGE_PIXELS)).collect();
+            let v: Vec<f32> = (from..from + b)
+                .flat_map(|i| std::iter::repeat_n(i as f32, IMAGE_PIXELS))
+                .collect();
             Tensor::<4>::from_data(TensorData::new(v, [b, 1, 28, 28]), &device)
         };
         let mut perm: Vec<usize> = (0..2 * b).collect();
@@ -564,7 +620,9 @@ mod tests {
             // …and D's own parameters still train afterwards (freezing a clone froze nothing else).
             let g2 = values(t.generator());
             let d = t.state.d.clone();
-            let real = data.images_tensor(&(0..16).collect::<Vec<_>>(), 2.0 / 255.0, -1.0, &device).reshape([16, 1, 28, 28]);
+            let real = data
+                .images_tensor(&(0..16).collect::<Vec<_>>(), 2.0 / 255.0, -1.0, &device)
+                .reshape([16, 1, 28, 28]);
             let fake = t.state.g.forward(latent(&mut SplitMix64::new(2), 16, &device)).detach();
             let (x, y, _) = shuffle_batch(real, fake, &(0..32).rev().collect::<Vec<_>>(), 1.0, 0.0);
             let loss = bce_with_logits(d.logits(x), y);
@@ -572,7 +630,11 @@ mod tests {
             t.state.d = t.state.optim_d.step(1e-3, d, grads);
             assert_ne!(values(t.discriminator()), d1, "{arch:?}: D no longer trains");
             // The D step leaves every trainable G parameter identical.
-            assert_eq!(trainable(values(t.generator())), trainable(g2), "{arch:?}: the D step changed G");
+            assert_eq!(
+                trainable(values(t.generator())),
+                trainable(g2),
+                "{arch:?}: the D step changed G"
+            );
         }
     }
 
@@ -598,16 +660,28 @@ mod tests {
         assert_eq!(t.history().len(), 1);
         assert!(e.d_loss.is_finite() && e.g_loss.is_finite());
         let layers: Vec<&str> = e.g_norms.iter().map(|n| n.layer.as_str()).collect();
-        assert_eq!(layers, ["layers.0", "layers.1", "layers.2", "layers.3", "norms.0", "norms.1", "norms.2"]);
-        assert!(e.g_norms.iter().chain(&e.d_norms).all(|n| n.weight > 0.0 && n.grad > 0.0 && n.grad.is_finite()), "{e:?}");
+        assert_eq!(
+            layers,
+            ["layers.0", "layers.1", "layers.2", "layers.3", "norms.0", "norms.1", "norms.2"]
+        );
+        assert!(
+            e.g_norms
+                .iter()
+                .chain(&e.d_norms)
+                .all(|n| n.weight > 0.0 && n.grad > 0.0 && n.grad.is_finite()),
+            "{e:?}"
+        );
         let samples = block_on(t.generate(t.fixed_noise())).unwrap();
         assert_eq!(samples.len(), GRID_SAMPLES * IMAGE_PIXELS);
         assert!(samples.iter().all(|v| (-1.0..=1.0).contains(v)));
         let mean = samples.iter().sum::<f32>() / samples.len() as f32;
-        let std = (samples.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / samples.len() as f32).sqrt();
+        let std =
+            (samples.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / samples.len() as f32).sqrt();
         eprintln!("samples after one epoch: mean {mean}, std {std}");
         assert!(std > 0.05, "the grid is not one flat grey: std {std}");
-        let fresh = block_on(generate(&Generator::new(GanArch::Dense, &device), t.fixed_noise(), &device)).unwrap();
+        let fresh =
+            block_on(generate(&Generator::new(GanArch::Dense, &device), t.fixed_noise(), &device))
+                .unwrap();
         let fresh_std = (fresh.iter().map(|v| v * v).sum::<f32>() / fresh.len() as f32).sqrt();
         eprintln!("an untrained generator: rms {fresh_std}");
     }
@@ -620,10 +694,14 @@ mod tests {
         block_on(t.train_chunk(&data, 1)).unwrap();
         let good_g = values(t.generator());
         // Poison the generator: the next chunk's losses become NaN.
-        let nan: Vec<_> = block_on(module_tensors(t.generator())).unwrap().into_iter().map(|mut x| {
-            x.data.iter_mut().for_each(|v| *v = f32::NAN);
-            x
-        }).collect();
+        let nan: Vec<_> = block_on(module_tensors(t.generator()))
+            .unwrap()
+            .into_iter()
+            .map(|mut x| {
+                x.data.iter_mut().for_each(|v| *v = f32::NAN);
+                x
+            })
+            .collect();
         let poisoned = poison(t.generator(), &nan);
         t.state.g = poisoned;
         match block_on(t.train_chunk(&data, 1)) {
@@ -638,7 +716,10 @@ mod tests {
     fn poison(g: &Generator, tensors: &[crate::lab::core::safetensors::NamedTensor]) -> Generator {
         struct P<'a>(&'a [crate::lab::core::safetensors::NamedTensor], usize);
         impl burn::module::ModuleMapper for P<'_> {
-            fn map_float<const D: usize>(&mut self, p: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+            fn map_float<const D: usize>(
+                &mut self,
+                p: burn::module::Param<Tensor<D>>,
+            ) -> burn::module::Param<Tensor<D>> {
                 let t = &self.0[self.1];
                 self.1 += 1;
                 let data = TensorData::new(t.data.clone(), t.shape.clone());
@@ -660,16 +741,29 @@ mod tests {
         assert!(block_on(t.checkpoint()).is_err(), "mid-epoch is refused");
         block_on(t.train_epoch(&data)).unwrap();
         let ck = Checkpoint::from_bytes(&block_on(t.checkpoint()).unwrap().to_bytes()).unwrap();
-        let r = GanTrainer::restore(cfg(GanArch::Dense, 16), &ck, t.history().to_vec(), data.len(), &device).unwrap();
+        let r = GanTrainer::restore(
+            cfg(GanArch::Dense, 16),
+            &ck,
+            t.history().to_vec(),
+            data.len(),
+            &device,
+        )
+        .unwrap();
         assert_eq!(values(r.generator()), values(t.generator()), "G, running statistics included");
         assert_eq!(values(r.discriminator()), values(t.discriminator()));
-        assert_eq!((r.epochs_done(), r.history().len(), r.state.rng.clone(), r.state.order.clone()), (1, 1, t.state.rng.clone(), t.state.order.clone()));
+        assert_eq!(
+            (r.epochs_done(), r.history().len(), r.state.rng.clone(), r.state.order.clone()),
+            (1, 1, t.state.rng.clone(), t.state.order.clone())
+        );
         let mut r = r;
         let e = block_on(r.train_epoch(&data)).unwrap();
         assert_eq!(e.epoch, 2);
         assert!(e.d_loss.is_finite() && e.g_loss.is_finite());
         // The other architecture's networks do not fit.
-        assert!(GanTrainer::restore(cfg(GanArch::Cnn, 16), &ck, Vec::new(), data.len(), &device).is_err());
+        assert!(
+            GanTrainer::restore(cfg(GanArch::Cnn, 16), &ck, Vec::new(), data.len(), &device)
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,0 +1,88 @@
+//! The base model the compression panel factorises: the shipped pretrained MLP (or one trained
+//! or imported in the page) on the active device and on the CPU, its spectrum, and the rank
+//! slider's evaluator made once per base model and test set.
+
+use std::rc::Rc;
+
+use burn::tensor::Device;
+
+use crate::app::io::fetch::fetch_bytes;
+use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use crate::lab::classifier::weights::mlp_from_tensors;
+use crate::lab::compress::evaluator::RankEvaluator;
+use crate::lab::compress::factorized::MlpSpectrum;
+use crate::lab::core::safetensors::{NamedTensor, decode_safetensors};
+use crate::lab::data::Dataset;
+
+/// Where the page finds the shipped base model.
+pub const PRETRAINED_URL: &str = "models/mlp-784-100-50-10.safetensors";
+
+/// The base model and its SVDs on the current device.
+#[derive(Clone)]
+pub(crate) struct Loaded {
+    pub(crate) device: Device,
+    pub(crate) tensors: Rc<Vec<NamedTensor>>,
+    pub(crate) base: Rc<Mlp>,
+    /// The base model again on the CPU, for the drawing's predictions (see [`predict_device`]).
+    pub(crate) cpu_base: Rc<Mlp>,
+    pub(crate) spectrum: Rc<MlpSpectrum>,
+    pub(crate) base_acc: Option<f64>,
+}
+
+/// Where the drawing's predictions run: always the CPU. One 28×28 image is too little work for
+/// a GPU; on WebGPU each prediction paid a dispatch and readback round trip (15 ms on
+/// SwiftShader against 1.5 ms on the CPU), and it queued behind the slider's 10k-image
+/// evaluations, which made drawing right after start-up take over a second.
+pub(crate) fn predict_device() -> Device {
+    Device::flex()
+}
+
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.base, &other.base)
+    }
+}
+
+pub(crate) async fn load_base(
+    device: &Device,
+    trained: Option<Rc<Vec<NamedTensor>>>,
+) -> Result<Loaded, String> {
+    let tensors = match trained {
+        Some(t) => (*t).clone(),
+        None => {
+            let bytes = fetch_bytes(PRETRAINED_URL, |_, _| {}).await?;
+            decode_safetensors(&bytes).map_err(|e| e.to_string())?.0
+        }
+    };
+    let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
+    let cpu_base =
+        mlp_from_tensors(&tensors, &MLP_WIDTHS, &predict_device()).map_err(|e| e.to_string())?;
+    let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        device: device.clone(),
+        tensors: Rc::new(tensors),
+        base: Rc::new(base),
+        cpu_base: Rc::new(cpu_base),
+        spectrum: Rc::new(spectrum),
+        base_acc: None,
+    })
+}
+
+/// The slider's fast evaluator for this base model and test set, made once and reused.
+pub(crate) type EvaluatorCell = Rc<std::cell::RefCell<Option<((usize, usize), Rc<RankEvaluator>)>>>;
+
+pub(crate) fn evaluator_for(
+    cell: &EvaluatorCell,
+    l: &Loaded,
+    test: &Rc<Dataset>,
+) -> Option<Rc<RankEvaluator>> {
+    let key = (Rc::as_ptr(&l.base) as usize, Rc::as_ptr(test) as usize);
+    if let Some((k, e)) = &*cell.borrow()
+        && *k == key
+    {
+        return Some(e.clone());
+    }
+    let e = Rc::new(RankEvaluator::new(&l.spectrum, test, &l.device).ok()?);
+    *cell.borrow_mut() = Some((key, e.clone()));
+    Some(e)
+}

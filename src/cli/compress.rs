@@ -1,0 +1,211 @@
+//! `mnist-lab compress`: exercise 1, headless — train, factorise at each factor, refine, and
+//! write the report.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use futures_lite::future::block_on;
+
+use crate::cli::common::{Progress, data_dir, epoch_line, flag, parsed, write, write_bundle};
+use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
+use crate::lab::classifier::summary::mlp_summary;
+use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
+use crate::lab::classifier::weights::mlp_tensors;
+use crate::lab::compress::factorized::MlpSpectrum;
+use crate::lab::compress::ranks::{self, RankPoint, params_for};
+use crate::lab::compress::report::{
+    BaseRun, CompressedRun, CompressionMetrics, ReportContext, compression_report,
+};
+use crate::lab::compress::summary::factorized_summary;
+use crate::lab::compress::weights::factorized_tensors;
+use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::safetensors::encode_safetensors;
+use crate::lab::data::{DatasetKind, load_dir};
+
+/// Factors swept for the accuracy-vs-parameters curve (no refinement).
+pub(crate) const SWEEP: [f64; 12] =
+    [1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0, 100.0];
+
+/// Exercise 1, headless: train, compress at each factor, refine, report.
+pub(crate) fn compress(args: &[String]) -> LabResult<()> {
+    let config = TrainConfig {
+        epochs: parsed(args, "--epochs", 100)?,
+        batch_size: parsed(args, "--batch-size", 128)?,
+        lr: parsed(args, "--lr", 1e-3)?,
+        seed: parsed(args, "--seed", 42)?,
+        schedule: match flag(args, "--schedule").unwrap_or("cosine") {
+            "cosine" => LrSchedule::Cosine,
+            "constant" => LrSchedule::Constant,
+            other => {
+                return Err(LabError::InvalidConfig(format!(
+                    "--schedule must be cosine or constant, got `{other}`"
+                )));
+            }
+        },
+        weight_decay: parsed(args, "--weight-decay", 1e-4)?,
+    };
+    config.validate()?;
+    let refine_epochs: usize = parsed(args, "--refine-epochs", 10)?;
+    let refine = TrainConfig { epochs: refine_epochs, ..config.clone() };
+    if refine_epochs > 0 {
+        refine.validate()?;
+    }
+    let factors: Vec<f64> = flag(args, "--factors")
+        .unwrap_or("2,4,8")
+        .split(',')
+        .map(|f| {
+            f.trim()
+                .parse::<f64>()
+                .map_err(|_| LabError::InvalidConfig(format!("--factors: cannot read `{f}`")))
+        })
+        .collect::<LabResult<_>>()?;
+    for &f in &factors {
+        ranks::rank_for_factor(1, f)?;
+    }
+    let out = std::path::PathBuf::from(flag(args, "--out").unwrap_or("out/compress"));
+    std::fs::create_dir_all(out.join("weights"))
+        .map_err(|e| LabError::InvalidConfig(format!("cannot create {}: {e}", out.display())))?;
+
+    let mut data = load_dir(&data_dir(args), DatasetKind::Mnist)?;
+    if let Some(n) = flag(args, "--train-subset") {
+        let n: usize = n
+            .parse()
+            .map_err(|_| LabError::InvalidConfig(format!("--train-subset: cannot read `{n}`")))?;
+        data.train = data.train.take(n);
+    }
+    if data.train.is_empty() {
+        return Err(LabError::EmptyDataset);
+    }
+    let started = Instant::now();
+    let device = Device::flex().autodiff();
+    device.seed(config.seed);
+    let mut progress = Progress::new(config.epochs + factors.len() * refine_epochs);
+
+    // 1. The base model.
+    eprintln!("training the base model: {} epochs on {} images", config.epochs, data.train.len());
+    let mut trainer = ClassifierTrainer::new(
+        Mlp::new(&MLP_WIDTHS, &device),
+        config.clone(),
+        data.train.len(),
+        &device,
+    )?;
+    let mut base_epochs = Vec::new();
+    while !trainer.finished() {
+        let e = block_on(trainer.train_epoch(&data.train, &data.test))?;
+        progress.tick(&format!("base {}", epoch_line(&e)));
+        base_epochs.push(e);
+    }
+    let base = trainer.into_model();
+    let base_eval = block_on(evaluate(&base, &data.test, EVAL_BATCH, &device))?;
+    let base_tensors = block_on(mlp_tensors(&base))?;
+    let meta = BTreeMap::from([
+        ("model".to_string(), "mnist-lab dense MLP 784-100-50-10".to_string()),
+        ("command".to_string(), format!("mnist-lab compress {}", args.join(" "))),
+        ("seed".to_string(), config.seed.to_string()),
+        ("epochs".to_string(), config.epochs.to_string()),
+        ("test_accuracy".to_string(), format!("{:.4}", base_eval.accuracy)),
+    ]);
+    write(&out.join("weights/base.safetensors"), encode_safetensors(&base_tensors, &meta))?;
+
+    // 2. SVD of every layer, the sweep over ranks, and each factor with refinement.
+    let spectrum = block_on(MlpSpectrum::of(&base))?;
+    let shapes = spectrum.shapes();
+    let mut sweep = Vec::new();
+    for f in SWEEP {
+        let ranks = spectrum.ranks_for_factor(f)?;
+        let model = spectrum.build(&ranks, &device)?;
+        let acc = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?.accuracy;
+        sweep.push(RankPoint {
+            factor: f,
+            params: params_for(&shapes, &ranks),
+            ranks,
+            test_acc: acc,
+        });
+    }
+    let mut summaries = vec![mlp_summary(&base)];
+    let mut compressed = Vec::new();
+    for &f in &factors {
+        let ranks = spectrum.ranks_for_factor(f)?;
+        let model = spectrum.build(&ranks, &device)?;
+        summaries.push(factorized_summary(&model));
+        let before = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
+        eprintln!(
+            "{f}×: ranks {ranks:?}, {} parameters, test accuracy after SVD {:.2}%",
+            model.num_params(),
+            before.accuracy * 100.0
+        );
+        let params = model.num_params();
+        let (model, epochs) = if refine_epochs > 0 {
+            let mut t = ClassifierTrainer::new(model, refine.clone(), data.train.len(), &device)?;
+            let mut epochs = Vec::new();
+            while !t.finished() {
+                let e = block_on(t.train_epoch(&data.train, &data.test))?;
+                progress.tick(&format!("{f}× refine {}", epoch_line(&e)));
+                epochs.push(e);
+            }
+            (t.into_model(), epochs)
+        } else {
+            (model, Vec::new())
+        };
+        let after = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
+        let tensors = block_on(factorized_tensors(&model))?;
+        write(
+            &out.join(format!("weights/compressed-{f}x.safetensors")),
+            encode_safetensors(&tensors, &BTreeMap::new()),
+        )?;
+        compressed.push(CompressedRun {
+            factor: f,
+            ranks,
+            params,
+            test_acc_before_refine: before.accuracy,
+            epochs,
+            confusion: after.confusion,
+        });
+    }
+
+    // 3. Figures, metrics.json and the report (the same bundle the page exports).
+    let spectra: Vec<Vec<f64>> =
+        spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect();
+
+    let metrics = CompressionMetrics {
+        base: BaseRun {
+            params: base.num_params(),
+            epochs: base_epochs,
+            confusion: base_eval.confusion,
+        },
+        compressed,
+    };
+    write(
+        &out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics).expect("metrics serialise"),
+    )?;
+    let ctx = ReportContext {
+        config,
+        refine_epochs,
+        summaries,
+        spectra,
+        shapes,
+        sweep,
+        seconds: started.elapsed().as_secs_f64(),
+        backend: "Flex CPU".into(),
+        plots: Vec::new(),
+    };
+    write_bundle(&out, &compression_report(&metrics, ctx))?;
+    println!("base test accuracy {:.2}%", base_eval.accuracy * 100.0);
+    for c in &metrics.compressed {
+        let after = c.epochs.last().map(|e| e.test_acc).unwrap_or(c.test_acc_before_refine);
+        println!(
+            "{}×: ranks {:?}, {} params, {:.2}% after SVD, {:.2}% after refinement",
+            c.factor,
+            c.ranks,
+            c.params,
+            c.test_acc_before_refine * 100.0,
+            after * 100.0
+        );
+    }
+    println!("wrote {}", out.join("report.md").display());
+    Ok(())
+}
