@@ -13,7 +13,7 @@ use crate::app::context::use_lab;
 use crate::app::env::url_param;
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::hook::{Reply, use_run};
-use crate::app::run::resume::ResumeRequest;
+use crate::app::run::resume::{ResumeRequest, use_resume};
 use crate::app::widgets::chart::{LineChart, Series};
 use crate::app::worker::protocol::{FromWorker, RefineRow, ToWorker};
 use crate::lab::classifier::metrics::EpochMetrics;
@@ -156,13 +156,8 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     };
     {
         let run = run.clone();
-        use_effect_with(props.resume.clone(), move |req| {
-            if let Some(req) = req
-                && req.claim()
-            {
-                run.reopen(req.id.clone(), backend, None, None);
-            }
-        });
+        let reopen = Callback::from(move |(id, kind)| run.reopen(id, kind, None, None));
+        use_resume(props.resume.clone(), true, reopen);
     }
     let on_continue = {
         let run = run.clone();

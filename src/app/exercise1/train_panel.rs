@@ -18,7 +18,7 @@ use crate::app::io::datasets::DataState;
 use crate::app::io::share;
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::hook::{Reply, use_run};
-use crate::app::run::resume::ResumeRequest;
+use crate::app::run::resume::{ResumeRequest, use_resume};
 use crate::app::widgets::chart::{LineChart, Series};
 use crate::app::worker::protocol::{FromWorker, RunSpec, ToWorker};
 use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
@@ -204,22 +204,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             }
         })
     };
-    {
-        let reopen = reopen.clone();
-        let backend = lab.backend.clone();
-        let ready = test_set.is_some();
-        use_effect_with((props.resume.clone(), ready), move |(req, ready)| {
-            if let (Some(req), true) = (req, ready)
-                && req.claim()
-            {
-                reopen.emit((
-                    Some(req.id.clone()),
-                    backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu),
-                    false,
-                ));
-            }
-        });
-    }
+    use_resume(
+        props.resume.clone(),
+        test_set.is_some(),
+        reopen.reform(|(id, kind)| (Some(id), kind, false)),
+    );
     let on_continue = reopen.reform(|kind: BackendKind| (None, kind, true));
 
     let s = &*run.state;

@@ -18,7 +18,7 @@ use crate::app::exercise2::gan_views::{Gallery, Health, SampleGrid, Snapshot};
 use crate::app::io::share;
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::hook::{Reply, use_run};
-use crate::app::run::resume::ResumeRequest;
+use crate::app::run::resume::{ResumeRequest, use_resume};
 use crate::app::widgets::chart::{LineChart, Series};
 use crate::app::widgets::tables::summary_table;
 use crate::app::worker::protocol::{FromWorker, RunSpec, ToWorker};
@@ -187,21 +187,7 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
             }
         })
     };
-    {
-        let reopen = reopen.clone();
-        let backend = lab.backend.clone();
-        use_effect_with(props.resume.clone(), move |req| {
-            if let Some(req) = req
-                && req.claim()
-            {
-                reopen.emit((
-                    Some(req.id.clone()),
-                    backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu),
-                    false,
-                ));
-            }
-        });
-    }
+    use_resume(props.resume.clone(), true, reopen.reform(|(id, kind)| (Some(id), kind, false)));
     let on_continue = reopen.reform(|kind: BackendKind| (None, kind, true));
     let post = {
         let run = run.clone();

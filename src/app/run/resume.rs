@@ -1,5 +1,10 @@
 //! Reopening a stored run: the run list asks, and the panel of the run's kind answers once.
 
+use yew::prelude::*;
+
+use crate::app::backend::BackendKind;
+use crate::app::context::use_lab;
+
 /// A request from the run list to reopen a stored run in this panel (the nonce makes a second
 /// click on the same run count).
 #[derive(Debug, Clone, PartialEq)]
@@ -26,4 +31,22 @@ impl ResumeRequest {
             fresh
         })
     }
+}
+
+/// Reopens the requested run once, as soon as the panel is `ready` (its data set loaded), on
+/// the active backend: `reopen` gets the run's id and that backend.
+#[hook]
+pub fn use_resume(
+    request: Option<ResumeRequest>,
+    ready: bool,
+    reopen: Callback<(String, BackendKind)>,
+) {
+    let backend = use_lab().backend.map(|b| b.kind).unwrap_or(BackendKind::Cpu);
+    use_effect_with((request, ready), move |(req, ready)| {
+        if let (Some(req), true) = (req, ready)
+            && req.claim()
+        {
+            reopen.emit((req.id.clone(), backend));
+        }
+    });
 }
