@@ -6,6 +6,44 @@ const url = (name) => {
   if (u.origin !== self.location.origin) throw new Error(`worker-boot.js loads only this site's module, not ${u}`);
   return u.href;
 };
+
+// Counts the WebGPU work the worker does (compute dispatches, queue submits, uploads and their
+// bytes, readbacks, pipelines compiled), so each training step can report what it cost: on a
+// real GPU a small step is bound by dispatches and round trips, not by FLOPs. The wrappers are
+// installed before burn creates its device; the worker reads `self.__mnistLabGpu` per chunk.
+const gpu = { dispatches: 0, submits: 0, uploads: 0, upload_bytes: 0, readbacks: 0, pipelines: 0 };
+self.__mnistLabGpu = gpu;
+const wrap = (cls, name, count) => {
+  const proto = self[cls]?.prototype;
+  const inner = proto?.[name];
+  if (typeof inner !== "function") return;
+  proto[name] = function (...args) {
+    count(...args);
+    return inner.apply(this, args);
+  };
+};
+const bytesOf = (data, offset, size) => {
+  const unit = data?.BYTES_PER_ELEMENT ?? 1;
+  if (size !== undefined) return size * unit;
+  return (data?.byteLength ?? 0) - (offset ?? 0) * unit;
+};
+wrap("GPUComputePassEncoder", "dispatchWorkgroups", () => gpu.dispatches++);
+wrap("GPUComputePassEncoder", "dispatchWorkgroupsIndirect", () => gpu.dispatches++);
+wrap("GPUQueue", "submit", () => gpu.submits++);
+wrap("GPUQueue", "writeBuffer", (_buffer, _at, data, offset, size) => {
+  gpu.uploads++;
+  gpu.upload_bytes += bytesOf(data, offset, size);
+});
+wrap("GPUDevice", "createBuffer", (desc) => {
+  if (desc?.mappedAtCreation) {
+    gpu.uploads++;
+    gpu.upload_bytes += desc.size ?? 0;
+  }
+});
+wrap("GPUBuffer", "mapAsync", () => gpu.readbacks++);
+wrap("GPUDevice", "createComputePipeline", () => gpu.pipelines++);
+wrap("GPUDevice", "createComputePipelineAsync", () => gpu.pipelines++);
+
 const glue = await import(url("js"));
 await glue.default({ module_or_path: url("wasm") });
 glue.worker_entry();

@@ -83,7 +83,8 @@ mod lifecycle {
     use std::rc::Rc;
 
     use mnist_lab::app::run::lifecycle::{Lifecycle, RunAction, RunStatus};
-    use mnist_lab::app::worker::protocol::{FromWorker, RefineRow};
+    use mnist_lab::app::worker::meter::StepMeter;
+    use mnist_lab::app::worker::protocol::{FromWorker, GpuCounts, RefineRow, StepCost};
     use mnist_lab::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
     use wasm_bindgen_test::*;
     use yew::Reducible;
@@ -114,7 +115,17 @@ mod lifecycle {
         assert!(s.status.going());
         let s = step(s, FromWorker::Started { backend: "WebGPU".into(), batches_per_epoch: 10 });
         assert_eq!((s.status, s.backend.as_str(), s.batches), (RunStatus::Running, "WebGPU", 10));
-        let s = step(s, FromWorker::Progress { epoch: 2, batch: 5, loss: 0.3, ms_per_batch: 4.0 });
+        let cost = StepCost {
+            steady_ms: Some(4.0),
+            steady_steps: 10,
+            gpu: Some(GpuCounts { dispatches: 135.0, ..Default::default() }),
+            ..Default::default()
+        };
+        let s = step(
+            s,
+            FromWorker::Progress { epoch: 2, batch: 5, loss: 0.3, ms_per_batch: 4.0, cost },
+        );
+        assert_eq!(s.cost, cost, "the page shows what a step cost");
         assert_eq!(s.epoch_fraction(), 0.5);
         assert!((s.run_fraction() - 1.5 / 3.0).abs() < 1e-12);
         let s = step(s, epoch(1));
@@ -171,5 +182,30 @@ mod lifecycle {
         let refused = failed.reduce(RunAction::Error("a refinement is going".into()));
         assert_eq!(refused.error.as_deref(), Some("a refinement is going"));
         assert_eq!(RunStatus::Interrupted.slug(), "interrupted");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_meter_keeps_warm_up_apart_from_the_steady_state() {
+        let counts = |dispatches: f64, pipelines: f64| GpuCounts {
+            dispatches,
+            pipelines,
+            ..Default::default()
+        };
+        let mut m = StepMeter::new(true);
+        // The first chunk is warm-up whatever it counted; a chunk that compiled pipelines too.
+        let c = m.record(2000.0, 2, Some(counts(140.0, 30.0)), 60.0);
+        assert_eq!((c.warmup_ms, c.steady_ms, c.warmup_steps), (Some(1000.0), None, 2));
+        assert_eq!(c.gpu.unwrap().dispatches, 140.0, "warm-up counts until a steady chunk");
+        let c = m.record(1000.0, 2, Some(counts(135.0, 0.0)), 60.0);
+        assert_eq!((c.steady_ms, c.steady_steps), (Some(500.0), 2));
+        let c = m.record(3000.0, 2, Some(counts(150.0, 4.0)), 68.0);
+        assert_eq!(c.warmup_ms, Some(1250.0), "(2000 + 3000) / 4 steps");
+        assert_eq!(c.steady_ms, Some(500.0), "a compiling chunk stays out of the steady state");
+        assert_eq!(c.gpu.unwrap().dispatches, 135.0, "the steady chunk's work is what is shown");
+        assert_eq!(c.pipelines, 68.0);
+        let c = m.record(600.0, 2, Some(counts(135.0, 0.0)), 68.0);
+        assert_eq!(c.steady_ms, Some(400.0), "(1000 + 600) / 4 steps");
+        let mut cpu = StepMeter::new(false);
+        assert_eq!(cpu.record(10.0, 1, None, 0.0).gpu, None, "no WebGPU work on the CPU");
     }
 }

@@ -9,7 +9,7 @@ use yew::virtual_dom::VTag;
 use crate::app::backend::BackendKind;
 use crate::app::env::url_param;
 use crate::app::run::hook::RunHandle;
-use crate::app::run::lifecycle::RunStatus;
+use crate::app::run::lifecycle::{Lifecycle, RunStatus};
 use crate::app::worker::protocol::ToWorker;
 
 /// The `data-testid`s of one panel's controls (stable: the tests drive the page by them).
@@ -119,8 +119,30 @@ pub fn RunControls(props: &RunControlsProps) -> Html {
                 </label>
             </div>
             { status_line(props) }
+            if let Some(text) = cost_line(s) {
+                <p class="hint" data-testid={format!("{}-cost", ids.status)}>{text}</p>
+            }
         </>
     }
+}
+
+/// What a step costs on WebGPU, in words: the work that bounds a small step on a real GPU.
+fn cost_line(s: &Lifecycle) -> Option<String> {
+    let c = &s.cost;
+    let g = c.gpu?;
+    let ms = |v: Option<f64>| v.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "…".into());
+    Some(format!(
+        "WebGPU work per step: {:.0} dispatches, {:.1} submits, {:.1} uploads ({:.1} kB), {:.2} \
+         readbacks · {:.0} pipelines compiled · warm-up {} per step, steady {} per step",
+        g.dispatches,
+        g.submits,
+        g.uploads,
+        g.upload_bytes / 1000.0,
+        g.readbacks,
+        c.pipelines,
+        ms(c.warmup_ms),
+        ms(c.steady_ms),
+    ))
 }
 
 /// The status line, with the panel's extra `data-*` attributes (yew's `html!` cannot spread
@@ -134,6 +156,20 @@ fn status_line(props: &RunControlsProps) -> Html {
     tag.add_attribute("data-batch", s.batch.to_string());
     tag.add_attribute("data-run-id", s.run_id.clone().unwrap_or_default());
     tag.add_attribute("data-ms-per-batch", format!("{:.1}", s.ms_per_batch));
+    // What a step costs (the benchmarks read these): steady-state and warm-up milliseconds, and
+    // the WebGPU work per step when the job runs there.
+    let c = &s.cost;
+    let opt = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+    tag.add_attribute("data-steady-ms", opt(c.steady_ms));
+    tag.add_attribute("data-warmup-ms", opt(c.warmup_ms));
+    if let Some(g) = &c.gpu {
+        tag.add_attribute("data-dispatches", format!("{:.1}", g.dispatches));
+        tag.add_attribute("data-submits", format!("{:.1}", g.submits));
+        tag.add_attribute("data-uploads", format!("{:.1}", g.uploads));
+        tag.add_attribute("data-upload-bytes", format!("{:.0}", g.upload_bytes));
+        tag.add_attribute("data-readbacks", format!("{:.2}", g.readbacks));
+        tag.add_attribute("data-pipelines", format!("{:.0}", c.pipelines));
+    }
     for (name, value) in &props.status_data {
         tag.add_attribute(name, value.clone());
     }

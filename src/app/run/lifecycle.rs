@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::app::worker::protocol::FromWorker;
+use crate::app::worker::protocol::{FromWorker, StepCost};
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,6 +88,8 @@ pub struct Lifecycle {
     pub loss: f64,
     /// Milliseconds per training step, as the worker measured them.
     pub ms_per_batch: f64,
+    /// What a step costs: warm-up and steady-state time, and its WebGPU work.
+    pub cost: StepCost,
 }
 
 /// What moves a job's state.
@@ -163,11 +165,13 @@ impl Lifecycle {
                 self.batches = *batches_per_epoch;
                 self.status = RunStatus::Running;
             }
-            Ok(FromWorker::Progress { epoch, batch, loss, ms_per_batch }) => {
+            Ok(FromWorker::Progress { epoch, batch, loss, ms_per_batch, cost }) => {
                 (self.epoch, self.batch, self.loss, self.ms_per_batch) =
                     (*epoch, *batch, *loss, *ms_per_batch);
+                self.cost = *cost;
             }
-            Ok(FromWorker::GanProgress { chunk, ms_per_batch }) => {
+            Ok(FromWorker::GanProgress { chunk, ms_per_batch, cost }) => {
+                self.cost = *cost;
                 (self.epoch, self.batch, self.batches) =
                     (chunk.epoch, chunk.batch_in_epoch, chunk.batches_per_epoch);
                 self.ms_per_batch = *ms_per_batch;

@@ -10,6 +10,7 @@ use burn::tensor::Device;
 use crate::app::backend;
 use crate::app::backend::BackendKind;
 use crate::app::worker::control::{Control, dataset, hold, send};
+use crate::app::worker::meter::StepMeter;
 use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
 use crate::app::worker::protocol::{FromWorker, RefineRow, RunRecord, RunSpec};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
@@ -91,12 +92,13 @@ async fn drive<M: Classifier>(
     // A software GPU takes ~1 s a step: report every 2 batches there, every 10 on the CPU.
     let chunk = if kind == BackendKind::WebGpu { 2 } else { 10 };
     let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0.0f64, 0usize);
+    let mut meter = StepMeter::new(kind == BackendKind::WebGpu);
     while !trainer.finished() {
         if !hold(control).await {
             note_stop(record, control).await;
             return Ok(Outcome::Stopped);
         }
-        let t0 = crate::app::env::now_ms();
+        meter.begin();
         let result = diverge_if_asked(
             control,
             trainer.train_chunk(train, chunk).await,
@@ -110,13 +112,13 @@ async fn drive<M: Classifier>(
             }
             Err(e) => return Err(e.to_string()),
         };
-        let ms_per_batch = (crate::app::env::now_ms() - t0)
-            / r.samples.div_ceil(trainer.config().batch_size).max(1) as f64;
+        let (ms_per_batch, cost) = meter.end(r.samples.div_ceil(trainer.config().batch_size));
         send(FromWorker::Progress {
             epoch: r.epoch,
             batch: r.batch_in_epoch,
             loss: r.loss,
             ms_per_batch,
+            cost,
         });
         loss_sum += r.loss * r.samples as f64;
         correct += r.accuracy * r.samples as f64;

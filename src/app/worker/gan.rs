@@ -10,6 +10,7 @@ use crate::app::backend;
 use crate::app::backend::BackendKind;
 use crate::app::io::fetch::fetch_bytes;
 use crate::app::worker::control::{Control, dataset, hold, send};
+use crate::app::worker::meter::StepMeter;
 use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
 use crate::app::worker::protocol::{FromWorker, RunRecord, RunSpec, SnapshotRecord};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
@@ -161,12 +162,13 @@ pub(crate) async fn gan(
     // A software GPU takes seconds a step: one batch per chunk there; a few on the CPU.
     let chunk = if active.kind == BackendKind::WebGpu { 1 } else { 4 };
     let mut last_canvas = crate::app::env::now_ms();
+    let mut meter = StepMeter::new(active.kind == BackendKind::WebGpu);
     while !trainer.finished() {
         if !hold(control).await {
             note_stop(&mut record, control).await;
             return Ok(None);
         }
-        let t0 = crate::app::env::now_ms();
+        meter.begin();
         let result = diverge_if_asked(
             control,
             trainer.train_chunk(&train, chunk).await,
@@ -183,14 +185,14 @@ pub(crate) async fn gan(
             }
             Err(e) => return Err(e.to_string()),
         };
-        let ms_per_batch = (crate::app::env::now_ms() - t0) / c.batches.max(1) as f64;
+        let (ms_per_batch, cost) = meter.end(c.batches);
         {
             let mut sh = shared.borrow_mut();
             sh.g = Some((trainer.generator().clone(), device.clone()));
             sh.epoch = c.epoch;
         }
         let finished = c.finished_epoch.clone();
-        send(FromWorker::GanProgress { chunk: Box::new(c), ms_per_batch });
+        send(FromWorker::GanProgress { chunk: Box::new(c), ms_per_batch, cost });
         // The canvas a few times a second at most: each redraw is a forward pass and a readback.
         if crate::app::env::now_ms() - last_canvas > 250.0 || finished.is_some() {
             send_canvas(shared).await?;

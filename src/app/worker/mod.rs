@@ -8,6 +8,7 @@ mod classifier;
 pub mod client;
 mod control;
 mod gan;
+pub mod meter;
 mod persist;
 pub mod protocol;
 

@@ -114,6 +114,9 @@ pub enum FromWorker {
         loss: f64,
         /// Wall-clock milliseconds per Adam step in this chunk (readback included).
         ms_per_batch: f64,
+        /// What a step costs: warm-up and steady-state time, and its WebGPU work.
+        #[serde(default)]
+        cost: StepCost,
     },
     /// An epoch is done and evaluated on the test set.
     Epoch {
@@ -150,6 +153,9 @@ pub enum FromWorker {
         chunk: Box<GanChunk>,
         /// Wall-clock milliseconds per training step (D step + G step) in this chunk.
         ms_per_batch: f64,
+        /// What a step costs: warm-up and steady-state time, and its WebGPU work.
+        #[serde(default)]
+        cost: StepCost,
     },
     /// The canvas: 64 images as bytes (0 = black), 784 each, from the current noise.
     GanSamples {
@@ -332,4 +338,56 @@ pub struct RefineRow {
     pub before: f64,
     /// Test accuracy after refinement.
     pub after: f64,
+}
+
+/// The WebGPU work of a training step, counted by wrappers `static/worker-boot.js` installs
+/// around the browser's WebGPU calls (per step; `pipelines` is per job).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct GpuCounts {
+    /// Compute dispatches (`dispatchWorkgroups`).
+    pub dispatches: f64,
+    /// Queue submits.
+    pub submits: f64,
+    /// Uploads: `writeBuffer` calls and buffers mapped at creation.
+    pub uploads: f64,
+    /// Bytes those uploads carried.
+    pub upload_bytes: f64,
+    /// Readbacks (`mapAsync`).
+    pub readbacks: f64,
+    /// Compute pipelines compiled.
+    pub pipelines: f64,
+}
+
+impl GpuCounts {
+    /// `self - earlier`, divided by `steps`.
+    pub fn per_step(&self, earlier: &GpuCounts, steps: usize) -> GpuCounts {
+        let n = steps.max(1) as f64;
+        GpuCounts {
+            dispatches: (self.dispatches - earlier.dispatches) / n,
+            submits: (self.submits - earlier.submits) / n,
+            uploads: (self.uploads - earlier.uploads) / n,
+            upload_bytes: (self.upload_bytes - earlier.upload_bytes) / n,
+            readbacks: (self.readbacks - earlier.readbacks) / n,
+            pipelines: (self.pipelines - earlier.pipelines) / n,
+        }
+    }
+}
+
+/// What a job's training steps cost so far. The first chunk, and any chunk that compiled a new
+/// pipeline, count as warm-up (shader compilation, first allocations); the rest as steady state.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct StepCost {
+    /// Mean milliseconds per step in the steady state (none yet: only warm-up so far).
+    pub steady_ms: Option<f64>,
+    /// Steps measured in the steady state.
+    pub steady_steps: usize,
+    /// Mean milliseconds per step during warm-up.
+    pub warmup_ms: Option<f64>,
+    /// Steps measured during warm-up.
+    pub warmup_steps: usize,
+    /// WebGPU work per step in the latest steady chunk (the latest chunk while warming up);
+    /// none on the CPU backend.
+    pub gpu: Option<GpuCounts>,
+    /// Compute pipelines the job has compiled so far.
+    pub pipelines: f64,
 }
