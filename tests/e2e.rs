@@ -505,7 +505,7 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
 /// Frame timing on the page's main thread over `secs` seconds: gaps between animation frames and
 /// the browser's own long-task entries (tasks over 50 ms). Every field is logged (through `Debug`).
 #[derive(Debug)]
-#[allow(dead_code)]
+#[allow(dead_code)] // the fields are read only through `Debug`, in the log
 struct Frames {
     frames: usize,
     p50_ms: f64,

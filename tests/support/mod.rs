@@ -1,7 +1,7 @@
 //! End-to-end test support: a static file server for `dist/` on 127.0.0.1 and a small WebDriver
 //! client driving Debian's headless Chromium (with WebGPU from SwiftShader) through chromedriver.
 
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary and example that includes this module uses a part of it
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -216,7 +216,6 @@ impl Browser {
     }
 
     /// A Chrome DevTools Protocol command (profiling, tracing) through chromedriver.
-    #[allow(dead_code)]
     pub fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.cmd("goog/cdp/execute", json!({"cmd": cmd, "params": params}))
     }
