@@ -41,6 +41,27 @@ fn num(b: &Browser, selector: &str, attr: &str) -> Option<f64> {
     b.attr(selector, attr)?.parse().ok()
 }
 
+/// What the worker measured a step to cost, from a status line's data attributes: steady-state
+/// and warm-up ms per step, and (on WebGPU) the work per step and the pipelines compiled.
+fn step_cost(b: &Browser, status: &str) -> Value {
+    let sel = format!("[data-testid={status}]");
+    let gpu = num(b, &sel, "data-dispatches").map(|dispatches| {
+        json!({
+            "dispatches": dispatches,
+            "submits": num(b, &sel, "data-submits"),
+            "uploads": num(b, &sel, "data-uploads"),
+            "upload_bytes": num(b, &sel, "data-upload-bytes"),
+            "readbacks": num(b, &sel, "data-readbacks"),
+            "pipelines": num(b, &sel, "data-pipelines"),
+        })
+    });
+    json!({
+        "steady_ms": num(b, &sel, "data-steady-ms"),
+        "warmup_ms": num(b, &sel, "data-warmup-ms"),
+        "gpu": gpu,
+    })
+}
+
 fn accuracy_shown(b: &Browser) -> Option<f64> {
     b.text("factorized-accuracy").trim_end_matches('%').parse().ok()
 }
@@ -163,8 +184,13 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
                 )
                 .then_some(())
             });
-            let step_ms = median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
+            let cost = step_cost(&b, "train-status");
+            let step_ms = cost["steady_ms"]
+                .as_f64()
+                .or(median(steps.iter().skip(1).copied().collect()))
+                .or(median(steps.clone()));
             let row = json!({
+                "cost": cost,
                 "batch_size": batch,
                 "images": if slow { 2560 } else { 60000 },
                 "step_ms": step_ms,
@@ -204,6 +230,7 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
                         || b.attr("[data-testid=gan-status]", "data-status")? == "failed")
                         .then_some(())
                 });
+                let cost = step_cost(&b, "gan-status");
                 if let Some(stop) = b.find("gan-stop") {
                     b.click(&stop);
                 }
@@ -215,9 +242,11 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
                     .then_some(())
                 });
                 // The first chunk pays for kernel compilation and warm-up: leave it out when there are more.
-                let step_ms =
-                    median(steps.iter().skip(1).copied().collect()).or(median(steps.clone()));
-                let row = json!({"arch": arch, "batch_size": batch, "step_ms": step_ms, "samples": steps.len()});
+                let step_ms = cost["steady_ms"]
+                    .as_f64()
+                    .or(median(steps.iter().skip(1).copied().collect()))
+                    .or(median(steps.clone()));
+                let row = json!({"arch": arch, "batch_size": batch, "step_ms": step_ms, "samples": steps.len(), "cost": cost});
                 eprintln!("[{backend}] GAN step: {row}");
                 gan.push(row);
             }
