@@ -15,7 +15,7 @@ use crate::lab::classifier::mlp::{Classifier, PIXEL_SCALE};
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
 use crate::lab::core::error::{LabError, LabResult, check_count, check_range};
-use crate::lab::core::readback::{read_f32, read_i64};
+use crate::lab::core::readback::read_values;
 use crate::lab::core::rng::SplitMix64;
 use crate::lab::data::Dataset;
 
@@ -251,8 +251,13 @@ impl<M: Classifier> ClassifierTrainer<M> {
         };
         let (loss_sum, correct) = self.pending.take().expect("at least one step ran");
         let samples = std::mem::take(&mut self.pending_samples);
-        let loss_sum = read_f32(loss_sum).await?;
-        let correct = read_i64(correct).await?;
+        // One readback for the chunk (each is a round trip to the GPU): the correct count is
+        // exact as a float (< 2^24).
+        let sums = read_values(Tensor::cat(vec![loss_sum, correct.float()], 0)).await?;
+        let [loss_sum, correct] = sums[..] else {
+            return Err(LabError::device(format!("read {} values, expected 2", sums.len())));
+        };
+        let correct = correct as i64;
         let loss = loss_sum as f64 / samples as f64;
         if !loss.is_finite() {
             return Err(LabError::NonFinite { what: "training loss", value: loss as f32, epoch });
