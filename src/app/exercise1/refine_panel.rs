@@ -183,10 +183,10 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     };
     let status_text = s.describe(
         format!(
-            "refining: epoch {}/{}, batch {}/{} · {:.0} ms per step",
+            "epoch {}/{}, batch {}/{} · {:.0} ms per step",
             s.epoch, s.epochs, s.batch, s.batches, s.ms_per_batch
         ),
-        format!("done: {} epochs of refinement", s.epochs_done),
+        format!("done: {} epochs", s.epochs_done),
     );
     let e = epochs.clone();
     html! {
