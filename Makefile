@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: dist bench serve test lint setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
+.PHONY: dist bench bench-peers serve test lint setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
 
 ## Set up what is missing, then serve the app with live reload on http://$(ADDRESS):$(PORT)
 serve: setup
@@ -64,5 +64,12 @@ test-e2e: build-web dist
 bench: setup-browser build-web
 	cargo run --release -- bench --out target/bench/native.json
 	CHROMEDRIVER=$$(command -v chromedriver) cargo run --release --example bench_browser -- --out target/bench/browser.json
+	$(MAKE) bench-peers || echo "bench: the peers did not run (npm or the browser failed); the report leaves them out"
 	cargo run --release -- bench-report --native target/bench/native.json --browser target/bench/browser.json \
 	  --json target/bench/results.json --out BENCHMARKS.md
+
+## The peers on the same adapter (jax-js, TensorFlow.js from npm into target/peers) →
+## target/bench/peers.json, which `make bench`'s report compares burn with.
+bench-peers: setup-browser
+	./scripts/peers-setup.sh
+	CHROMEDRIVER=$$(command -v chromedriver) cargo run --release --example bench_peers -- --out target/bench/peers.json

@@ -189,8 +189,13 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
                 .as_f64()
                 .or(median(steps.iter().skip(1).copied().collect()))
                 .or(median(steps.clone()));
+            // The epoch's seeded training loss: two builds (fused or not) must agree on it.
+            let train_loss = b
+                .attr("[data-testid=epoch-table] tr[data-epoch=\"1\"]", "data-train-loss")
+                .and_then(|v| v.parse::<f64>().ok());
             let row = json!({
                 "cost": cost,
+                "train_loss": train_loss,
                 "batch_size": batch,
                 "images": if slow { 2560 } else { 60000 },
                 "step_ms": step_ms,
