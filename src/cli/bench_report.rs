@@ -276,11 +276,11 @@ pub fn render(results: &Value) -> String {
         // Measured in this run when the peers ran (`examples/bench_peers.rs`), else the earlier number.
         let (tfjs, when) = match peer(results, "tfjs-webgpu").and_then(|p| p["steady_ms"].as_f64())
         {
-            Some(ms) => (ms, "measured in this run"),
-            None => (TFJS_WEBGPU_MS, "measured earlier"),
+            Some(ms) => (ms, ", measured in this run"),
+            None => (TFJS_WEBGPU_MS, ""),
         };
         s += &format!(
-            "- burn on WebGPU takes {gpu:.0} ms per step against TF.js WebGPU's ~{tfjs:.0} ms on the same adapter, {when} (goal: at least match it: {}).\n",
+            "- burn on WebGPU takes {gpu:.0} ms per step against TF.js WebGPU's ~{tfjs:.0} ms on the same adapter{when} (goal: at least match it: {}).\n",
             if gpu <= tfjs { "met" } else { "not met" }
         );
     }
