@@ -13,6 +13,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::kernels::{AdamStep, fused_adam};
 use crate::lab::core::params::param_ids;
 use crate::lab::core::readback::read_values;
 use crate::lab::core::safetensors::NamedTensor;
@@ -49,6 +50,9 @@ struct Moments {
 pub struct Adam {
     settings: AdamSettings,
     state: HashMap<ParamId, Moments>,
+    /// Whether a parameter on WebGPU is updated by one fused kernel (`core::kernels`) instead of
+    /// 13 burn operations; off only to compare the two.
+    kernels: bool,
 }
 
 struct Stepper<'a> {
@@ -66,31 +70,56 @@ impl ModuleMapper for Stepper<'_> {
         let s = self.adam.settings;
         let require_grad = tensor.is_require_grad();
         let w = tensor.inner();
-        let shape = w.dims();
-        let g = if s.weight_decay > 0.0 {
-            w.clone().mul_scalar(s.weight_decay).add(grad)
+        let prev = self.adam.state.remove(&id);
+        let time = prev.as_ref().map_or(1, |mo| mo.time + 1);
+        let bc2 = (1.0 - s.beta2.powi(time)).sqrt();
+        let factor = bc2 / (1.0 - s.beta1.powi(time));
+        let fused = if self.adam.kernels {
+            let step = AdamStep {
+                beta1: s.beta1,
+                beta2: s.beta2,
+                decay: s.weight_decay,
+                step: (self.lr * f64::from(factor)) as f32,
+                epsilon: s.epsilon * bc2,
+            };
+            fused_adam(&w, &grad, prev.as_ref().map(|mo| (&mo.m, &mo.v)), step)
         } else {
-            grad
+            None
         };
-        let g: Tensor<1> = g.flatten(0, D - 1);
-        let mo = match self.adam.state.remove(&id) {
-            Some(mo) => Moments {
-                m: mo.m.mul_scalar(s.beta1).add(g.clone().mul_scalar(1.0 - s.beta1)),
-                v: mo.v.mul_scalar(s.beta2).add(g.square().mul_scalar(1.0 - s.beta2)),
-                time: mo.time + 1,
-            },
-            None => Moments {
-                m: g.clone().mul_scalar(1.0 - s.beta1),
-                v: g.square().mul_scalar(1.0 - s.beta2),
-                time: 1,
-            },
+        let w = match fused {
+            Some((w, m, v)) => {
+                self.adam.state.insert(id, Moments { m, v, time });
+                w
+            }
+            None => {
+                let shape = w.dims();
+                let g = if s.weight_decay > 0.0 {
+                    w.clone().mul_scalar(s.weight_decay).add(grad)
+                } else {
+                    grad
+                };
+                let g: Tensor<1> = g.flatten(0, D - 1);
+                let mo = match prev {
+                    Some(mo) => Moments {
+                        m: mo.m.mul_scalar(s.beta1).add(g.clone().mul_scalar(1.0 - s.beta1)),
+                        v: mo.v.mul_scalar(s.beta2).add(g.square().mul_scalar(1.0 - s.beta2)),
+                        time,
+                    },
+                    None => Moments {
+                        m: g.clone().mul_scalar(1.0 - s.beta1),
+                        v: g.square().mul_scalar(1.0 - s.beta2),
+                        time,
+                    },
+                };
+                let update =
+                    mo.m.clone()
+                        .mul_scalar(factor)
+                        .div(mo.v.clone().sqrt().add_scalar(s.epsilon * bc2));
+                let w = w - update.reshape(shape).mul_scalar(self.lr);
+                self.adam.state.insert(id, mo);
+                w
+            }
         };
-        let bc2 = (1.0 - s.beta2.powi(mo.time)).sqrt();
-        let factor = bc2 / (1.0 - s.beta1.powi(mo.time));
-        let update =
-            mo.m.clone().mul_scalar(factor).div(mo.v.clone().sqrt().add_scalar(s.epsilon * bc2));
-        let w = w - update.reshape(shape).mul_scalar(self.lr);
-        self.adam.state.insert(id, mo);
         let w = Tensor::from_inner(w);
         Param::from_mapped_value(id, if require_grad { w.require_grad() } else { w }, mapper)
     }
@@ -99,7 +128,14 @@ impl ModuleMapper for Stepper<'_> {
 impl Adam {
     /// A fresh optimiser (no moments yet).
     pub fn new(settings: AdamSettings) -> Self {
-        Self { settings, state: HashMap::new() }
+        Self { settings, state: HashMap::new(), kernels: true }
+    }
+
+    /// The same optimiser with every update done by burn's operations, never by a fused kernel:
+    /// the reference the kernel is checked against, and the "before" of the benchmark.
+    pub fn without_kernels(mut self) -> Self {
+        self.kernels = false;
+        self
     }
 
     /// One step: every parameter with a gradient moves.

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod chart;
 pub mod checkpoint;
 pub mod error;
+pub mod kernels;
 pub mod linear;
 pub mod params;
 pub mod readback;
