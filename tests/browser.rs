@@ -159,8 +159,19 @@ mod lifecycle {
         let s = Rc::new(Lifecycle::new("Training")).reduce(RunAction::Begin { epochs: 3 });
         assert_eq!((s.status, s.epochs), (RunStatus::Starting, 3));
         assert!(s.status.going());
-        let s = step(s, FromWorker::Started { backend: "WebGPU".into(), batches_per_epoch: 10 });
+        let why = "measured WebGPU 3.1 ms/step vs CPU 4.8 ms/step → WebGPU";
+        let s = step(
+            s,
+            FromWorker::Started {
+                backend: "WebGPU".into(),
+                batches_per_epoch: 10,
+                chosen: Some(why.into()),
+            },
+        );
         assert_eq!((s.status, s.backend.as_str(), s.batches), (RunStatus::Running, "WebGPU", 10));
+        assert_eq!(s.chosen.as_deref(), Some(why), "the page can say how the backend was picked");
+        let restarted = s.clone().reduce(RunAction::Begin { epochs: 3 });
+        assert_eq!(restarted.chosen, None, "a new run forgets the last run's choice");
         let cost = StepCost {
             steady_ms: Some(4.0),
             steady_steps: 10,

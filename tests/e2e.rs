@@ -289,6 +289,42 @@ fn the_worker_trains_on_webgpu_too() {
     click_when_enabled(&b, "train-start", 30);
     wait_train_done(&b, 480, "a WebGPU epoch in the worker");
     assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("1"));
+    // The worker says where it computed, not only the page's banner.
+    assert_eq!(
+        b.attr("[data-testid=train-status]", "data-worker-backend").as_deref(),
+        Some("WebGPU")
+    );
+}
+
+/// A job asked to measure (`?measure_backend=1`; on a hardware adapter it is the default) times
+/// a few steps on both backends and runs on the faster, saying why. SwiftShader emulates the GPU
+/// on these CPUs, so the CPU must win here, and the numbers shown must agree with the verdict.
+#[test]
+fn a_measured_job_runs_on_the_faster_backend_and_says_why() {
+    let b = Browser::new(site());
+    b.open("/?measure_backend=1&train_subset=256");
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    b.set_input("train-epochs", "1");
+    click_when_enabled(&b, "train-start", 30);
+    let why = b.wait_for(300, "the measured choice", |b| {
+        Some(b.text("train-status-backend-choice")).filter(|t| !t.is_empty())
+    });
+    let number = |after: &str| -> f64 {
+        let rest = why.split(after).nth(1).unwrap_or_else(|| panic!("no {after:?} in {why}"));
+        rest.split_whitespace().next().and_then(|n| n.parse().ok()).expect(&why)
+    };
+    let (gpu, cpu) = (number("measured WebGPU "), number("vs CPU "));
+    eprintln!("backend choice: {why}");
+    let verdict = why.rsplit("→ ").next().unwrap_or_default().trim();
+    assert_eq!(verdict, if gpu < cpu { "WebGPU" } else { "CPU" }, "{why}");
+    assert_eq!(verdict, "CPU", "SwiftShader is no match for the CPU backend: {why}");
+    wait_train_done(&b, 300, "the measured run");
+    assert_eq!(
+        b.attr("[data-testid=train-status]", "data-worker-backend").as_deref(),
+        Some("CPU (Flex)"),
+        "the run went where the measurement said"
+    );
 }
 
 #[test]

@@ -62,6 +62,18 @@ pub struct ActiveBackend {
     pub adapter: Option<AdapterDesc>,
     /// Why this backend was chosen, in a sentence.
     pub reason: String,
+    /// Chosen without the user's say (no `?backend=`, no switch).
+    pub automatic: bool,
+}
+
+impl ActiveBackend {
+    /// Whether each training job should time itself on both backends and run on the faster
+    /// (`worker::measure`): on a hardware adapter when the user has not chosen, or whenever
+    /// `?measure_backend=1` asks (the tests, on a software adapter).
+    pub fn measure_jobs(&self) -> bool {
+        let asked = crate::app::env::url_param("measure_backend").as_deref() == Some("1");
+        self.adapter.as_ref().is_some_and(|a| asked || (self.automatic && !a.software))
+    }
 }
 
 impl PartialEq for ActiveBackend {
@@ -141,6 +153,7 @@ pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
         device: Device::flex(),
         adapter,
         reason,
+        automatic: request.is_none(),
     };
     let want_gpu = match (request, &adapter) {
         (Some(BackendKind::Cpu), _) => return cpu("chosen with ?backend=cpu".into(), adapter),
@@ -162,9 +175,12 @@ pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
             reason: if want_gpu {
                 "chosen with ?backend=webgpu or the switch".into()
             } else {
-                "a hardware WebGPU adapter is available".into()
+                "a hardware WebGPU adapter is available; each training job times a few steps on \
+                 both backends and runs on the faster"
+                    .into()
             },
             adapter,
+            automatic: !want_gpu,
         },
         Err(e) => cpu(format!("WebGPU failed to start ({e}); using the CPU backend"), adapter),
     }

@@ -106,6 +106,7 @@ impl Reducible for View {
 pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let lab = use_lab();
     let backend = lab.backend.as_ref().map(|b| b.kind).unwrap_or(BackendKind::Cpu);
+    let measure = lab.backend.as_ref().is_some_and(|b| b.measure_jobs());
     let epochs = use_state(|| "10".to_string());
     let view = use_reducer(View::default);
     let run = {
@@ -143,7 +144,15 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             view.dispatch(ViewAction::Begin);
             let total = config.epochs;
             run.start(
-                ToWorker::Refine { base: (*base).clone(), ranks, factor, config, backend, subset },
+                ToWorker::Refine {
+                    base: (*base).clone(),
+                    ranks,
+                    factor,
+                    config,
+                    backend,
+                    subset,
+                    measure,
+                },
                 total,
                 false,
             );

@@ -176,7 +176,16 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 keep_history: false,
             });
             let total = config.epochs;
-            run.start(ToWorker::Train { config, backend: backend.kind, subset }, total, false);
+            run.start(
+                ToWorker::Train {
+                    config,
+                    backend: backend.kind,
+                    subset,
+                    measure: backend.measure_jobs(),
+                },
+                total,
+                false,
+            );
         })
     };
     // Reopens a run from its last checkpoint, in a fresh worker; `with_lr`: continue with the

@@ -223,7 +223,16 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
             redraw.force_update();
             run.post(ToWorker::Noise { seed: config.seed });
             let total = config.epochs;
-            run.start(ToWorker::Gan { config, backend: backend.kind, subset }, total, false);
+            run.start(
+                ToWorker::Gan {
+                    config,
+                    backend: backend.kind,
+                    subset,
+                    measure: backend.measure_jobs(),
+                },
+                total,
+                false,
+            );
         })
     };
     let v = view.borrow();

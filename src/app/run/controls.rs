@@ -119,6 +119,11 @@ pub fn RunControls(props: &RunControlsProps) -> Html {
                 </label>
             </div>
             { status_line(props) }
+            if let Some(why) = &s.chosen {
+                <p class="hint" data-testid={format!("{}-backend-choice", ids.status)}>
+                    {format!("Backend for this run: {why}")}
+                </p>
+            }
             if let Some(text) = cost_line(s) {
                 <p class="hint" data-testid={format!("{}-cost", ids.status)}>{text}</p>
             }
@@ -152,6 +157,9 @@ fn status_line(props: &RunControlsProps) -> Html {
     let mut tag = VTag::new("p");
     tag.add_attribute("data-testid", props.ids.status);
     tag.add_attribute("data-status", s.status.slug());
+    // The backend the worker reports computing on (it may differ from the page's, when the job
+    // was measured on both).
+    tag.add_attribute("data-worker-backend", s.backend.clone());
     tag.add_attribute("data-epochs-done", s.epochs_done.to_string());
     tag.add_attribute("data-batch", s.batch.to_string());
     tag.add_attribute("data-run-id", s.run_id.clone().unwrap_or_default());

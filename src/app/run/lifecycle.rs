@@ -74,6 +74,8 @@ pub struct Lifecycle {
     pub run_id: Option<String>,
     /// The backend the worker reported.
     pub backend: String,
+    /// How the worker picked it, when it measured both.
+    pub chosen: Option<String>,
     /// Epochs of the run.
     pub epochs: usize,
     /// Epochs finished (restored ones included).
@@ -159,9 +161,10 @@ impl Lifecycle {
                 self.epochs_done = record.epochs_done;
                 self.epoch = record.epochs_done;
             }
-            Ok(FromWorker::Started { backend, batches_per_epoch })
-            | Ok(FromWorker::GanStarted { backend, batches_per_epoch }) => {
+            Ok(FromWorker::Started { backend, batches_per_epoch, chosen })
+            | Ok(FromWorker::GanStarted { backend, batches_per_epoch, chosen }) => {
                 self.backend = backend.clone();
+                self.chosen = chosen.clone();
                 self.batches = *batches_per_epoch;
                 self.status = RunStatus::Running;
             }

@@ -10,6 +10,7 @@ use burn::tensor::Device;
 use crate::app::backend;
 use crate::app::backend::BackendKind;
 use crate::app::worker::control::{Control, dataset, hold, send};
+use crate::app::worker::measure::{ClassifierSteps, Picked, pick};
 use crate::app::worker::meter::StepMeter;
 use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
 use crate::app::worker::protocol::{FromWorker, RefineRow, RunRecord, RunSpec};
@@ -74,11 +75,45 @@ async fn setup(
     Ok((active.kind, device, train, data.test.clone()))
 }
 
+/// Times a few steps of the job on both backends (see `measure`). A refinement is timed on a
+/// factorized model of a random base at the same ranks: the same shapes, so the same cost.
+async fn measured(
+    spec: &RunSpec,
+    config: &TrainConfig,
+    subset: Option<usize>,
+) -> Result<Picked, String> {
+    let data = dataset(DatasetKind::Mnist).await?;
+    let train = match subset {
+        Some(n) => data.train.take(n),
+        None => data.train.clone(),
+    };
+    let train = &train;
+    Ok(match spec {
+        RunSpec::Refine { ranks, .. } => {
+            pick(async |d: &Device| {
+                let spectrum =
+                    MlpSpectrum::of(&Mlp::new(&MLP_WIDTHS, d)).await.map_err(|e| e.to_string())?;
+                let model = spectrum.build(ranks, d).map_err(|e| e.to_string())?;
+                ClassifierSteps::new(model, config, train, d)
+            })
+            .await
+        }
+        _ => {
+            pick(async |d: &Device| {
+                ClassifierSteps::new(Mlp::new(&MLP_WIDTHS, d), config, train, d)
+            })
+            .await
+        }
+    })
+}
+
 /// Runs a trainer to the end, streaming progress and per-epoch metrics, and saving a checkpoint
 /// after every epoch.
+#[allow(clippy::too_many_arguments)] // the job's parts, each used once; a struct would be noise
 async fn drive<M: Classifier>(
     trainer: &mut ClassifierTrainer<M>,
     kind: BackendKind,
+    chosen: Option<&Picked>,
     train: &Dataset,
     test: &Dataset,
     device: &Device,
@@ -88,6 +123,7 @@ async fn drive<M: Classifier>(
     send(FromWorker::Started {
         backend: kind.title().into(),
         batches_per_epoch: trainer.batches_per_epoch(),
+        chosen: chosen.map(|p| p.why.clone()),
     });
     // A software GPU takes ~1 s a step: report every 2 batches there, every 10 on the CPU.
     let chunk = if kind == BackendKind::WebGpu { 2 } else { 10 };
@@ -169,6 +205,7 @@ pub(crate) async fn classifier(
     mut record: RunRecord,
     checkpoint: Option<Checkpoint>,
     base: Option<Vec<NamedTensor>>,
+    measure: bool,
     control: &Rc<RefCell<Control>>,
 ) -> Result<Option<FromWorker>, String> {
     let (config, subset) = match &record.spec {
@@ -176,6 +213,14 @@ pub(crate) async fn classifier(
             (config.clone(), *subset)
         }
         RunSpec::Gan { .. } => return Err("not a classifier run".into()),
+    };
+    let chosen = if measure {
+        config.validate().map_err(|e| e.to_string())?;
+        let picked = measured(&record.spec, &config, subset).await?;
+        record.backend = picked.kind;
+        Some(picked)
+    } else {
+        None
     };
     let (kind, device, train, test) = setup(&config, record.backend, subset).await?;
     record.backend = kind;
@@ -193,7 +238,18 @@ pub(crate) async fn classifier(
             if fresh {
                 persist(&mut record, None).await;
             }
-            match drive(&mut trainer, kind, &train, &test, &device, control, &mut record).await? {
+            match drive(
+                &mut trainer,
+                kind,
+                chosen.as_ref(),
+                &train,
+                &test,
+                &device,
+                control,
+                &mut record,
+            )
+            .await?
+            {
                 Outcome::Finished => Ok(Some(FromWorker::Done {
                     tensors: mlp_tensors(trainer.model()).await.map_err(e)?,
                 })),
@@ -222,7 +278,18 @@ pub(crate) async fn classifier(
             if fresh {
                 persist(&mut record, None).await;
             }
-            match drive(&mut trainer, kind, &train, &test, &device, control, &mut record).await? {
+            match drive(
+                &mut trainer,
+                kind,
+                chosen.as_ref(),
+                &train,
+                &test,
+                &device,
+                control,
+                &mut record,
+            )
+            .await?
+            {
                 Outcome::Finished => {
                     let after = evaluate(trainer.model(), &test, EVAL_BATCH, &device)
                         .await

@@ -10,6 +10,7 @@ use crate::app::backend;
 use crate::app::backend::BackendKind;
 use crate::app::io::fetch::fetch_bytes;
 use crate::app::worker::control::{Control, dataset, hold, send};
+use crate::app::worker::measure::{GanSteps, pick};
 use crate::app::worker::meter::StepMeter;
 use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
 use crate::app::worker::protocol::{FromWorker, RunRecord, RunSpec, SnapshotRecord};
@@ -110,6 +111,7 @@ fn bytes(images: Vec<f32>) -> Vec<u8> {
 pub(crate) async fn gan(
     mut record: RunRecord,
     checkpoint: Option<Checkpoint>,
+    measure: bool,
     control: &Rc<RefCell<Control>>,
     shared: &Shared,
 ) -> Result<Option<FromWorker>, String> {
@@ -117,13 +119,20 @@ pub(crate) async fn gan(
         return Err("not a GAN run".into());
     };
     config.validate().map_err(|e| e.to_string())?;
-    let active = backend::choose(Some(record.backend)).await;
-    record.backend = active.kind;
     let data = dataset(DatasetKind::FashionMnist).await?;
     let train = match subset {
         Some(n) => data.train.take(n),
         None => data.train.clone(),
     };
+    let chosen = if measure {
+        let picked = pick(async |d: &Device| GanSteps::new(&config, &train, d)).await;
+        record.backend = picked.kind;
+        Some(picked.why)
+    } else {
+        None
+    };
+    let active = backend::choose(Some(record.backend)).await;
+    record.backend = active.kind;
     let device = active.device.clone().autodiff();
     let mut trainer = match &checkpoint {
         Some(ck) => GanTrainer::restore(
@@ -157,6 +166,7 @@ pub(crate) async fn gan(
     send(FromWorker::GanStarted {
         backend: active.kind.title().into(),
         batches_per_epoch: trainer.batches_per_epoch(),
+        chosen,
     });
     send_canvas(shared).await?;
     // A software GPU takes seconds a step: one batch per chunk there; a few on the CPU.

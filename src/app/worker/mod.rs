@@ -8,6 +8,7 @@ mod classifier;
 pub mod client;
 mod control;
 mod gan;
+mod measure;
 pub mod meter;
 mod persist;
 pub mod protocol;
@@ -116,30 +117,40 @@ pub fn start() {
                 let shared = shared.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let outcome = match job {
-                        ToWorker::Gan { config, backend, subset } => {
+                        ToWorker::Gan { config, backend, subset, measure } => {
                             gan(
                                 new_record(RunSpec::Gan { config, subset }, backend),
                                 None,
+                                measure,
                                 &control,
                                 &shared,
                             )
                             .await
                         }
-                        ToWorker::Train { config, backend, subset } => {
+                        ToWorker::Train { config, backend, subset, measure } => {
                             classifier(
                                 new_record(RunSpec::Classifier { config, subset }, backend),
                                 None,
                                 None,
+                                measure,
                                 &control,
                             )
                             .await
                         }
-                        ToWorker::Refine { base, ranks, factor, config, backend, subset } => {
+                        ToWorker::Refine {
+                            base,
+                            ranks,
+                            factor,
+                            config,
+                            backend,
+                            subset,
+                            measure,
+                        } => {
                             let record = new_record(
                                 RunSpec::Refine { ranks, factor, before: f64::NAN, config, subset },
                                 backend,
                             );
-                            classifier(record, None, Some(base), &control).await
+                            classifier(record, None, Some(base), measure, &control).await
                         }
                         ToWorker::ResumeRun { id, backend, lr, lr_d } => {
                             reopen(&id, backend, lr, lr_d, &control, &shared).await
@@ -300,7 +311,7 @@ async fn reopen(
     record.note = None;
     send(FromWorker::RunRestored(Box::new(record.clone())));
     match record.spec {
-        RunSpec::Gan { .. } => gan(record, checkpoint, control, shared).await,
-        _ => classifier(record, checkpoint, None, control).await,
+        RunSpec::Gan { .. } => gan(record, checkpoint, false, control, shared).await,
+        _ => classifier(record, checkpoint, None, false, control).await,
     }
 }
