@@ -1156,3 +1156,106 @@ fn a_full_disk_is_reported_and_training_goes_on() {
     b.wait_for(300, "training to finish anyway", |b| (train_status(b) == "done").then_some(()));
     assert_eq!(epoch_rows(&b).len(), 2);
 }
+
+fn pick_model(b: &Browser, testid: &str, key: &str) {
+    b.js(
+        &format!(
+            "const s = document.querySelector('[data-testid={testid}]'); s.value = '{key}'; \
+             s.dispatchEvent(new Event('change', {{bubbles: true}}))"
+        ),
+        vec![],
+    );
+}
+
+fn second_probs(b: &Browser) -> Option<String> {
+    b.attr("[data-testid=prediction-compressed]", "data-probs").filter(|p| !p.is_empty())
+}
+
+/// #16: a refinement's model comes back to the page. The pad then compares the base with it by
+/// default, its prediction comes from its own weights (not the slider's SVD model), it exports
+/// as safetensors and imports back with identical probabilities, and a file that is not a
+/// factorized model is refused with the models left as they were.
+#[test]
+fn a_refined_model_draws_exports_and_imports_back() {
+    let b = open_ready("/?backend=cpu&train_subset=600");
+    b.wait_for(120, "the 2× model", |b| {
+        (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(())
+    });
+    b.set_input("refine-epochs", "1");
+    click_when_enabled(&b, "preset-2", 30);
+    b.wait_for(300, "the refined model", |b| {
+        (b.attr("[data-testid=refined-models]", "data-count")? == "1").then_some(())
+    });
+    let selected = |testid: &str| {
+        b.js(
+            &format!(
+                "const s = document.querySelector('[data-testid={testid}]'); \
+                 return [s.value, s.selectedOptions[0].textContent]"
+            ),
+            vec![],
+        )
+    };
+    assert_eq!(selected("draw-model-a")[0], "base");
+    assert_eq!(
+        selected("draw-model-b"),
+        serde_json::json!(["refined-0", "refined 2× (50, 25, 5)"]),
+        "after a refinement the pad compares the base with it"
+    );
+    draw_a_one(&b);
+    let refined = b.wait_for(30, "the refined model's probabilities", second_probs);
+    pick_model(&b, "draw-model-b", "svd");
+    let svd = b.wait_for(30, "the SVD model's probabilities", |b| {
+        second_probs(b).filter(|p| *p != refined)
+    });
+    assert_ne!(svd, refined, "refining changed the model the pad uses");
+    pick_model(&b, "draw-model-b", "refined-0");
+    b.wait_for(30, "the refined probabilities again", |b| {
+        second_probs(b).filter(|p| *p == refined)
+    });
+
+    // Export, then import the file back: a second entry with the very same probabilities.
+    let bytes: Vec<u8> = serde_json::from_value(b.js(
+        "return fetch(document.querySelector('[data-testid=export-refined]').href).then(r => r.arrayBuffer()).then(a => Array.from(new Uint8Array(a)))",
+        vec![],
+    ))
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("mnist-lab-refined-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("refined.safetensors");
+    std::fs::write(&file, &bytes).unwrap();
+    b.send_keys(&b.find("import-refined").unwrap(), file.to_str().unwrap());
+    b.wait_for(60, "the imported model", |b| {
+        (b.attr("[data-testid=refined-models]", "data-count")? == "2").then_some(())
+    });
+    assert_eq!(
+        selected("draw-model-b"),
+        serde_json::json!(["refined-1", "imported refined.safetensors (50, 25, 5)"])
+    );
+    b.wait_for(30, "the imported model's probabilities", |b| {
+        second_probs(b).filter(|p| *p == refined)
+    });
+
+    // The base model's own export is no factorized model; a truncated export is no file at all.
+    let base: Vec<u8> = serde_json::from_value(b.js(
+        "return fetch(document.querySelector('[data-testid=export-weights]').href).then(r => r.arrayBuffer()).then(a => Array.from(new Uint8Array(a)))",
+        vec![],
+    ))
+    .unwrap();
+    let dense = dir.join("dense.safetensors");
+    std::fs::write(&dense, &base).unwrap();
+    b.send_keys(&b.find("import-refined").unwrap(), dense.to_str().unwrap());
+    let err = b.wait_for(30, "the refusal", |b| {
+        Some(b.text("import-refined-error")).filter(|t| t.contains("dense.safetensors"))
+    });
+    assert!(err.contains("first.weight is missing") && err.contains("stay"), "{err}");
+    let cut = dir.join("cut.safetensors");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    b.send_keys(&b.find("import-refined").unwrap(), cut.to_str().unwrap());
+    let err = b.wait_for(30, "the refusal of a cut file", |b| {
+        Some(b.text("import-refined-error")).filter(|t| t.contains("cut.safetensors"))
+    });
+    assert!(err.contains("not a weights file"), "{err}");
+    assert_eq!(b.attr("[data-testid=refined-models]", "data-count").as_deref(), Some("2"));
+    assert_eq!(second_probs(&b).as_deref(), Some(refined.as_str()), "the models stay");
+    b.screenshot("refined");
+}

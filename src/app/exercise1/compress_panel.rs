@@ -5,8 +5,6 @@
 use std::rc::Rc;
 
 use burn::module::Module;
-use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Tensor, TensorData};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -16,13 +14,15 @@ use crate::app::exercise1::base_model::{
     EvaluatorCell, Loaded, evaluator_for, load_base, predict_device,
 };
 use crate::app::exercise1::draw_pad::DrawPad;
+use crate::app::exercise1::pad_models::{PadModel, model_select, prediction_view, probabilities};
 use crate::app::exercise1::plots_view::{SpectrumPlot, SweepPlot};
 use crate::app::exercise1::refine_panel::RefinePanel;
+use crate::app::exercise1::refined::{RefinedModel, RefinedModels};
 use crate::app::exercise1::weights_io::WeightsIo;
 use crate::app::io::datasets::DataState;
 use crate::app::widgets::tables::summary_table;
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
-use crate::lab::classifier::mlp::{Classifier, Mlp};
+use crate::lab::classifier::mlp::Mlp;
 use crate::lab::classifier::summary::mlp_summary;
 use crate::lab::compress::ranks::{RankPoint, params_for};
 use crate::lab::compress::summary::factorized_summary_for;
@@ -66,45 +66,6 @@ impl PartialEq for Current {
     }
 }
 
-/// Class probabilities of one image.
-async fn probabilities<M: Classifier>(
-    model: &M,
-    image: &[f32],
-    device: &Device,
-) -> Result<Vec<f32>, String> {
-    let x = Tensor::<2>::from_data(TensorData::new(image.to_vec(), [1, image.len()]), device);
-    let p = softmax(model.logits(x), 1);
-    let data = p.into_data_async().await.map_err(|e| e.to_string())?;
-    data.try_into_vec_as::<f32>().map_err(|e| format!("{e:?}"))
-}
-
-fn argmax(p: &[f32]) -> usize {
-    p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0)
-}
-
-/// One model's prediction: the digit and a bar per class.
-fn prediction_view(testid: &'static str, title: &str, probs: &Option<Vec<f32>>) -> Html {
-    let Some(p) = probs else {
-        return html! { <div class="prediction"><h4>{title}</h4><div data-testid={testid} class="digit">{"–"}</div></div> };
-    };
-    let best = argmax(p);
-    html! {
-        <div class="prediction">
-            <h4>{title}</h4>
-            <div data-testid={testid} class="digit" data-probs={p.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")}>{best.to_string()}</div>
-            <div class="bars">
-                { for p.iter().enumerate().map(|(i, &v)| html! {
-                    <div class={classes!("bar-row", (i == best).then_some("best"))}>
-                        <span>{i}</span>
-                        <div class="bar"><div style={format!("width:{:.1}%", v * 100.0)}></div></div>
-                        <span class="pct">{format!("{:.1}%", v * 100.0)}</span>
-                    </div>
-                }) }
-            </div>
-        </div>
-    }
-}
-
 /// The compression lab panel.
 #[component]
 pub fn CompressPanel(props: &CompressPanelProps) -> Html {
@@ -125,6 +86,9 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     });
     let image = use_state(|| None::<Vec<f32>>);
     let probs = use_state(|| (None::<Vec<f32>>, None::<Vec<f32>>, 0.0f64));
+    // The refined models kept so far, and which two models the drawing pad compares.
+    let refined = use_state(|| Rc::new(Vec::<Rc<RefinedModel>>::new()));
+    let pair = use_state(|| (PadModel::Base, PadModel::Svd));
     let generation = use_mut_ref(|| 0u64);
     let evaluator: EvaluatorCell = use_mut_ref(|| None);
     let sweep = use_state(Vec::<RankPoint>::new);
@@ -264,14 +228,22 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         });
     }
 
-    // Predictions for the drawing with both models.
+    // Predictions for the drawing with the two chosen models.
     {
         let probs = probs.clone();
         let l = (*loaded).clone();
         let c = (*current).clone();
+        let models = (*refined).clone();
+        let chosen = *pair;
         use_effect_with(
-            ((*image).clone(), c.as_ref().map(|c| c.ranks.clone()), l.as_ref().map(|l| l.is_ok())),
-            move |(img, _, _)| {
+            (
+                (*image).clone(),
+                c.as_ref().map(|c| c.ranks.clone()),
+                l.as_ref().map(|l| l.is_ok()),
+                chosen,
+                models.len(),
+            ),
+            move |(img, _, _, _, _)| {
                 let img = img.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let (Some(img), Some(Ok(l))) = (img, l) else {
@@ -279,21 +251,46 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                         return;
                     };
                     let device = predict_device();
-                    let base = probabilities(l.cpu_base.as_ref(), &img, &device).await.ok();
-                    let comp = match c {
-                        Some(c) => probabilities(c.dense.as_ref(), &img, &device).await.ok(),
-                        None => None,
+                    let predict = async |m: PadModel| match m {
+                        PadModel::Base => {
+                            probabilities(l.cpu_base.as_ref(), &img, &device).await.ok()
+                        }
+                        PadModel::Svd => match &c {
+                            Some(c) => probabilities(c.dense.as_ref(), &img, &device).await.ok(),
+                            None => None,
+                        },
+                        PadModel::Refined(i) => match models.get(i) {
+                            Some(r) => probabilities(&r.cpu, &img, &device).await.ok(),
+                            None => None,
+                        },
                     };
+                    let (a, b) = (predict(chosen.0).await, predict(chosen.1).await);
                     // From reading the pad's pixels (pre-processing included) to both predictions.
-                    probs.set((
-                        base,
-                        comp,
-                        now_ms() - crate::app::exercise1::draw_pad::last_emit_ms(),
-                    ));
+                    probs.set((a, b, now_ms() - crate::app::exercise1::draw_pad::last_emit_ms()));
                 });
             },
         );
     }
+
+    // A finished (or imported) refinement joins the list and becomes the pad's second model.
+    let on_refined = {
+        let (refined, pair) = (refined.clone(), pair.clone());
+        Callback::from(move |m: Rc<RefinedModel>| {
+            let mut models = (**refined).clone();
+            models.push(m);
+            pair.set((PadModel::Base, PadModel::Refined(models.len() - 1)));
+            refined.set(Rc::new(models));
+        })
+    };
+    let on_pick = |second: bool| {
+        let pair = pair.clone();
+        Callback::from(move |e: Event| {
+            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            let Some(m) = PadModel::parse(&select.value()) else { return };
+            let (a, b) = *pair;
+            pair.set(if second { (a, m) } else { (m, b) });
+        })
+    };
 
     let on_factor = {
         let factor = factor.clone();
@@ -384,11 +381,16 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                         <td data-testid="factorized-accuracy">{acc_text}</td></tr>
                 </table>
                 <p class="hint" data-testid="rebuild-time" data-ms={format!("{ms:.0}")}>{format!("rebuilt by SVD and evaluated on the 10 000 test images in {ms:.0} ms")}</p>
+                <div class="draw-pick">
+                    <label>{"compare "}{model_select("draw-model-a", pair.0, &ranks, &refined, on_pick(false))}</label>
+                    <label>{" with "}{model_select("draw-model-b", pair.1, &ranks, &refined, on_pick(true))}</label>
+                </div>
                 <div class="draw-row">
                     <DrawPad on_image={on_image} />
-                    {prediction_view("prediction-base", "base model", &probs.0)}
-                    {prediction_view("prediction-compressed", "compressed model", &probs.1)}
+                    {prediction_view("prediction-base", &pair.0.label(&ranks, &refined), &probs.0)}
+                    {prediction_view("prediction-compressed", &pair.1.label(&ranks, &refined), &probs.1)}
                 </div>
+                <RefinedModels models={(*refined).clone()} shapes={shapes.clone()} on_import={on_refined.clone()} />
                 if probs.0.is_some() {
                     <p class="hint" data-testid="draw-latency" data-ms={format!("{:.1}", probs.2)}>
                         {format!("draw → both predictions in {:.1} ms (on the CPU, whatever the backend: one image is too little work for a GPU)", probs.2)}</p>
@@ -405,7 +407,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     }
                 </div>
                 <RefinePanel resume={props.resume_refine.clone()} base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
-                             on_preset={on_preset} />
+                             on_preset={on_preset} on_refined={on_refined} />
                 </>
             }
         }

@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::app::backend::BackendKind;
 use crate::app::context::use_lab;
 use crate::app::env::url_param;
+use crate::app::exercise1::refined::RefinedModel;
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::hook::{Reply, use_run};
 use crate::app::run::resume::{ResumeRequest, use_resume};
@@ -37,6 +38,8 @@ pub struct RefinePanelProps {
     pub on_preset: Callback<f64>,
     /// A stored refinement run to reopen.
     pub resume: Option<ResumeRequest>,
+    /// Receives each finished refinement's model.
+    pub on_refined: Callback<Rc<RefinedModel>>,
 }
 
 impl PartialEq for RefinePanelProps {
@@ -47,6 +50,7 @@ impl PartialEq for RefinePanelProps {
             && self.shapes == o.shapes
             && self.on_preset == o.on_preset
             && self.resume == o.resume
+            && self.on_refined == o.on_refined
     }
 }
 
@@ -111,10 +115,30 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let view = use_reducer(View::default);
     let run = {
         let view = view.dispatcher();
+        let (on_refined, shapes) = (props.on_refined.clone(), props.shapes.clone());
         use_run(
             "Refinement",
             "a refinement",
-            Callback::from(move |msg| view.dispatch(ViewAction::Reply(msg))),
+            Callback::from(move |msg: Reply| {
+                if let Ok(FromWorker::RefinedWeights { factor, ranks, accuracy, tensors }) = &*msg {
+                    let seed_rule: Vec<usize> = shapes
+                        .iter()
+                        .map(|&(m, n)| rank_for_factor(n, *factor).unwrap_or(1).min(m.min(n)))
+                        .collect();
+                    let what = if *ranks == seed_rule {
+                        format!("refined {factor}×")
+                    } else {
+                        "refined custom".to_string()
+                    };
+                    match RefinedModel::new(&what, tensors, Some(*accuracy)) {
+                        Ok(m) => on_refined.emit(Rc::new(m)),
+                        Err(e) => web_sys::console::warn_1(
+                            &format!("the refined model did not come back whole: {e}").into(),
+                        ),
+                    }
+                }
+                view.dispatch(ViewAction::Reply(msg))
+            }),
         )
     };
     let subset = url_param("train_subset").and_then(|s| s.parse::<usize>().ok());

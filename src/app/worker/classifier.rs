@@ -20,6 +20,7 @@ use crate::lab::classifier::mlp::{Classifier, MLP_WIDTHS, Mlp};
 use crate::lab::classifier::train::{ClassifierTrainer, TrainConfig};
 use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
 use crate::lab::compress::factorized::MlpSpectrum;
+use crate::lab::compress::weights::factorized_tensors;
 use crate::lab::core::checkpoint::Checkpoint;
 use crate::lab::core::error::LabError;
 use crate::lab::core::safetensors::NamedTensor;
@@ -295,6 +296,12 @@ pub(crate) async fn classifier(
                         .await
                         .map_err(e)?
                         .accuracy;
+                    send(FromWorker::RefinedWeights {
+                        factor,
+                        ranks: ranks.clone(),
+                        accuracy: after,
+                        tensors: factorized_tensors(trainer.model()).await.map_err(e)?,
+                    });
                     Ok(Some(FromWorker::Refined(RefineRow {
                         factor,
                         ranks,

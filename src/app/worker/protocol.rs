@@ -154,6 +154,18 @@ pub enum FromWorker {
         /// `layers.{i}.weight` / `.bias`.
         tensors: Vec<NamedTensor>,
     },
+    /// A refinement finished: the refined (factorized) model's weights, sent just before its
+    /// table row, so the page can draw with it and export it.
+    RefinedWeights {
+        /// The compression factor these ranks came from.
+        factor: f64,
+        /// Rank per layer.
+        ranks: Vec<usize>,
+        /// Its test accuracy.
+        accuracy: f64,
+        /// `layers.{i}.first.weight`, `layers.{i}.second.{weight,bias}`.
+        tensors: Vec<NamedTensor>,
+    },
     /// A refinement finished: one row of the comparison table.
     Refined(RefineRow),
     /// A GAN run is set up.

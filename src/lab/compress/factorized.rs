@@ -42,6 +42,11 @@ impl FactorizedMlp {
         x
     }
 
+    /// A factorized MLP from its layer pairs (ReLU between pairs).
+    pub fn from_layers(layers: Vec<FactorizedLayer>) -> Self {
+        Self { layers, activation: Relu::new() }
+    }
+
     /// The rank of each pair.
     pub fn ranks(&self) -> Vec<usize> {
         self.layers.iter().map(|p| p.first.weight.dims()[1]).collect()
