@@ -1201,6 +1201,17 @@ fn a_refined_model_draws_exports_and_imports_back() {
         serde_json::json!(["refined-0", "refined 2× (50, 25, 5)"]),
         "after a refinement the pad compares the base with it"
     );
+    // Its confusion matrix covers the test set.
+    let cells = |b: &Browser| -> u64 {
+        b.js("return [...document.querySelectorAll('[data-testid=refined-confusion-matrix] td')].reduce((s, td) => s + Number(td.dataset.count), 0)", vec![])
+            .as_u64()
+            .unwrap_or(0)
+    };
+    assert_eq!(cells(&b), 10_000, "the refined model's confusion matrix covers the test set");
+    assert_eq!(
+        b.attr("[data-testid=refined-confusion]", "data-model").as_deref(),
+        Some("refined 2× (50, 25, 5)")
+    );
     draw_a_one(&b);
     let refined = b.wait_for(30, "the refined model's probabilities", second_probs);
     pick_model(&b, "draw-model-b", "svd");
@@ -1234,6 +1245,15 @@ fn a_refined_model_draws_exports_and_imports_back() {
     b.wait_for(30, "the imported model's probabilities", |b| {
         second_probs(b).filter(|p| *p == refined)
     });
+    // Scored in the page: the same accuracy and matrix as the worker's for the same weights.
+    let accuracies = b.js("return [...document.querySelectorAll('[data-testid=refined-models] tr[data-accuracy]')].map(r => r.dataset.accuracy)", vec![]);
+    assert_eq!(accuracies[0], accuracies[1], "{accuracies}");
+    assert!(accuracies[0].as_str().is_some_and(|a| !a.is_empty()), "{accuracies}");
+    assert_eq!(
+        b.attr("[data-testid=refined-confusion]", "data-model").as_deref(),
+        Some("imported refined.safetensors (50, 25, 5)")
+    );
+    assert_eq!(cells(&b), 10_000);
 
     // The base model's own export is no factorized model; a truncated export is no file at all.
     let base: Vec<u8> = serde_json::from_value(b.js(

@@ -400,7 +400,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     {prediction_view("prediction-base", &pair.0.label(&ranks, &refined), &probs.0)}
                     {prediction_view("prediction-compressed", &pair.1.label(&ranks, &refined), &probs.1)}
                 </div>
-                <RefinedModels models={(*refined).clone()} shapes={shapes.clone()} on_import={on_refined.clone()} />
+                <RefinedModels models={(*refined).clone()} shapes={shapes.clone()} test={test.clone()} on_import={on_refined.clone()} />
                 if probs.0.is_some() {
                     <p class="hint" data-testid="draw-latency" data-ms={format!("{:.1}", probs.2)}>
                         {format!("draw → both predictions in {:.1} ms (on the CPU, whatever the backend: one image is too little work for a GPU)", probs.2)}</p>

@@ -19,11 +19,16 @@ pub struct ConfusionProps {
     pub predictions: Rc<Vec<u8>>,
     /// The test set.
     pub test: Rc<Dataset>,
+    /// Prefix of the test hooks: `{prefix}-matrix`, `{prefix}-selection`.
+    #[prop_or(AttrValue::Static("confusion"))]
+    pub testid: AttrValue,
 }
 
 impl PartialEq for ConfusionProps {
     fn eq(&self, other: &Self) -> bool {
-        self.matrix == other.matrix && Rc::ptr_eq(&self.predictions, &other.predictions)
+        self.matrix == other.matrix
+            && Rc::ptr_eq(&self.predictions, &other.predictions)
+            && self.testid == other.testid
     }
 }
 
@@ -77,7 +82,7 @@ pub fn ConfusionHeatmap(props: &ConfusionProps) -> Html {
                 <strong>{"Confusion matrix (test set)"}</strong>
                 <button onclick={toggle}>{ if *normalised { "show counts" } else { "show row-normalised" } }</button>
             </div>
-            <table data-testid="confusion-matrix" class="heatmap">
+            <table data-testid={format!("{}-matrix", props.testid)} class="heatmap">
                 <tr><th>{"true \\ pred"}</th>{ for (0..NUM_CLASSES).map(|j| html! { <th>{j}</th> }) }</tr>
                 { for (0..NUM_CLASSES).map(|i| html! {
                     <tr>
@@ -97,7 +102,7 @@ pub fn ConfusionHeatmap(props: &ConfusionProps) -> Html {
                 }) }
             </table>
             if let Some((t, p)) = *selected {
-                <p class="hint" data-testid="confusion-selection">{format!("true {t}, predicted {p}: {} image(s){}", props.matrix.0[t][p], if items.len() < props.matrix.0[t][p] as usize { format!(", first {}", items.len()) } else { String::new() })}</p>
+                <p class="hint" data-testid={format!("{}-selection", props.testid)}>{format!("true {t}, predicted {p}: {} image(s){}", props.matrix.0[t][p], if items.len() < props.matrix.0[t][p] as usize { format!(", first {}", items.len()) } else { String::new() })}</p>
                 <canvas ref={strip} class="thumbs" width={(items.len().max(1) * 28).to_string()} height="28"></canvas>
             }
         </div>

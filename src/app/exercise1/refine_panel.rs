@@ -11,7 +11,7 @@ use yew::prelude::*;
 use crate::app::backend::BackendKind;
 use crate::app::context::use_lab;
 use crate::app::env::url_param;
-use crate::app::exercise1::refined::RefinedModel;
+use crate::app::exercise1::refined::{RefinedModel, Scores};
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::hook::{Reply, use_run};
 use crate::app::run::resume::{ResumeRequest, use_resume};
@@ -120,7 +120,15 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             "Refinement",
             "a refinement",
             Callback::from(move |msg: Reply| {
-                if let Ok(FromWorker::RefinedWeights { factor, ranks, accuracy, tensors }) = &*msg {
+                if let Ok(FromWorker::RefinedWeights {
+                    factor,
+                    ranks,
+                    accuracy,
+                    confusion,
+                    predictions,
+                    tensors,
+                }) = &*msg
+                {
                     let seed_rule: Vec<usize> = shapes
                         .iter()
                         .map(|&(m, n)| rank_for_factor(n, *factor).unwrap_or(1).min(m.min(n)))
@@ -130,7 +138,12 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                     } else {
                         "refined custom".to_string()
                     };
-                    match RefinedModel::new(&what, tensors, Some(*accuracy)) {
+                    let scores = Scores {
+                        accuracy: *accuracy,
+                        confusion: **confusion,
+                        predictions: Rc::new(predictions.clone()),
+                    };
+                    match RefinedModel::new(&what, tensors, Some(scores)) {
                         Ok(m) => on_refined.emit(Rc::new(m)),
                         Err(e) => web_sys::console::warn_1(
                             &format!("the refined model did not come back whole: {e}").into(),

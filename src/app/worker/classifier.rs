@@ -292,14 +292,15 @@ pub(crate) async fn classifier(
             .await?
             {
                 Outcome::Finished => {
-                    let after = evaluate(trainer.model(), &test, EVAL_BATCH, &device)
-                        .await
-                        .map_err(e)?
-                        .accuracy;
+                    let eval =
+                        evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?;
+                    let after = eval.accuracy;
                     send(FromWorker::RefinedWeights {
                         factor,
                         ranks: ranks.clone(),
                         accuracy: after,
+                        confusion: Box::new(eval.confusion),
+                        predictions: eval.predictions,
                         tensors: factorized_tensors(trainer.model()).await.map_err(e)?,
                     });
                     Ok(Some(FromWorker::Refined(RefineRow {

@@ -163,6 +163,10 @@ pub enum FromWorker {
         ranks: Vec<usize>,
         /// Its test accuracy.
         accuracy: f64,
+        /// Its test-set confusion matrix.
+        confusion: Box<ConfusionMatrix>,
+        /// Its predicted class of each test image.
+        predictions: Vec<u8>,
         /// `layers.{i}.first.weight`, `layers.{i}.second.{weight,bias}`.
         tensors: Vec<NamedTensor>,
     },
