@@ -232,6 +232,21 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
         b.text("base-source").contains("you trained").then_some(())
     });
     b.screenshot("train");
+
+    // A refinement of this model is recorded with its base, so the report pairs them.
+    b.wait_for(120, "the 2× model of the trained base", |b| {
+        (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(())
+    });
+    b.set_input("refine-epochs", "1");
+    click_when_enabled(&b, "preset-2", 30);
+    b.wait_for(300, "the refined model", |b| {
+        (b.attr("[data-testid=refined-models]", "data-count")? == "1").then_some(())
+    });
+    click_when_enabled(&b, "export-report", 30);
+    b.wait_for(120, "the built report", |b| b.find("report-html"));
+    let html = b.js("return fetch(document.querySelector('[data-testid=report-html]').href).then(r => r.text())", vec![]);
+    assert!(html.as_str().unwrap().contains("2× compression"), "the refinement of this base is in");
+    assert!(b.find("report-notes").is_none(), "{}", b.text("report-notes"));
 }
 
 #[test]
@@ -1278,4 +1293,14 @@ fn a_refined_model_draws_exports_and_imports_back() {
     assert_eq!(b.attr("[data-testid=refined-models]", "data-count").as_deref(), Some("2"));
     assert_eq!(second_probs(&b).as_deref(), Some(refined.as_str()), "the models stay");
     b.screenshot("refined");
+
+    // The report knows what this refinement refined: the shipped model, not a classifier run.
+    click_when_enabled(&b, "export-report", 30);
+    let notes = b.wait_for(60, "the report's notes", |b| {
+        Some(b.text("report-notes")).filter(|t| !t.is_empty())
+    });
+    assert!(
+        notes.contains("2× refinement") && notes.contains("shipped pretrained model"),
+        "{notes}"
+    );
 }

@@ -349,6 +349,12 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         Callback::from(move |img: Option<Vec<f32>>| image.set(img))
     };
 
+    // What the refinement panel records as its base, for the report.
+    let base_described: AttrValue = match (&props.trained, &props.trained_from) {
+        (Some(_), Some(from)) => format!("the model {from}").into(),
+        (Some(_), None) => "the model you trained in this page".into(),
+        _ => "the shipped pretrained model".into(),
+    };
     let body = match &*loaded {
         None => html! { <p>{"loading the pretrained model…"}</p> },
         Some(Err(e)) => {
@@ -417,7 +423,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     }
                 </div>
                 <RefinePanel resume={props.resume_refine.clone()} base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
-                             on_preset={on_preset} on_refined={on_refined} />
+                             on_preset={on_preset} on_refined={on_refined} base_described={base_described.clone()} />
                 </>
             }
         }

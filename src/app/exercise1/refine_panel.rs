@@ -40,6 +40,8 @@ pub struct RefinePanelProps {
     pub resume: Option<ResumeRequest>,
     /// Receives each finished refinement's model.
     pub on_refined: Callback<Rc<RefinedModel>>,
+    /// Where the base model came from, in words (recorded with the run).
+    pub base_described: AttrValue,
 }
 
 impl PartialEq for RefinePanelProps {
@@ -51,6 +53,7 @@ impl PartialEq for RefinePanelProps {
             && self.on_preset == o.on_preset
             && self.resume == o.resume
             && self.on_refined == o.on_refined
+            && self.base_described == o.base_described
     }
 }
 
@@ -160,6 +163,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let start = {
         let (run, view, epochs) = (run.clone(), view.dispatcher(), epochs.clone());
         let base = props.base.clone();
+        let base_described = props.base_described.clone();
         Callback::from(move |(factor, ranks): (f64, Vec<usize>)| {
             if run.status().going() {
                 return;
@@ -189,6 +193,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                     backend,
                     subset,
                     measure,
+                    base_described: base_described.to_string(),
                 },
                 total,
                 false,

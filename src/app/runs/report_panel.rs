@@ -20,6 +20,7 @@ use crate::lab::compress::report::{
 use crate::lab::compress::summary::factorized_summary_for;
 use crate::lab::core::bundle::{Bundle, html_document, zip_bundles};
 use crate::lab::core::checkpoint::Checkpoint;
+use crate::lab::core::safetensors::fingerprint;
 use crate::lab::gan::grid::{png, tile};
 use crate::lab::gan::quality::JUDGE_SAMPLES;
 use crate::lab::gan::report::{GanMetrics, GanReportContext, gan_report};
@@ -38,9 +39,36 @@ fn newest(runs: &[RunRecord], want: impl Fn(&RunSpec) -> bool) -> Option<&RunRec
     c.first().copied()
 }
 
-/// Exercise 1 from the newest classifier run and the finished refinements.
-async fn exercise1(runs: &[RunRecord]) -> Result<Option<Bundle>, String> {
+/// The finished refinements whose base model is `base` (by fingerprint; `None`: no classifier
+/// run, so none), and a sentence for each one left out because it refined another model.
+fn refinements_of<'a>(
+    runs: &'a [RunRecord],
+    base: Option<&str>,
+) -> (Vec<&'a RunRecord>, Vec<String>) {
+    let (mut kept, mut left_out) = (Vec::new(), Vec::new());
+    for r in runs.iter().filter(|r| r.finished) {
+        let RunSpec::Refine { factor, ranks, base: refined, .. } = &r.spec else { continue };
+        match (refined, base) {
+            (Some(b), Some(f)) if b.fingerprint == f => kept.push(r),
+            (Some(b), _) => left_out.push(format!(
+                "the {factor}× refinement (ranks {ranks:?}) of {} is left out: exercise 1 is \
+                 built on your newest classifier run, another model",
+                b.described
+            )),
+            (None, _) => left_out.push(format!(
+                "the {factor}× refinement (ranks {ranks:?}) is left out: it was saved before \
+                 runs recorded their base model"
+            )),
+        }
+    }
+    (kept, left_out)
+}
+
+/// Exercise 1 from the newest classifier run and the finished refinements of its model; the
+/// sentences say which refinements were left out and why.
+async fn exercise1(runs: &[RunRecord], notes: &mut Vec<String>) -> Result<Option<Bundle>, String> {
     let Some(base) = newest(runs, |s| matches!(s, RunSpec::Classifier { .. })) else {
+        notes.extend(refinements_of(runs, None).1);
         return Ok(None);
     };
     let RunSpec::Classifier { config, .. } = &base.spec else { return Ok(None) };
@@ -48,16 +76,12 @@ async fn exercise1(runs: &[RunRecord]) -> Result<Option<Bundle>, String> {
     let ck = Checkpoint::from_bytes(&bytes.ok_or("the classifier run has no checkpoint")?)
         .map_err(|e| e.to_string())?;
     let device = burn::tensor::Device::flex();
-    let mlp: Mlp = mlp_from_tensors(
-        &ck.module("model").map_err(|e| e.to_string())?.tensors,
-        &MLP_WIDTHS,
-        &device,
-    )
-    .map_err(|e| e.to_string())?;
+    let tensors = &ck.module("model").map_err(|e| e.to_string())?.tensors;
+    let mlp: Mlp = mlp_from_tensors(tensors, &MLP_WIDTHS, &device).map_err(|e| e.to_string())?;
     let spectrum = MlpSpectrum::of(&mlp).await.map_err(|e| e.to_string())?;
     let shapes = spectrum.shapes();
-    let mut refinements: Vec<&RunRecord> =
-        runs.iter().filter(|r| r.finished && matches!(r.spec, RunSpec::Refine { .. })).collect();
+    let (mut refinements, left_out) = refinements_of(runs, Some(&fingerprint(tensors)));
+    notes.extend(left_out);
     refinements.sort_by(|a, b| match (&a.spec, &b.spec) {
         (RunSpec::Refine { factor: x, .. }, RunSpec::Refine { factor: y, .. }) => x.total_cmp(y),
         _ => std::cmp::Ordering::Equal,
@@ -151,16 +175,23 @@ pub fn ReportPanel() -> Html {
     let built = use_state(|| None::<Built>);
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
+    let notes = use_state(Vec::<String>::new);
     let on_build = {
-        let (built, error, busy) = (built.clone(), error.clone(), busy.clone());
+        let (built, error, busy, notes) =
+            (built.clone(), error.clone(), busy.clone(), notes.clone());
         Callback::from(move |_| {
-            let (built, error, busy) = (built.clone(), error.clone(), busy.clone());
+            let (built, error, busy, notes) =
+                (built.clone(), error.clone(), busy.clone(), notes.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = async {
                     let runs = store::list().await?;
                     let mut bundles = Vec::new();
-                    if let Some(b) = exercise1(&runs).await? {
+                    notes.set(Vec::new());
+                    let mut said = Vec::new();
+                    let exercise1 = exercise1(&runs, &mut said).await;
+                    notes.set(said);
+                    if let Some(b) = exercise1? {
                         bundles.push(b);
                     }
                     if let Some(b) = exercise2(&runs)? {
@@ -194,7 +225,7 @@ pub fn ReportPanel() -> Html {
     html! {
         <div class="card wide">
             <h3>{"Report"}</h3>
-            <p class="hint">{"Summaries, per-epoch tables, curves, confusion matrices, the compression comparison and the GAN sample grids, from the runs saved in this browser (the newest classifier run, its finished refinements, the newest GAN run)."}</p>
+            <p class="hint">{"Summaries, per-epoch tables, curves, confusion matrices, the compression comparison and the GAN sample grids, from the runs saved in this browser (the newest classifier run, the finished refinements of its model, the newest GAN run)."}</p>
             <div class="buttons">
                 <button data-testid="export-report" onclick={on_build} disabled={*busy}>{ if *busy { "Building…" } else { "Build the report" } }</button>
                 if let Some(b) = &*built {
@@ -203,6 +234,9 @@ pub fn ReportPanel() -> Html {
                 }
             </div>
             if let Some(e) = &*error { <p class="error" role="alert" data-testid="report-error">{e}</p> }
+            if !notes.is_empty() {
+                <ul class="hint" data-testid="report-notes">{ for notes.iter().map(|n| html! { <li>{n}</li> }) }</ul>
+            }
         </div>
     }
 }

@@ -27,8 +27,9 @@ use crate::app::worker::classifier::classifier;
 use crate::app::worker::control::{Control, scope, send};
 use crate::app::worker::gan::{GanShared, Shared, gan, images_from, pretrained, send_canvas};
 use crate::app::worker::persist::new_record;
-use crate::app::worker::protocol::{FromWorker, RunSpec, ToWorker, decode};
+use crate::app::worker::protocol::{BaseRef, FromWorker, RunSpec, ToWorker, decode};
 use crate::lab::core::checkpoint::Checkpoint;
+use crate::lab::core::safetensors::fingerprint;
 use crate::lab::gan::sampling::interpolate;
 
 /// Entry point of the worker binary: listen for commands.
@@ -145,9 +146,21 @@ pub fn start() {
                             backend,
                             subset,
                             measure,
+                            base_described,
                         } => {
+                            let base_ref = BaseRef {
+                                fingerprint: fingerprint(&base),
+                                described: base_described,
+                            };
                             let record = new_record(
-                                RunSpec::Refine { ranks, factor, before: f64::NAN, config, subset },
+                                RunSpec::Refine {
+                                    ranks,
+                                    factor,
+                                    before: f64::NAN,
+                                    config,
+                                    subset,
+                                    base: Some(base_ref),
+                                },
                                 backend,
                             );
                             classifier(record, None, Some(base), measure, &control).await

@@ -40,6 +40,9 @@ pub enum ToWorker {
         backend: BackendKind,
         /// Refine on the first n training images only.
         subset: Option<usize>,
+        /// Where `base` came from, in words (kept with the run, for the report).
+        #[serde(default)]
+        base_described: String,
         /// Time a few steps on WebGPU and on the CPU first, and run on the faster (`backend` is
         /// then only the default the page chose).
         #[serde(default)]
@@ -262,6 +265,9 @@ pub enum RunSpec {
         config: TrainConfig,
         /// Training subset.
         subset: Option<usize>,
+        /// The model it refined (absent in records made before it was kept).
+        #[serde(default)]
+        base: Option<BaseRef>,
     },
     /// A GAN.
     Gan {
@@ -270,6 +276,15 @@ pub enum RunSpec {
         /// Training subset.
         subset: Option<usize>,
     },
+}
+
+/// Which base model a refinement started from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseRef {
+    /// [`crate::lab::core::safetensors::fingerprint`] of its tensors.
+    pub fingerprint: String,
+    /// In words: "the shipped pretrained model", "the model you trained in this page", …
+    pub described: String,
 }
 
 impl RunSpec {

@@ -35,6 +35,34 @@ impl From<WeightsError> for LabError {
     }
 }
 
+/// A short content fingerprint of a set of tensors (names, shapes and every value's bits;
+/// order-independent): how a refinement run remembers which base model it refined, so the report
+/// pairs them even after the page has moved on to another base. FNV-1a, 64 bits: an identity
+/// check between the models of one browser, not a defence against forgery (no hashing crate is
+/// needed for that).
+pub fn fingerprint(tensors: &[NamedTensor]) -> String {
+    let mut sorted: Vec<&NamedTensor> = tensors.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for t in sorted {
+        eat(t.name.as_bytes());
+        eat(&[0]);
+        for &d in &t.shape {
+            eat(&(d as u64).to_le_bytes());
+        }
+        for v in &t.data {
+            eat(&v.to_bits().to_le_bytes());
+        }
+    }
+    format!("{h:016x}")
+}
+
 /// Encodes tensors as safetensors (F32, little-endian) with string metadata.
 pub fn encode_safetensors(tensors: &[NamedTensor], metadata: &BTreeMap<String, String>) -> Vec<u8> {
     let mut header = serde_json::Map::new();
@@ -122,4 +150,29 @@ pub fn decode_safetensors(
         tensors.push(NamedTensor { name, shape, data });
     }
     Ok((tensors, metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_ignore_order_and_see_every_bit() {
+        let t = |name: &str, data: Vec<f32>| NamedTensor {
+            name: name.into(),
+            shape: vec![data.len()],
+            data,
+        };
+        let a = vec![t("a", vec![1.0, 2.0]), t("b", vec![3.0])];
+        let swapped = vec![a[1].clone(), a[0].clone()];
+        assert_eq!(fingerprint(&a), fingerprint(&swapped));
+        assert_eq!(fingerprint(&a).len(), 16);
+        let mut nudged = a.clone();
+        nudged[0].data[1] = f32::from_bits(2.0f32.to_bits() + 1);
+        assert_ne!(fingerprint(&a), fingerprint(&nudged));
+        let renamed = vec![t("c", vec![1.0, 2.0]), t("b", vec![3.0])];
+        assert_ne!(fingerprint(&a), fingerprint(&renamed));
+        let reshaped = vec![NamedTensor { shape: vec![2, 1], ..a[0].clone() }, a[1].clone()];
+        assert_ne!(fingerprint(&a), fingerprint(&reshaped));
+    }
 }
