@@ -7,7 +7,9 @@ use burn::nn::{Linear, Relu};
 use burn::tensor::{Device, Tensor};
 
 use crate::lab::classifier::mlp::{Classifier, Mlp};
-use crate::lab::compress::ranks::{check_rank, rank_for_factor};
+use crate::lab::compress::ranks::{
+    RankRule, budget_ranks, check_rank, params_for, rank_for_factor,
+};
 use crate::lab::compress::svd::Svd;
 use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::core::linear::{DenseWeights, linear_from, read_linear};
@@ -92,6 +94,24 @@ impl MlpSpectrum {
             .iter()
             .map(|(s, _)| rank_for_factor(s.cols, factor).map(|k| k.min(s.max_rank())))
             .collect()
+    }
+
+    /// Ranks for a compression factor under a rule: the seed's k = int(n/f), or the same
+    /// parameter budget spread by retained energy ([`budget_ranks`]).
+    pub fn ranks_for(&self, rule: RankRule, factor: f64) -> LabResult<Vec<usize>> {
+        let seed = self.ranks_for_factor(factor)?;
+        Ok(match rule {
+            RankRule::Seed => seed,
+            RankRule::Budget => {
+                let budget = params_for(&self.shapes(), &seed);
+                let layers: Vec<(usize, usize, &[f64])> = self
+                    .layers
+                    .iter()
+                    .map(|(s, _)| (s.rows, s.cols, s.singular_values.as_slice()))
+                    .collect();
+                budget_ranks(&layers, budget)
+            }
+        })
     }
 
     /// Refuses a rank list that does not have one rank per layer.

@@ -45,6 +45,70 @@ pub fn params_for(shapes: &[(usize, usize)], ranks: &[usize]) -> usize {
         .sum()
 }
 
+/// How ranks are chosen for a compression factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RankRule {
+    /// The exercise's k = int(n/f) per layer.
+    #[default]
+    Seed,
+    /// The same parameter count as the seed rule at that factor, spread over the layers to keep
+    /// the most spectral energy ([`budget_ranks`]).
+    Budget,
+}
+
+impl RankRule {
+    /// `seed` / `budget`, as the CLI flag and the page's select write it.
+    pub fn slug(self) -> &'static str {
+        match self {
+            RankRule::Seed => "seed",
+            RankRule::Budget => "budget",
+        }
+    }
+
+    /// The rule named by a slug.
+    pub fn parse(s: &str) -> LabResult<Self> {
+        match s {
+            "seed" => Ok(RankRule::Seed),
+            "budget" => Ok(RankRule::Budget),
+            other => Err(LabError::InvalidConfig(format!(
+                "the rank rule is seed or budget, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Per-layer ranks within `budget` parameters (the factorized layers' weights and biases, as
+/// [`params_for`] counts them) that keep the most spectral energy, each layer's energy counted
+/// as a fraction of its own total (layers differ in scale, and a layer with little energy kept
+/// starves every layer after it). Greedy: from rank 1 everywhere, repeatedly raise the rank
+/// whose next singular value adds the most retained fraction per parameter it costs (m + n),
+/// while the budget allows. Gains shrink with the rank (σ is sorted), so the greedy order is
+/// the one a fractional knapsack would take. `layers` holds `(m, n, singular values)`.
+pub fn budget_ranks(layers: &[(usize, usize, &[f64])], budget: usize) -> Vec<usize> {
+    let mut ranks = vec![1; layers.len()];
+    let shapes: Vec<(usize, usize)> = layers.iter().map(|&(m, n, _)| (m, n)).collect();
+    let mut used = params_for(&shapes, &ranks);
+    let totals: Vec<f64> = layers
+        .iter()
+        .map(|(_, _, s)| s.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE))
+        .collect();
+    loop {
+        let best = layers
+            .iter()
+            .enumerate()
+            .filter(|&(l, &(m, n, s))| ranks[l] < m.min(n).min(s.len()) && used + m + n <= budget)
+            .map(|(l, &(m, n, s))| (l, s[ranks[l]].powi(2) / totals[l] / (m + n) as f64))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((l, gain)) if gain > 0.0 => {
+                ranks[l] += 1;
+                used += shapes[l].0 + shapes[l].1;
+            }
+            _ => return ranks,
+        }
+    }
+}
+
 /// A point of the accuracy-vs-parameters curve (no refinement).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankPoint {
@@ -56,4 +120,31 @@ pub struct RankPoint {
     pub params: usize,
     /// Test accuracy right after the SVD.
     pub test_acc: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_ranks_stay_within_the_budget_and_follow_the_energy() {
+        // Layer 0: energy spread over many values; layer 1: almost all in its first value.
+        let flat: Vec<f64> = vec![1.0; 20];
+        let steep: Vec<f64> = (0..10).map(|i| if i == 0 { 10.0 } else { 0.01 }).collect();
+        let layers = [(30, 20, &flat[..]), (20, 10, &steep[..])];
+        let shapes = [(30, 20), (20, 10)];
+        let budget = params_for(&shapes, &[5, 5]);
+        let ranks = budget_ranks(&layers, budget);
+        assert!(params_for(&shapes, &ranks) <= budget, "{ranks:?}");
+        assert_eq!(ranks[1], 1, "the steep layer keeps its energy at rank 1: {ranks:?}");
+        assert!(ranks[0] > 5, "the budget goes to the flat layer: {ranks:?}");
+        // Nothing fits beyond rank 1: rank 1 everywhere; ranks never pass min(m, n).
+        assert_eq!(budget_ranks(&layers, 0), vec![1, 1]);
+        assert_eq!(budget_ranks(&layers, usize::MAX), vec![20, 10], "up to min(m, n)");
+        // A dead direction (σ = 0) is worth nothing, whatever the budget.
+        let dead: Vec<f64> = (0..10).map(|i| if i < 3 { 1.0 } else { 0.0 }).collect();
+        assert_eq!(budget_ranks(&[(20, 10, &dead[..])], usize::MAX), vec![3]);
+        assert_eq!(RankRule::parse("budget").unwrap(), RankRule::Budget);
+        assert!(RankRule::parse("best").is_err());
+    }
 }
