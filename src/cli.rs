@@ -25,9 +25,10 @@ USAGE:
   mnist-lab smoke [--data DIR] [--steps N]  a few hundred Adam steps of the MLP on MNIST (CPU)
   mnist-lab compress [--epochs 100] [--refine-epochs 10] [--factors 2,4,8] [--batch-size 128]
                      [--lr 0.001] [--schedule cosine|constant] [--weight-decay 1e-4] [--seed 42] [--train-subset N]
-                     [--out DIR] [--data DIR]
+                     [--rank-rule seed|budget|both] [--out DIR] [--data DIR]
       exercise 1: train the 784-100-50-10 MLP, compress it by truncated SVD at each factor
-      (k = int(n/f) per layer), refine each, and write DIR/report.md, DIR/metrics.json,
+      (seed rule: k = int(n/f) per layer; budget rule: the same parameter count spread over
+      the layers by retained spectral energy), refine each, and write DIR/report.md, DIR/metrics.json,
       DIR/*.svg plots and DIR/weights/*.safetensors (default DIR: out/compress)
   mnist-lab bench [--runs 5] [--out FILE]
       native CPU benchmarks: exercise 1's base-training epoch time and SVD + rebuild + full 10k test

@@ -359,8 +359,8 @@ fn presets_refine_in_the_worker_and_fill_the_comparison_table() {
             .as_bool()
             .unwrap()
     );
-    b.wait_for(120, "the accuracy-vs-parameters sweep", |b| {
-        (b.attr("[data-testid=sweep-plot]", "data-points")? == "10").then_some(())
+    b.wait_for(120, "the accuracy-vs-parameters sweep, both rank rules", |b| {
+        (b.attr("[data-testid=sweep-plot]", "data-points")? == "20").then_some(())
     });
 
     b.set_input("refine-epochs", "2");
@@ -1303,4 +1303,43 @@ fn a_refined_model_draws_exports_and_imports_back() {
         notes.contains("2× refinement") && notes.contains("shipped pretrained model"),
         "{notes}"
     );
+}
+
+fn percent(text: &str) -> f64 {
+    text.trim().trim_end_matches('%').parse().unwrap_or_else(|_| panic!("not a percentage: {text}"))
+}
+
+/// #16: the budget rank rule spends no more parameters than k = int(n/f) and, at 8× (where the
+/// seed leaves the output layer at rank 1), its SVD model is more accurate; the sweep plots both.
+#[test]
+fn the_budget_rank_rule_beats_the_seed_rule_at_8x_within_its_budget() {
+    let b = open_ready("/?backend=cpu&factor=8");
+    let seed_params: usize = b
+        .wait_for(120, "the 8× model", |b| {
+            b.attr("[data-testid=factorized-params]", "data-params").filter(|p| p == "11728")
+        })
+        .parse()
+        .unwrap();
+    let seed_acc = b.wait_for(60, "its accuracy", |b| {
+        Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%'))
+    });
+    pick_model(&b, "rank-rule", "budget");
+    let budget_params: usize = b
+        .wait_for(60, "the budget rule's model", |b| {
+            b.attr("[data-testid=factorized-params]", "data-params").filter(|p| p != "11728")
+        })
+        .parse()
+        .unwrap();
+    let budget_acc = b.wait_for(60, "its accuracy", |b| {
+        Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%') && *t != seed_acc)
+    });
+    assert!(budget_params <= seed_params, "{budget_params} > {seed_params}");
+    assert!(percent(&budget_acc) >= percent(&seed_acc), "budget {budget_acc} vs seed {seed_acc}");
+    b.wait_for(120, "the sweep with both rules", |b| {
+        b.js("const s = document.querySelector('[data-testid=sweep-plot]'); return !!s && s.innerHTML.includes('same budget') && s.innerHTML.includes('seed rule')", vec![])
+            .as_bool()
+            .filter(|&ok| ok)
+    });
+    let url = b.js("return location.search", vec![]);
+    assert!(url.as_str().unwrap().contains("rank_rule=budget"), "shareable: {url}");
 }

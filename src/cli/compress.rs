@@ -15,12 +15,12 @@ use crate::lab::classifier::summary::mlp_summary;
 use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
 use crate::lab::classifier::weights::mlp_tensors;
 use crate::lab::compress::factorized::MlpSpectrum;
-use crate::lab::compress::ranks::{self, RankPoint, params_for};
+use crate::lab::compress::ranks::{self, RankPoint, RankRule, params_for};
 use crate::lab::compress::report::{
     BaseRun, CompressedRun, CompressionMetrics, ReportContext, compression_report,
 };
 use crate::lab::compress::summary::factorized_summary;
-use crate::lab::compress::weights::factorized_tensors;
+use crate::lab::compress::weights::{factorized_metadata, factorized_tensors};
 use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::core::safetensors::encode_safetensors;
 use crate::lab::data::{DatasetKind, load_dir};
@@ -65,6 +65,18 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
     for &f in &factors {
         ranks::rank_for_factor(1, f)?;
     }
+    // Which rank rule(s) to compress and refine with: the seed's k = int(n/f), the same
+    // parameter budget spread by energy, or both side by side.
+    let rules: Vec<RankRule> = match flag(args, "--rank-rule").unwrap_or("seed") {
+        "both" => vec![RankRule::Seed, RankRule::Budget],
+        one => vec![RankRule::parse(one).map_err(|_| {
+            LabError::InvalidConfig(format!(
+                "--rank-rule must be seed, budget or both, got `{one}`"
+            ))
+        })?],
+    };
+    let runs: Vec<(RankRule, f64)> =
+        rules.iter().flat_map(|&r| factors.iter().map(move |&f| (r, f))).collect();
     let out = std::path::PathBuf::from(flag(args, "--out").unwrap_or("out/compress"));
     std::fs::create_dir_all(out.join("weights"))
         .map_err(|e| LabError::InvalidConfig(format!("cannot create {}: {e}", out.display())))?;
@@ -82,7 +94,7 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
     let started = Instant::now();
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-    let mut progress = Progress::new(config.epochs + factors.len() * refine_epochs);
+    let mut progress = Progress::new(config.epochs + runs.len() * refine_epochs);
 
     // 1. The base model.
     eprintln!("training the base model: {} epochs on {} images", config.epochs, data.train.len());
@@ -114,26 +126,30 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
     let spectrum = block_on(MlpSpectrum::of(&base))?;
     let shapes = spectrum.shapes();
     let mut sweep = Vec::new();
-    for f in SWEEP {
-        let ranks = spectrum.ranks_for_factor(f)?;
-        let model = spectrum.build(&ranks, &device)?;
-        let acc = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?.accuracy;
-        sweep.push(RankPoint {
-            factor: f,
-            params: params_for(&shapes, &ranks),
-            ranks,
-            test_acc: acc,
-        });
+    for &rule in &rules {
+        for f in SWEEP {
+            let ranks = spectrum.ranks_for(rule, f)?;
+            let model = spectrum.build(&ranks, &device)?;
+            let acc = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?.accuracy;
+            sweep.push(RankPoint {
+                factor: f,
+                params: params_for(&shapes, &ranks),
+                ranks,
+                test_acc: acc,
+                rule,
+            });
+        }
     }
     let mut summaries = vec![mlp_summary(&base)];
     let mut compressed = Vec::new();
-    for &f in &factors {
-        let ranks = spectrum.ranks_for_factor(f)?;
+    for &(rule, f) in &runs {
+        let ranks = spectrum.ranks_for(rule, f)?;
         let model = spectrum.build(&ranks, &device)?;
         summaries.push(factorized_summary(&model));
         let before = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
+        let label = rule.factor_label(f);
         eprintln!(
-            "{f}×: ranks {ranks:?}, {} parameters, test accuracy after SVD {:.2}%",
+            "{label}: ranks {ranks:?}, {} parameters, test accuracy after SVD {:.2}%",
             model.num_params(),
             before.accuracy * 100.0
         );
@@ -143,7 +159,7 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
             let mut epochs = Vec::new();
             while !t.finished() {
                 let e = block_on(t.train_epoch(&data.train, &data.test))?;
-                progress.tick(&format!("{f}× refine {}", epoch_line(&e)));
+                progress.tick(&format!("{label} refine {}", epoch_line(&e)));
                 epochs.push(e);
             }
             (t.into_model(), epochs)
@@ -152,10 +168,11 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
         };
         let after = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
         let tensors = block_on(factorized_tensors(&model))?;
-        write(
-            &out.join(format!("weights/compressed-{f}x.safetensors")),
-            encode_safetensors(&tensors, &BTreeMap::new()),
-        )?;
+        let file = match rule {
+            RankRule::Seed => format!("weights/compressed-{f}x.safetensors"),
+            RankRule::Budget => format!("weights/compressed-{f}x-budget.safetensors"),
+        };
+        write(&out.join(file), encode_safetensors(&tensors, &factorized_metadata(&ranks)))?;
         compressed.push(CompressedRun {
             factor: f,
             ranks,
@@ -163,6 +180,7 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
             test_acc_before_refine: before.accuracy,
             epochs,
             confusion: after.confusion,
+            rule,
         });
     }
 

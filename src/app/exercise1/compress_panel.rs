@@ -24,7 +24,7 @@ use crate::app::widgets::tables::summary_table;
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::mlp::Mlp;
 use crate::lab::classifier::summary::mlp_summary;
-use crate::lab::compress::ranks::{RankPoint, params_for};
+use crate::lab::compress::ranks::{RankPoint, RankRule, params_for};
 use crate::lab::compress::summary::factorized_summary_for;
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::core::summary::group;
@@ -77,6 +77,12 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
             .and_then(|f| f.parse::<f64>().ok())
             .filter(|f| (1.0..=16.0).contains(f))
             .unwrap_or(2.0)
+    });
+    // How a factor becomes ranks: the seed's k = int(n/f), or the same budget spread by energy.
+    let rule = use_state(|| {
+        crate::app::env::url_param("rank_rule")
+            .and_then(|r| RankRule::parse(&r).ok())
+            .unwrap_or_default()
     });
     // Ranks from a share link, used for the first build only.
     let linked_ranks = use_mut_ref(|| {
@@ -174,6 +180,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     {
         let rebuild = rebuild.clone();
         let factor = *factor;
+        let rule = *rule;
         let linked_ranks = linked_ranks.clone();
         let loaded_state = loaded.clone();
         let test = test.clone();
@@ -185,7 +192,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     r.len() == shapes.len()
                         && r.iter().zip(&shapes).all(|(&k, &(m, n))| k >= 1 && k <= m.min(n))
                 });
-                if let Some(r) = linked.or_else(|| l.spectrum.ranks_for_factor(factor).ok()) {
+                if let Some(r) = linked.or_else(|| l.spectrum.ranks_for(rule, factor).ok()) {
                     rebuild.emit(r);
                 }
                 if let (Some(t), None) = (test, l.base_acc) {
@@ -212,18 +219,21 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     let Some(e) = evaluator_for(&evaluator, &l, &t) else { return };
                     let mut points = Vec::new();
-                    for f in SWEEP {
-                        let Ok(ranks) = l.spectrum.ranks_for_factor(f) else { continue };
-                        if let Ok(acc) = e.accuracy(&l.spectrum, &ranks).await {
-                            points.push(RankPoint {
-                                factor: f,
-                                params: params_for(&l.spectrum.shapes(), &ranks),
-                                ranks,
-                                test_acc: acc,
-                            });
-                            sweep.set(points.clone());
+                    for rule in [RankRule::Seed, RankRule::Budget] {
+                        for f in SWEEP {
+                            let Ok(ranks) = l.spectrum.ranks_for(rule, f) else { continue };
+                            if let Ok(acc) = e.accuracy(&l.spectrum, &ranks).await {
+                                points.push(RankPoint {
+                                    factor: f,
+                                    params: params_for(&l.spectrum.shapes(), &ranks),
+                                    ranks,
+                                    test_acc: acc,
+                                    rule,
+                                });
+                                sweep.set(points.clone());
+                            }
+                            gloo_timers::future::TimeoutFuture::new(0).await;
                         }
-                        gloo_timers::future::TimeoutFuture::new(0).await;
                     }
                 });
             }
@@ -306,13 +316,14 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let factor = factor.clone();
         let loaded = loaded.clone();
         let rebuild = rebuild.clone();
+        let rule = *rule;
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let f: f64 = input.value().parse().unwrap_or(1.0);
             factor.set(f);
             crate::app::io::share::set_param("factor", Some(&f.to_string()));
             if let Some(Ok(l)) = &*loaded
-                && let Ok(r) = l.spectrum.ranks_for_factor(f)
+                && let Ok(r) = l.spectrum.ranks_for(rule, f)
             {
                 rebuild.emit(r);
             }
@@ -334,13 +345,37 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let factor = factor.clone();
         let loaded = loaded.clone();
         let rebuild = rebuild.clone();
+        let rule = *rule;
         Callback::from(move |f: f64| {
             factor.set(f);
             crate::app::io::share::set_param("factor", Some(&f.to_string()));
             if let Some(Ok(l)) = &*loaded
-                && let Ok(r) = l.spectrum.ranks_for_factor(f)
+                && let Ok(r) = l.spectrum.ranks_for(rule, f)
             {
                 rebuild.emit(r);
+            }
+        })
+    };
+    // The ranks of a factor under the current rule (the refinement presets use it).
+    let rule_ranks = {
+        let (loaded, rule) = (loaded.clone(), *rule);
+        Callback::from(move |f: f64| match &*loaded {
+            Some(Ok(l)) => l.spectrum.ranks_for(rule, f).unwrap_or_default(),
+            _ => Vec::new(),
+        })
+    };
+    let on_rule = {
+        let (rule, factor, loaded, rebuild) =
+            (rule.clone(), factor.clone(), loaded.clone(), rebuild.clone());
+        Callback::from(move |e: Event| {
+            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            let Ok(r) = RankRule::parse(&select.value()) else { return };
+            rule.set(r);
+            crate::app::io::share::set_param("rank_rule", Some(r.slug()));
+            if let Some(Ok(l)) = &*loaded
+                && let Ok(ranks) = l.spectrum.ranks_for(r, *factor)
+            {
+                rebuild.emit(ranks);
             }
         })
     };
@@ -377,6 +412,12 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
             html! {
                 <>
                 <div class="sliders">
+                    <label>{"ranks "}
+                        <select data-testid="rank-rule" onchange={on_rule}>
+                            <option value="seed" selected={*rule == RankRule::Seed}>{"k = int(n/f) per layer (the exercise's rule)"}</option>
+                            <option value="budget" selected={*rule == RankRule::Budget}>{"the same parameter budget, ranks by retained energy"}</option>
+                        </select>
+                    </label>
                     <label>{format!("compression factor {:.2}×", *factor)}
                         <input type="range" min="1" max="16" step="0.25" value={factor.to_string()} data-testid="rank-factor" oninput={on_factor} />
                     </label>
@@ -423,7 +464,8 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     }
                 </div>
                 <RefinePanel resume={props.resume_refine.clone()} base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
-                             on_preset={on_preset} on_refined={on_refined} base_described={base_described.clone()} />
+                             on_preset={on_preset} on_refined={on_refined} base_described={base_described.clone()}
+                             rule_ranks={rule_ranks} rule={*rule} />
                 </>
             }
         }

@@ -19,7 +19,7 @@ use crate::app::widgets::chart::{LineChart, Series};
 use crate::app::worker::protocol::{FromWorker, RefineRow, ToWorker};
 use crate::lab::classifier::metrics::EpochMetrics;
 use crate::lab::classifier::train::{LrSchedule, TrainConfig};
-use crate::lab::compress::ranks::{params_for, rank_for_factor};
+use crate::lab::compress::ranks::{RankRule, params_for};
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::core::summary::group;
 
@@ -36,6 +36,10 @@ pub struct RefinePanelProps {
     pub factor: f64,
     /// Moves the page's slider to a preset factor.
     pub on_preset: Callback<f64>,
+    /// The ranks of a factor under the page's rank rule (no side effect).
+    pub rule_ranks: Callback<f64, Vec<usize>>,
+    /// The page's rank rule.
+    pub rule: RankRule,
     /// A stored refinement run to reopen.
     pub resume: Option<ResumeRequest>,
     /// Receives each finished refinement's model.
@@ -51,6 +55,8 @@ impl PartialEq for RefinePanelProps {
             && self.factor == o.factor
             && self.shapes == o.shapes
             && self.on_preset == o.on_preset
+            && self.rule_ranks == o.rule_ranks
+            && self.rule == o.rule
             && self.resume == o.resume
             && self.on_refined == o.on_refined
             && self.base_described == o.base_described
@@ -118,28 +124,24 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let view = use_reducer(View::default);
     let run = {
         let view = view.dispatcher();
-        let (on_refined, shapes) = (props.on_refined.clone(), props.shapes.clone());
+        let on_refined = props.on_refined.clone();
         use_run(
             "Refinement",
             "a refinement",
             Callback::from(move |msg: Reply| {
                 if let Ok(FromWorker::RefinedWeights {
                     factor,
-                    ranks,
+                    rule,
                     accuracy,
                     confusion,
                     predictions,
                     tensors,
+                    ..
                 }) = &*msg
                 {
-                    let seed_rule: Vec<usize> = shapes
-                        .iter()
-                        .map(|&(m, n)| rank_for_factor(n, *factor).unwrap_or(1).min(m.min(n)))
-                        .collect();
-                    let what = if *ranks == seed_rule {
-                        format!("refined {factor}×")
-                    } else {
-                        "refined custom".to_string()
+                    let what = match rule {
+                        Some(r) => format!("refined {}", r.factor_label(*factor)),
+                        None => "refined custom".to_string(),
                     };
                     let scores = Scores {
                         accuracy: *accuracy,
@@ -164,7 +166,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         let (run, view, epochs) = (run.clone(), view.dispatcher(), epochs.clone());
         let base = props.base.clone();
         let base_described = props.base_described.clone();
-        Callback::from(move |(factor, ranks): (f64, Vec<usize>)| {
+        Callback::from(move |(factor, ranks, rule): (f64, Vec<usize>, Option<RankRule>)| {
             if run.status().going() {
                 return;
             }
@@ -194,6 +196,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                     subset,
                     measure,
                     base_described: base_described.to_string(),
+                    rule,
                 },
                 total,
                 false,
@@ -203,7 +206,9 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let on_refine = {
         let start = start.clone();
         let (factor, ranks) = (props.factor, props.ranks.clone());
-        Callback::from(move |_| start.emit((factor, ranks.clone())))
+        // The sliders' ranks follow the rule unless a layer's slider was moved by hand.
+        let rule = (props.rule_ranks.emit(factor) == ranks).then_some(props.rule);
+        Callback::from(move |_| start.emit((factor, ranks.clone(), rule)))
     };
     {
         let run = run.clone();
@@ -216,15 +221,12 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     };
     let preset = |f: f64| {
         let start = start.clone();
-        let on_preset = props.on_preset.clone();
-        let shapes = props.shapes.clone();
+        let (on_preset, rule_ranks, rule) =
+            (props.on_preset.clone(), props.rule_ranks.clone(), props.rule);
         Callback::from(move |_| {
-            let ranks: Vec<usize> = shapes
-                .iter()
-                .map(|&(m, n)| rank_for_factor(n, f).unwrap_or(1).min(m.min(n)))
-                .collect();
+            let ranks = rule_ranks.emit(f);
             on_preset.emit(f);
-            start.emit((f, ranks));
+            start.emit((f, ranks, Some(rule)));
         })
     };
     let s = &*run.state;

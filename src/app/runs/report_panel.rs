@@ -90,7 +90,7 @@ async fn exercise1(runs: &[RunRecord], notes: &mut Vec<String>) -> Result<Option
     let mut compressed = Vec::new();
     let mut refine_epochs = 0;
     for r in refinements {
-        if let RunSpec::Refine { ranks, factor, before, config, .. } = &r.spec {
+        if let RunSpec::Refine { ranks, factor, before, config, rule, .. } = &r.spec {
             summaries.push(factorized_summary_for(&shapes, ranks));
             refine_epochs = config.epochs;
             compressed.push(CompressedRun {
@@ -100,6 +100,7 @@ async fn exercise1(runs: &[RunRecord], notes: &mut Vec<String>) -> Result<Option
                 test_acc_before_refine: *before,
                 epochs: r.history.clone(),
                 confusion: r.confusion.unwrap_or(ConfusionMatrix([[0; 10]; 10])),
+                rule: rule.unwrap_or_default(),
             });
         }
     }

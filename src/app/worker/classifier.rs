@@ -257,7 +257,7 @@ pub(crate) async fn classifier(
                 other => Ok(other.reply(record.id)),
             }
         }
-        RunSpec::Refine { ranks, factor, before, .. } => {
+        RunSpec::Refine { ranks, factor, before, rule, .. } => {
             // The factorized model's structure comes from the ranks; a checkpoint fills in the values.
             let base = match (base, &checkpoint) {
                 (Some(b), _) => mlp_from_tensors(&b, &MLP_WIDTHS, &device).map_err(|e| e.to_string())?,
@@ -297,6 +297,7 @@ pub(crate) async fn classifier(
                     let after = eval.accuracy;
                     send(FromWorker::RefinedWeights {
                         factor,
+                        rule,
                         ranks: ranks.clone(),
                         accuracy: after,
                         confusion: Box::new(eval.confusion),

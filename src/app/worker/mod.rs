@@ -147,6 +147,7 @@ pub fn start() {
                             subset,
                             measure,
                             base_described,
+                            rule,
                         } => {
                             let base_ref = BaseRef {
                                 fingerprint: fingerprint(&base),
@@ -160,6 +161,7 @@ pub fn start() {
                                     config,
                                     subset,
                                     base: Some(base_ref),
+                                    rule,
                                 },
                                 backend,
                             );

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::backend::BackendKind;
 use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::TrainConfig;
+use crate::lab::compress::ranks::RankRule;
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::gan::quality::Quality;
 use crate::lab::gan::{GanArch, GanChunk, GanConfig};
@@ -43,6 +44,9 @@ pub enum ToWorker {
         /// Where `base` came from, in words (kept with the run, for the report).
         #[serde(default)]
         base_described: String,
+        /// The rank rule these ranks follow at `factor` (`None`: ranks set by hand).
+        #[serde(default)]
+        rule: Option<RankRule>,
         /// Time a few steps on WebGPU and on the CPU first, and run on the faster (`backend` is
         /// then only the default the page chose).
         #[serde(default)]
@@ -162,6 +166,8 @@ pub enum FromWorker {
     RefinedWeights {
         /// The compression factor these ranks came from.
         factor: f64,
+        /// The rank rule they follow (`None`: set by hand).
+        rule: Option<RankRule>,
         /// Rank per layer.
         ranks: Vec<usize>,
         /// Its test accuracy.
@@ -268,6 +274,9 @@ pub enum RunSpec {
         /// The model it refined (absent in records made before it was kept).
         #[serde(default)]
         base: Option<BaseRef>,
+        /// The rank rule its ranks follow (`None`: set by hand, or an older record).
+        #[serde(default)]
+        rule: Option<RankRule>,
     },
     /// A GAN.
     Gan {

@@ -4,8 +4,8 @@
 use plotters::prelude::*;
 
 use crate::lab::classifier::metrics::EpochMetrics;
-use crate::lab::compress::ranks::RankPoint;
-use crate::lab::core::chart::{BLUE, PALETTE, RED, bounds, epoch_panels_svg};
+use crate::lab::compress::ranks::{RankPoint, RankRule};
+use crate::lab::core::chart::{BLUE, GREEN, PALETTE, RED, bounds, epoch_panels_svg};
 
 /// Loss (left) and accuracy (right) per epoch, train and test.
 pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
@@ -103,22 +103,38 @@ pub fn sweep_svg(points: &[RankPoint], base: (usize, f64)) -> String {
                 .y_desc("test accuracy")
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .draw();
-            let mut sorted = points.to_vec();
-            sorted.sort_by_key(|p| p.params);
-            let _ = chart.draw_series(LineSeries::new(
-                sorted.iter().map(|p| (p.params as f64, p.test_acc)),
-                BLUE.stroke_width(2),
-            ));
-            let _ = chart.draw_series(
-                sorted.iter().map(|p| Circle::new((p.params as f64, p.test_acc), 3, BLUE.filled())),
-            );
-            let _ = chart.draw_series(sorted.iter().map(|p| {
-                Text::new(
-                    format!("{}×", p.factor),
-                    (p.params as f64, p.test_acc),
-                    ("sans-serif", 11).into_font(),
-                )
-            }));
+            // One curve per rank rule: the seed's k = int(n/f), and the budget rule when swept.
+            for (rule, colour, name) in [
+                (RankRule::Seed, BLUE, "k = int(n/f) (seed rule)"),
+                (RankRule::Budget, GREEN, "same budget, ranks by energy"),
+            ] {
+                let mut sorted: Vec<&RankPoint> =
+                    points.iter().filter(|p| p.rule == rule).collect();
+                if sorted.is_empty() {
+                    continue;
+                }
+                sorted.sort_by_key(|p| p.params);
+                if let Ok(s) = chart.draw_series(LineSeries::new(
+                    sorted.iter().map(|p| (p.params as f64, p.test_acc)),
+                    colour.stroke_width(2),
+                )) {
+                    s.label(name).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                    });
+                }
+                let _ = chart.draw_series(
+                    sorted
+                        .iter()
+                        .map(|p| Circle::new((p.params as f64, p.test_acc), 3, colour.filled())),
+                );
+                let _ = chart.draw_series(sorted.iter().map(|p| {
+                    Text::new(
+                        format!("{}×", p.factor),
+                        (p.params as f64, p.test_acc),
+                        ("sans-serif", 11).into_font(),
+                    )
+                }));
+            }
             if let Ok(s) =
                 chart.draw_series([Circle::new((base.0 as f64, base.1), 5, RED.filled())])
             {

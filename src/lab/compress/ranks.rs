@@ -57,6 +57,14 @@ pub enum RankRule {
 }
 
 impl RankRule {
+    /// How reports and legends name a factor under this rule: "2×", "2× budget".
+    pub fn factor_label(self, factor: f64) -> String {
+        match self {
+            RankRule::Seed => format!("{factor}×"),
+            RankRule::Budget => format!("{factor}× budget"),
+        }
+    }
+
     /// `seed` / `budget`, as the CLI flag and the page's select write it.
     pub fn slug(self) -> &'static str {
         match self {
@@ -120,6 +128,9 @@ pub struct RankPoint {
     pub params: usize,
     /// Test accuracy right after the SVD.
     pub test_acc: f64,
+    /// How the ranks were chosen.
+    #[serde(default)]
+    pub rule: RankRule,
 }
 
 #[cfg(test)]

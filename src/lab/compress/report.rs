@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::{LrSchedule, TrainConfig};
 use crate::lab::compress::plots;
-use crate::lab::compress::ranks::RankPoint;
+use crate::lab::compress::ranks::{RankPoint, RankRule};
 use crate::lab::core::bundle::Bundle;
 use crate::lab::core::summary::{Summary, group};
 use crate::lab::data::DatasetKind;
@@ -37,6 +37,24 @@ pub struct CompressedRun {
     pub epochs: Vec<EpochMetrics>,
     /// Test-set confusion matrix after refinement.
     pub confusion: ConfusionMatrix,
+    /// How the ranks were chosen.
+    #[serde(default)]
+    pub rule: RankRule,
+}
+
+impl CompressedRun {
+    /// "2×", or "2× budget" for the budget rule's ranks.
+    pub fn label(&self) -> String {
+        self.rule.factor_label(self.factor)
+    }
+
+    /// Its refinement curves' file name.
+    fn curves_file(&self) -> String {
+        match self.rule {
+            RankRule::Seed => format!("refine-{}x-curves.svg", self.factor),
+            RankRule::Budget => format!("refine-{}x-budget-curves.svg", self.factor),
+        }
+    }
 }
 
 /// Everything the compression exercise reports; serialises to `metrics.json`.
@@ -199,8 +217,8 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
     for c in &m.compressed {
         let after = c.epochs.last().map(|e| e.test_acc).unwrap_or(c.test_acc_before_refine);
         s += &format!(
-            "| {}× | ({}) | {} | {:.2}× | {} | {} | {:+.2} pt |\n",
-            c.factor,
+            "| {} | ({}) | {} | {:.2}× | {} | {} | {:+.2} pt |\n",
+            c.label(),
             c.ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", "),
             group(c.params),
             m.base.params as f64 / c.params as f64,
@@ -211,7 +229,7 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
     }
     s += "\n";
     for (i, c) in m.compressed.iter().enumerate() {
-        s += &format!("### {}× compression\n\n", c.factor);
+        s += &format!("### {} compression\n\n", c.label());
         if let Some(sum) = ctx.summaries.get(i + 1) {
             s += &sum.to_markdown();
         }
@@ -220,7 +238,7 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
             pct(c.test_acc_before_refine)
         );
         for (file, caption) in &ctx.plots {
-            if file.contains(&format!("refine-{}x", c.factor)) {
+            if *file == c.curves_file() {
                 s += &format!("![{caption}]({file})\n\n");
             }
         }
@@ -233,8 +251,8 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
     s += "## Accuracy against parameters over ranks (no refinement)\n\n| factor | ranks | parameters | test acc |\n|---:|---|---:|---:|\n";
     for p in &ctx.sweep {
         s += &format!(
-            "| {}× | ({}) | {} | {} |\n",
-            p.factor,
+            "| {} | ({}) | {} | {} |\n",
+            p.rule.factor_label(p.factor),
             p.ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", "),
             group(p.params),
             pct(p.test_acc)
@@ -271,17 +289,17 @@ pub fn compression_report(metrics: &CompressionMetrics, mut ctx: ReportContext) 
     }
     for c in &metrics.compressed {
         if !c.epochs.is_empty() {
-            let file = format!("refine-{}x-curves.svg", c.factor);
+            let file = c.curves_file();
             files.push((
                 file.clone(),
                 plots::curves_svg(
-                    &format!("{}× compressed model: refinement", c.factor),
+                    &format!("{} compressed model: refinement", c.label()),
                     &c.epochs,
                 )
                 .into_bytes(),
             ));
             plots_list
-                .push((file, format!("{}× refinement: loss and accuracy per epoch", c.factor)));
+                .push((file, format!("{} refinement: loss and accuracy per epoch", c.label())));
         }
     }
     if !ctx.spectra.is_empty() {
@@ -331,6 +349,7 @@ mod tests {
                 test_acc_before_refine: 0.8,
                 epochs: vec![e],
                 confusion: ConfusionMatrix::default(),
+                rule: RankRule::Seed,
             }],
         };
         let v: serde_json::Value = serde_json::to_value(&m).unwrap();

@@ -121,7 +121,13 @@ mod tests {
         );
         let spec = spectrum_svg(&[vec![3.0, 2.0, 1.0], vec![1.0, 0.5]], &[(2.0, vec![1, 1])]);
         assert!(spec.contains("<circle") && spec.contains("2×: k=1"));
-        let pts = vec![RankPoint { factor: 2.0, ranks: vec![1], params: 100, test_acc: 0.9 }];
+        let pts = vec![RankPoint {
+            factor: 2.0,
+            ranks: vec![1],
+            params: 100,
+            test_acc: 0.9,
+            rule: Default::default(),
+        }];
         assert!(sweep_svg(&pts, (200, 0.95)).contains("base model"));
         let g = |e: usize| GanPoint {
             epoch: e,
