@@ -29,6 +29,8 @@ fn compress_writes_a_complete_report_on_real_mnist() {
         "6000",
         "--factors",
         "2,8",
+        "--rank-rule",
+        "both",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -48,7 +50,17 @@ fn compress_writes_a_complete_report_on_real_mnist() {
         confusion.iter().flat_map(|r| r.as_array().unwrap()).map(|c| c.as_u64().unwrap()).sum();
     assert_eq!(total, 10_000, "the confusion matrix covers the whole test set");
     let c = m["compressed"].as_array().unwrap();
-    assert_eq!(c.len(), 2);
+    assert_eq!(c.len(), 4, "2× and 8× under each rank rule");
+    assert_eq!(c[0]["rule"], "Seed");
+    assert_eq!(c[2]["rule"], "Budget");
+    for i in [0, 1] {
+        assert!(
+            c[i + 2]["params"].as_u64() <= c[i]["params"].as_u64(),
+            "the budget rule stays within the seed rule's parameters: {} vs {}",
+            c[i + 2]["params"],
+            c[i]["params"]
+        );
+    }
     assert_eq!(c[0]["ranks"], serde_json::json!([50, 25, 5]));
     assert_eq!(
         c[0]["params"],
@@ -65,6 +77,8 @@ fn compress_writes_a_complete_report_on_real_mnist() {
         "Design decisions",
         "2×",
         "8×",
+        "### 8× budget compression",
+        "| 8× budget |",
     ] {
         assert!(report.contains(needle), "report lacks `{needle}`");
     }
@@ -74,9 +88,13 @@ fn compress_writes_a_complete_report_on_real_mnist() {
         "sweep.svg",
         "weights/base.safetensors",
         "weights/compressed-8x.safetensors",
+        "weights/compressed-8x-budget.safetensors",
+        "refine-8x-budget-curves.svg",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    let sweep = std::fs::read_to_string(out.join("sweep.svg")).unwrap();
+    assert!(sweep.contains("same budget, ranks by energy") && sweep.contains("seed rule"));
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -87,6 +105,7 @@ fn bad_arguments_are_clear_errors_not_panics() {
         (vec!["compress", "--batch-size", "0"], "batch size"),
         (vec!["compress", "--factors", "2,0"], "compression factor"),
         (vec!["compress", "--epochs", "x"], "--epochs"),
+        (vec!["compress", "--rank-rule", "best"], "--rank-rule must be seed, budget or both"),
         (vec!["frobnicate"], "unknown command"),
     ] {
         let o = cli(&args);
