@@ -216,8 +216,8 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
     for c in &metrics.compressed {
         let after = c.epochs.last().map(|e| e.test_acc).unwrap_or(c.test_acc_before_refine);
         println!(
-            "{}×: ranks {:?}, {} params, {:.2}% after SVD, {:.2}% after refinement",
-            c.factor,
+            "{}: ranks {:?}, {} params, {:.2}% after SVD, {:.2}% after refinement",
+            c.label(),
             c.ranks,
             c.params,
             c.test_acc_before_refine * 100.0,

@@ -228,6 +228,14 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
         );
     }
     s += "\n";
+    if m.compressed.iter().any(|c| c.rule == RankRule::Budget) {
+        s += "**Two rank rules.** \"N×\" rows use the exercise's k = int(n/f) per layer. \"N× budget\" rows \
+              spend the same parameter count (or a few less) differently: from rank 1 everywhere, the rank \
+              that adds the most retained spectral energy per parameter is raised, again and again, while \
+              the budget allows — each layer's energy counted as a fraction of its own, since a layer that \
+              keeps little (the 50×10 output layer at rank 1) starves every layer after it. Both rules get \
+              the same refinement.\n\n";
+    }
     for (i, c) in m.compressed.iter().enumerate() {
         s += &format!("### {} compression\n\n", c.label());
         if let Some(sum) = ctx.summaries.get(i + 1) {
