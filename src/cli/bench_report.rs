@@ -227,7 +227,9 @@ pub fn render(results: &Value) -> String {
           | draw → both predictions (CPU backend; median of 20 strokes, `examples/profile_page.rs`) | 6.3 ms | 2.0 ms | The profiler showed plotters' `offsetHeight` on top: every prediction re-rendered the panel, which redrew its two SVG plots, and plotters sizes each label by adding a `<span>` to the page and forcing a layout. The plots are now components of their own that re-render only when their data changes. |\n\
           | draw → both predictions on a WebGPU page (SwiftShader) | 15 ms, and 1.2–1.5 s while the slider's 10k evaluations ran after start-up | 1.6 ms | Both models predict the drawing on the CPU whatever the backend: one image is too little work for a GPU, and each prediction paid a dispatch and readback round trip and queued behind the GPU's other work. Reading both models back in one readback instead of two was tried first and changed nothing (15 ms). |\n\
           | wasm a user downloads to train (gzip) | 11.4 MB (page 5.6 + worker 5.8) | 4.4 MB (one module) | Symbol names stripped at link time (`build.rs`, −1.2 MB per binary); the workers are module workers that run the page's own module (`static/worker-boot.js`), so it is downloaded once; cubecl's kernel compiler built with `opt-level = \"s\"` (5.02 → 4.39 MB; on SwiftShader the MLP step went 352 → 253 ms and the rank slider 3.8 → 3.1 s, so nothing slowed down). Tried and dropped: binaryen 132's `wasm-opt -Oz` cut the raw size by 39 % but the gzip size grew 1 % (4.60 → 4.67 MB), at 5 minutes per build. |\n";
+    s += KERNEL_TRIAL;
     s += FUSION_TRIAL;
+    s += AUTOTUNE_TRIAL;
     s += "\nThe ≤ 3 MB gzip target is not met. What is left is burn itself: cubecl's WebGPU kernel compiler and runtime (cubecl, cubek, pliron) \
           are about 70 % of the code, and burn's backend dispatch keeps every op of both backends reachable, so the linker cannot drop them. \
           Under 3 MB would mean a build without WebGPU.\n";
@@ -295,7 +297,9 @@ const FUSION_TRIAL: &str = "\n## Tried: burn's fusion, without autotune (measure
     the seeded epoch's training loss is identical to the last digit (2.1800377130508424 at B = 128, \
     2.2789836883544923 at B = 512). It cuts dispatches by a quarter in the MLP step and halves them in both GAN \
     steps, but on this emulated GPU it made the MLP step at B = 128 three times slower, and it adds 0.76 MB of \
-    gzip (4.41 → 5.17 MB). So it is not in the build: a real GPU has to decide.\n\n\
+    gzip (4.41 → 5.17 MB). So it is not in the build: a real GPU has to decide. (Caution: on 2026-12-04 \
+    the unchanged unfused build itself measured 947–1 239 ms per step at B = 128 in back-to-back runs on this \
+    emulator, so that slowdown is within its run-to-run variance; only the dispatch counts are firm.)\n\n\
     | job | dispatches per step, unfused → fused | submits | steady ms per step, unfused → fused |\n|---|---:|---:|---:|\n\
     | MLP Adam step, B = 128 | 146 → 111 | 6 → 5 | 291 → 939 |\n\
     | MLP Adam step, B = 512 | 147 → 111 | 6 → 5 | 3 442 → 2 812 |\n\
@@ -303,6 +307,22 @@ const FUSION_TRIAL: &str = "\n## Tried: burn's fusion, without autotune (measure
     | GAN step (dense, B = 128) | 634 → 307 | 24 → 14 | 8 177 → 8 763 |\n\
     | GAN step (cnn, B = 64) | 525 → 272 | 21 → 13 | 23 358 → 23 931 |\n\
     | GAN step (cnn, B = 128) | 525 → 272 | 21 → 13 | 45 588 → 46 753 |\n";
+
+const KERNEL_TRIAL: &str = "\n## Done: Adam in one kernel per parameter (A/B measured once on 2026-12-04, SwiftShader)\n\n\
+    `src/lab/core/kernels.rs` updates a parameter and both Adam moments in one CubeCL kernel instead of 13 burn \
+    operations (WebGPU only; the CPU path keeps burn's operations). The builds before and after it, measured back to \
+    back with `bench_browser --backends webgpu --only mlp`: the seeded epoch's training loss is identical to the last \
+    digit (2.1800377130508424 at B = 128, 2.2789836883544923 at B = 512), and the dispatches drop by 57 %. The \
+    emulator's time per step did not move beyond its noise: its time goes to burn's matmul kernels, not to dispatches.\n\n\
+    | MLP Adam step | dispatches per step, before → after | submits | uploads | steady ms per step, before → after |\n|---|---:|---:|---:|---:|\n\
+    | B = 128 | 146.5 → 62.5 | 6 → 3 | 17 → 8 | 1 239 → 1 101 |\n\
+    | B = 512 | 147 → 63 | 6 → 4 | 2 → 8 | 2 807 → 3 755 (5 steps) |\n";
+
+const AUTOTUNE_TRIAL: &str = "\n## Tried: burn's autotune, without fusion (2026-12-04, SwiftShader)\n\n\
+    The same tree with `\"autotune\"` added to the wasm `burn` features (16 min to build in its own target dir). On \
+    this emulated GPU the first MLP job did not reach its first timed step within 15 minutes: autotune benchmarks \
+    each kernel's candidates on first use, and every candidate is compiled and run by the emulator. It was stopped \
+    there; no crash was seen. Inconclusive here, so it stays out of the build until a real GPU decides.\n";
 
 /// A cell of a count per step, or a dash.
 fn count(v: &Value) -> String {
