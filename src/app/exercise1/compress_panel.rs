@@ -221,6 +221,13 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     let mut points = Vec::new();
                     for rule in [RankRule::Seed, RankRule::Budget] {
                         for f in SWEEP {
+                            // Background work: it waits while the user draws, so that the pad's
+                            // predictions never queue behind a 10k-image evaluation.
+                            while now_ms() - crate::app::exercise1::draw_pad::last_emit_ms()
+                                < 1500.0
+                            {
+                                gloo_timers::future::TimeoutFuture::new(250).await;
+                            }
                             let Ok(ranks) = l.spectrum.ranks_for(rule, f) else { continue };
                             if let Ok(acc) = e.accuracy(&l.spectrum, &ranks).await {
                                 points.push(RankPoint {

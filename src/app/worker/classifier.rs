@@ -108,23 +108,30 @@ async fn measured(
     })
 }
 
+/// What a classifier job runs with, whatever the model: where, on what, and how it was steered.
+struct Job<'a> {
+    kind: BackendKind,
+    /// How the backend was picked, when it was measured.
+    chosen: Option<Picked>,
+    train: Dataset,
+    test: Dataset,
+    device: Device,
+    control: &'a Rc<RefCell<Control>>,
+}
+
 /// Runs a trainer to the end, streaming progress and per-epoch metrics, and saving a checkpoint
 /// after every epoch.
-#[allow(clippy::too_many_arguments)] // the job's parts, each used once; a struct would be noise
 async fn drive<M: Classifier>(
     trainer: &mut ClassifierTrainer<M>,
-    kind: BackendKind,
-    chosen: Option<&Picked>,
-    train: &Dataset,
-    test: &Dataset,
-    device: &Device,
-    control: &Rc<RefCell<Control>>,
+    job: &Job<'_>,
     record: &mut RunRecord,
 ) -> Result<Outcome, String> {
+    let Job { kind, chosen, train, test, device, control } = job;
+    let kind = *kind;
     send(FromWorker::Started {
         backend: kind.title().into(),
         batches_per_epoch: trainer.batches_per_epoch(),
-        chosen: chosen.map(|p| p.why.clone()),
+        chosen: chosen.as_ref().map(|p| p.why.clone()),
     });
     // A software GPU takes ~1 s a step: report every 2 batches there, every 10 on the CPU.
     let chunk = if kind == BackendKind::WebGpu { 2 } else { 10 };
@@ -225,32 +232,23 @@ pub(crate) async fn classifier(
     };
     let (kind, device, train, test) = setup(&config, record.backend, subset).await?;
     record.backend = kind;
+    let job = Job { kind, chosen, train, test, device, control };
+    let (train, test, device) = (&job.train, &job.test, &job.device);
     let fresh = checkpoint.is_none();
     let e = |e: LabError| e.to_string();
     match record.spec.clone() {
         RunSpec::Classifier { .. } => {
             let mut trainer = trainer_for(
-                Mlp::new(&MLP_WIDTHS, &device),
+                Mlp::new(&MLP_WIDTHS, device),
                 config,
                 &checkpoint,
                 train.len(),
-                &device,
+                device,
             )?;
             if fresh {
                 persist(&mut record, None).await;
             }
-            match drive(
-                &mut trainer,
-                kind,
-                chosen.as_ref(),
-                &train,
-                &test,
-                &device,
-                control,
-                &mut record,
-            )
-            .await?
-            {
+            match drive(&mut trainer, &job, &mut record).await? {
                 Outcome::Finished => Ok(Some(FromWorker::Done {
                     tensors: mlp_tensors(trainer.model()).await.map_err(e)?,
                 })),
@@ -260,16 +258,16 @@ pub(crate) async fn classifier(
         RunSpec::Refine { ranks, factor, before, rule, .. } => {
             // The factorized model's structure comes from the ranks; a checkpoint fills in the values.
             let base = match (base, &checkpoint) {
-                (Some(b), _) => mlp_from_tensors(&b, &MLP_WIDTHS, &device).map_err(|e| e.to_string())?,
-                (None, Some(_)) => Mlp::new(&MLP_WIDTHS, &device),
+                (Some(b), _) => mlp_from_tensors(&b, &MLP_WIDTHS, device).map_err(|e| e.to_string())?,
+                (None, Some(_)) => Mlp::new(&MLP_WIDTHS, device),
                 (None, None) => return Err("this refinement stopped before its first epoch, and its base model is not stored: start it again".into()),
             };
             let template =
-                MlpSpectrum::of(&base).await.map_err(e)?.build(&ranks, &device).map_err(e)?;
+                MlpSpectrum::of(&base).await.map_err(e)?.build(&ranks, device).map_err(e)?;
             let params = template.num_params();
-            let mut trainer = trainer_for(template, config, &checkpoint, train.len(), &device)?;
+            let mut trainer = trainer_for(template, config, &checkpoint, train.len(), device)?;
             let before = if fresh {
-                evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?.accuracy
+                evaluate(trainer.model(), test, EVAL_BATCH, device).await.map_err(e)?.accuracy
             } else {
                 before
             };
@@ -279,21 +277,10 @@ pub(crate) async fn classifier(
             if fresh {
                 persist(&mut record, None).await;
             }
-            match drive(
-                &mut trainer,
-                kind,
-                chosen.as_ref(),
-                &train,
-                &test,
-                &device,
-                control,
-                &mut record,
-            )
-            .await?
-            {
+            match drive(&mut trainer, &job, &mut record).await? {
                 Outcome::Finished => {
                     let eval =
-                        evaluate(trainer.model(), &test, EVAL_BATCH, &device).await.map_err(e)?;
+                        evaluate(trainer.model(), test, EVAL_BATCH, device).await.map_err(e)?;
                     let after = eval.accuracy;
                     send(FromWorker::RefinedWeights {
                         factor,
