@@ -701,6 +701,24 @@ fn idx_files_load_by_drag_and_drop_and_by_url() {
     let err =
         b.wait_for(30, "the URL error", |b| Some(b.text("data-error")).filter(|t| !t.is_empty()));
     assert!(err.contains("404"), "{err}");
+
+    // #17: a server that announces 3 GB is refused before anything is read, and the loader is
+    // free again; a body that ends before its announced length is an error, not a short file.
+    b.set_input("data-url", &format!("{}/__lie/huge-images-idx3-ubyte.gz", site()));
+    b.click(&b.find("data-url-load").unwrap());
+    let err = b.wait_for(30, "the refusal of a 3 GB file", |b| {
+        Some(b.text("data-error")).filter(|t| t.contains("huge-images"))
+    });
+    assert!(err.contains("announces 2.8 GB") && err.contains("128.0 MB"), "{err}");
+    b.wait_for(10, "the loader free again", |b| {
+        b.find("data-url-load").filter(|e| b.enabled(e)).map(|_| ())
+    });
+    b.set_input("data-url", &format!("{}/__lie/short-labels-idx1-ubyte.gz", site()));
+    b.click(&b.find("data-url-load").unwrap());
+    let err = b.wait_for(30, "the refusal of a cut file", |b| {
+        Some(b.text("data-error")).filter(|t| t.contains("short-labels"))
+    });
+    assert!(!err.contains("labelled"), "a cut download is not loaded: {err}");
 }
 
 /// The per-epoch rows of the training table: (epoch, train loss, test accuracy), as the page

@@ -67,6 +67,18 @@ fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
         file = file.join("index.html");
     }
     let mut out = stream;
+    // Servers that lie about their files, for the download bounds' tests: one announces 3 GB,
+    // one announces 1000 bytes and sends 100.
+    if let Some(lie) = path.strip_prefix("__lie/") {
+        let (announced, sent) =
+            if lie.starts_with("huge") { (3_000_000_000u64, 64) } else { (1000, 100) };
+        write!(
+            out,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nContent-Length: {announced}\r\nConnection: close\r\n\r\n"
+        )?;
+        out.write_all(&vec![0u8; sent])?;
+        return Ok(());
+    }
     let safe = !path.split('/').any(|c| c == "..");
     match std::fs::read(&file) {
         Ok(body) if safe => {

@@ -5,6 +5,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
+use crate::lab::core::download::DownloadBounds;
+use crate::lab::data::idx::MAX_DECOMPRESSED_BYTES;
+
 /// Renders a JS exception as a sentence.
 pub fn js_error(e: JsValue) -> String {
     e.as_string()
@@ -12,8 +15,14 @@ pub fn js_error(e: JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// The most any download may bring: the IDX reader's cap (a data file, gzip or raw, is never
+/// larger than what it decompresses to), far above every model file.
+pub const MAX_DOWNLOAD_BYTES: u64 = MAX_DECOMPRESSED_BYTES as u64;
+
 /// GETs `url` and returns its bytes, calling `progress(received, total)` as chunks arrive
-/// (`total` is 0 when the server does not say).
+/// (`total` is 0 when the server does not say). Bounded by [`MAX_DOWNLOAD_BYTES`]: an announced
+/// length above it is refused before anything is read, a body that outgrows it is cancelled, and
+/// a body shorter than its announced length is an error.
 pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, String> {
     // Works in the page and in a Web Worker (which has no `window`).
     let promise = match web_sys::window() {
@@ -32,16 +41,17 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Resul
             resp.status_text()
         ));
     }
-    let total = resp
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
+    let header = |name: &str| resp.headers().get(name).ok().flatten();
+    let announced = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    // A content-encoded body arrives decoded, longer than its header: its length is not a check.
+    let encoded =
+        header("content-encoding").is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
+    let bounds = DownloadBounds::new(announced.filter(|_| !encoded), MAX_DOWNLOAD_BYTES)
+        .map_err(|e| format!("{url}: {e}"))?;
+    let total = announced.unwrap_or(0);
     let body = resp.body().ok_or_else(|| format!("{url} has no body"))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(total as usize);
+    let mut bytes = Vec::with_capacity(bounds.capacity());
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
@@ -52,10 +62,15 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64, u64)) -> Resul
         let value: Uint8Array =
             Reflect::get(&chunk, &"value".into()).map_err(js_error)?.unchecked_into();
         let start = bytes.len();
+        if let Err(e) = bounds.check(start as u64 + u64::from(value.length())) {
+            let _ = reader.cancel();
+            return Err(format!("{url}: {e}"));
+        }
         bytes.resize(start + value.length() as usize, 0);
         value.copy_to(&mut bytes[start..]);
         progress(bytes.len() as u64, total);
     }
+    bounds.finish(bytes.len() as u64).map_err(|e| format!("{url}: {e}"))?;
     Ok(bytes)
 }
 

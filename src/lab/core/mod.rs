@@ -7,6 +7,7 @@ pub mod adapter;
 pub mod bundle;
 pub mod chart;
 pub mod checkpoint;
+pub mod download;
 pub mod error;
 pub mod kernels;
 pub mod linear;
