@@ -9,7 +9,7 @@ use burn::tensor::Device;
 
 use crate::app::backend;
 use crate::app::backend::BackendKind;
-use crate::app::worker::control::{Control, dataset, hold, send};
+use crate::app::worker::control::{Control, dataset, hold, send, train_images};
 use crate::app::worker::measure::{ClassifierSteps, Picked, pick};
 use crate::app::worker::meter::StepMeter;
 use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
@@ -24,7 +24,7 @@ use crate::lab::compress::weights::factorized_tensors;
 use crate::lab::core::checkpoint::Checkpoint;
 use crate::lab::core::error::LabError;
 use crate::lab::core::safetensors::NamedTensor;
-use crate::lab::data::{Dataset, DatasetKind};
+use crate::lab::data::{Dataset, DatasetKind, TrainTest};
 
 /// How a run's loop ended.
 enum Outcome {
@@ -58,38 +58,18 @@ fn trainer_for<M: Classifier>(
     .map_err(|e| e.to_string())
 }
 
-/// The backend, MNIST (optionally a training subset) and the autodiff device of a job.
-async fn setup(
-    config: &TrainConfig,
-    kind: BackendKind,
-    subset: Option<usize>,
-) -> Result<(BackendKind, Device, Dataset, Dataset), String> {
-    config.validate().map_err(|e| e.to_string())?;
+/// The backend and the seeded autodiff device of a job.
+async fn setup(config: &TrainConfig, kind: BackendKind) -> (BackendKind, Device) {
     let active = backend::choose(Some(kind)).await;
-    let data = dataset(DatasetKind::Mnist).await?;
-    let train = match subset {
-        Some(n) => data.train.take(n),
-        None => data.train.clone(),
-    };
     let device = active.device.clone().autodiff();
     device.seed(config.seed);
-    Ok((active.kind, device, train, data.test.clone()))
+    (active.kind, device)
 }
 
 /// Times a few steps of the job on both backends (see `measure`). A refinement is timed on a
 /// factorized model of a random base at the same ranks: the same shapes, so the same cost.
-async fn measured(
-    spec: &RunSpec,
-    config: &TrainConfig,
-    subset: Option<usize>,
-) -> Result<Picked, String> {
-    let data = dataset(DatasetKind::Mnist).await?;
-    let train = match subset {
-        Some(n) => data.train.take(n),
-        None => data.train.clone(),
-    };
-    let train = &train;
-    Ok(match spec {
+async fn measured(spec: &RunSpec, config: &TrainConfig, train: &Dataset) -> Picked {
+    match spec {
         RunSpec::Refine { ranks, .. } => {
             pick(async |d: &Device| {
                 let spectrum =
@@ -105,7 +85,7 @@ async fn measured(
             })
             .await
         }
-    })
+    }
 }
 
 /// What a classifier job runs with, whatever the model: where, on what, and how it was steered.
@@ -113,8 +93,10 @@ struct Job<'a> {
     kind: BackendKind,
     /// How the backend was picked, when it was measured.
     chosen: Option<Picked>,
+    /// The training images (a subset, when asked).
     train: Dataset,
-    test: Dataset,
+    /// The whole data set: its test half is what every epoch is evaluated on.
+    data: Rc<TrainTest>,
     device: Device,
     control: &'a Rc<RefCell<Control>>,
 }
@@ -126,7 +108,8 @@ async fn drive<M: Classifier>(
     job: &Job<'_>,
     record: &mut RunRecord,
 ) -> Result<Outcome, String> {
-    let Job { kind, chosen, train, test, device, control } = job;
+    let Job { kind, chosen, train, data, device, control } = job;
+    let test = &data.test;
     let kind = *kind;
     send(FromWorker::Started {
         backend: kind.title().into(),
@@ -222,18 +205,20 @@ pub(crate) async fn classifier(
         }
         RunSpec::Gan { .. } => return Err("not a classifier run".into()),
     };
+    config.validate().map_err(|e| e.to_string())?;
+    let data = dataset(DatasetKind::Mnist).await?;
+    let train = train_images(&data, subset);
     let chosen = if measure {
-        config.validate().map_err(|e| e.to_string())?;
-        let picked = measured(&record.spec, &config, subset).await?;
+        let picked = measured(&record.spec, &config, &train).await;
         record.backend = picked.kind;
         Some(picked)
     } else {
         None
     };
-    let (kind, device, train, test) = setup(&config, record.backend, subset).await?;
+    let (kind, device) = setup(&config, record.backend).await;
     record.backend = kind;
-    let job = Job { kind, chosen, train, test, device, control };
-    let (train, test, device) = (&job.train, &job.test, &job.device);
+    let job = Job { kind, chosen, train, data, device, control };
+    let (train, test, device) = (&job.train, &job.data.test, &job.device);
     let fresh = checkpoint.is_none();
     let e = |e: LabError| e.to_string();
     match record.spec.clone() {

@@ -9,7 +9,7 @@ use web_sys::DedicatedWorkerGlobalScope;
 
 use crate::app::io::datasets::load_bundled;
 use crate::app::worker::protocol::{FromWorker, encode};
-use crate::lab::data::{DatasetKind, TrainTest};
+use crate::lab::data::{Dataset, DatasetKind, TrainTest};
 
 #[derive(Default)]
 pub(crate) struct Control {
@@ -41,6 +41,15 @@ pub(crate) async fn dataset(kind: DatasetKind) -> Result<Rc<TrainTest>, String> 
     let d = Rc::new(load_bundled(kind, |_| {}).await?);
     DATA.with(|c| c.borrow_mut().push((kind, d.clone())));
     Ok(d)
+}
+
+/// A job's training images: the first `subset`, when the page asks for a subset (tests, quick
+/// looks), or all of them.
+pub(crate) fn train_images(data: &TrainTest, subset: Option<usize>) -> Dataset {
+    match subset {
+        Some(n) => data.train.take(n),
+        None => data.train.clone(),
+    }
 }
 
 pub(crate) fn send(msg: FromWorker) {

@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use crate::app::backend;
 use crate::app::backend::BackendKind;
 use crate::app::io::fetch::fetch_bytes;
-use crate::app::worker::control::{Control, dataset, hold, send};
+use crate::app::worker::control::{Control, dataset, hold, send, train_images};
 use crate::app::worker::measure::{GanSteps, pick};
 use crate::app::worker::meter::StepMeter;
 use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
@@ -120,10 +120,7 @@ pub(crate) async fn gan(
     };
     config.validate().map_err(|e| e.to_string())?;
     let data = dataset(DatasetKind::FashionMnist).await?;
-    let train = match subset {
-        Some(n) => data.train.take(n),
-        None => data.train.clone(),
-    };
+    let train = train_images(&data, subset);
     let chosen = if measure {
         let picked = pick(async |d: &Device| GanSteps::new(&config, &train, d)).await;
         record.backend = picked.kind;
