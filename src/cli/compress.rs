@@ -168,10 +168,7 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
         };
         let after = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
         let tensors = block_on(factorized_tensors(&model))?;
-        let file = match rule {
-            RankRule::Seed => format!("weights/compressed-{f}x.safetensors"),
-            RankRule::Budget => format!("weights/compressed-{f}x-budget.safetensors"),
-        };
+        let file = format!("weights/compressed-{}.safetensors", rule.file_stem(f));
         write(&out.join(file), encode_safetensors(&tensors, &factorized_metadata(&ranks)))?;
         compressed.push(CompressedRun {
             factor: f,

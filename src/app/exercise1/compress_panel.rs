@@ -24,7 +24,7 @@ use crate::app::widgets::tables::summary_table;
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::mlp::Mlp;
 use crate::lab::classifier::summary::mlp_summary;
-use crate::lab::compress::ranks::{RankPoint, RankRule, params_for};
+use crate::lab::compress::ranks::{RankPoint, RankRule, join_ranks, params_for};
 use crate::lab::compress::summary::factorized_summary_for;
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::core::summary::group;
@@ -140,10 +140,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let evaluator = evaluator.clone();
         Callback::from(move |ranks: Vec<usize>| {
             let Some(Ok(l)) = (*loaded).clone() else { return };
-            crate::app::io::share::set_param(
-                "ranks",
-                Some(&ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")),
-            );
+            crate::app::io::share::set_param("ranks", Some(&join_ranks(&ranks, ",")));
             let current = current.clone();
             let test = test.clone();
             let evaluator = evaluator.clone();
@@ -319,35 +316,8 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         })
     };
 
-    let on_factor = {
-        let factor = factor.clone();
-        let loaded = loaded.clone();
-        let rebuild = rebuild.clone();
-        let rule = *rule;
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let f: f64 = input.value().parse().unwrap_or(1.0);
-            factor.set(f);
-            crate::app::io::share::set_param("factor", Some(&f.to_string()));
-            if let Some(Ok(l)) = &*loaded
-                && let Ok(r) = l.spectrum.ranks_for(rule, f)
-            {
-                rebuild.emit(r);
-            }
-        })
-    };
-    let on_layer = |layer: usize| {
-        let current = current.clone();
-        let rebuild = rebuild.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            if let (Some(c), Ok(k)) = (&*current, input.value().parse::<usize>()) {
-                let mut ranks = c.ranks.clone();
-                ranks[layer] = k;
-                rebuild.emit(ranks);
-            }
-        })
-    };
+    // Moves the page to a factor: the slider, the share link, and the ranks under the rule (the
+    // factor slider and the refinement presets both go through here).
     let on_preset = {
         let factor = factor.clone();
         let loaded = loaded.clone();
@@ -360,6 +330,25 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 && let Ok(r) = l.spectrum.ranks_for(rule, f)
             {
                 rebuild.emit(r);
+            }
+        })
+    };
+    let on_factor = {
+        let on_preset = on_preset.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            on_preset.emit(input.value().parse().unwrap_or(1.0));
+        })
+    };
+    let on_layer = |layer: usize| {
+        let current = current.clone();
+        let rebuild = rebuild.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let (Some(c), Ok(k)) = (&*current, input.value().parse::<usize>()) {
+                let mut ranks = c.ranks.clone();
+                ranks[layer] = k;
+                rebuild.emit(ranks);
             }
         })
     };

@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::app::exercise1::refined::RefinedModel;
 use crate::lab::classifier::mlp::Classifier;
+use crate::lab::compress::ranks::join_ranks;
 
 /// A model the drawing pad can predict with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +43,7 @@ impl PadModel {
 
     /// How the picker and the prediction's heading name it.
     pub(crate) fn label(self, ranks: &[usize], refined: &[Rc<RefinedModel>]) -> String {
-        let list = ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+        let list = join_ranks(ranks, ", ");
         match self {
             PadModel::Base => "base model".into(),
             PadModel::Svd => format!("SVD at the sliders' ranks ({list}), not refined"),

@@ -12,11 +12,11 @@ use yew::prelude::*;
 use crate::app::exercise1::base_model::predict_device;
 use crate::app::exercise1::confusion::ConfusionHeatmap;
 use crate::app::exercise1::weights_io::{blob_url, file_bytes};
-use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
+use crate::lab::classifier::eval::{EVAL_BATCH, Evaluation, evaluate};
 use crate::lab::classifier::metrics::ConfusionMatrix;
 use crate::lab::classifier::mlp::MLP_WIDTHS;
 use crate::lab::compress::factorized::FactorizedMlp;
-use crate::lab::compress::ranks::params_for;
+use crate::lab::compress::ranks::{join_ranks, params_for};
 use crate::lab::compress::weights::{factorized_from_tensors, factorized_metadata};
 use crate::lab::core::safetensors::{NamedTensor, decode_safetensors, encode_safetensors};
 use crate::lab::core::summary::group;
@@ -31,6 +31,12 @@ pub struct Scores {
     pub confusion: ConfusionMatrix,
     /// The predicted class of each test image.
     pub predictions: Rc<Vec<u8>>,
+}
+
+impl From<Evaluation> for Scores {
+    fn from(e: Evaluation) -> Self {
+        Self { accuracy: e.accuracy, confusion: e.confusion, predictions: Rc::new(e.predictions) }
+    }
 }
 
 /// A refined (or imported) factorized model.
@@ -69,10 +75,6 @@ impl std::fmt::Debug for RefinedModel {
     }
 }
 
-fn ranks_text(ranks: &[usize]) -> String {
-    ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
-}
-
 impl RefinedModel {
     /// Checks and builds the model from its tensors; `what` begins its label ("refined 2×").
     pub fn new(
@@ -85,7 +87,7 @@ impl RefinedModel {
         let ranks = cpu.ranks();
         let bytes = encode_safetensors(tensors, &factorized_metadata(&ranks));
         Ok(Self {
-            label: format!("{what} ({})", ranks_text(&ranks)),
+            label: format!("{what} ({})", join_ranks(&ranks, ", ")),
             export_url: blob_url(&bytes, "application/octet-stream"),
             ranks,
             scores,
@@ -95,10 +97,7 @@ impl RefinedModel {
 
     /// The export's file name.
     pub fn file_name(&self) -> String {
-        format!(
-            "mnist-lab-factorized-{}.safetensors",
-            self.ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join("-")
-        )
+        format!("mnist-lab-factorized-{}.safetensors", join_ranks(&self.ranks, "-"))
     }
 }
 
@@ -141,13 +140,7 @@ pub fn RefinedModels(props: &RefinedModelsProps) -> Html {
                         if let Some(t) = &test {
                             // A small model on the CPU: about as long as the base's own score.
                             match evaluate(&m.cpu, t, EVAL_BATCH, &predict_device()).await {
-                                Ok(e) => {
-                                    m.scores = Some(Scores {
-                                        accuracy: e.accuracy,
-                                        confusion: e.confusion,
-                                        predictions: Rc::new(e.predictions),
-                                    })
-                                }
+                                Ok(e) => m.scores = Some(e.into()),
                                 Err(e) => error.set(Some(format!(
                                     "{name} is imported, but scoring it failed: {e}"
                                 ))),

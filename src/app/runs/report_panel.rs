@@ -188,7 +188,6 @@ pub fn ReportPanel() -> Html {
                 let result = async {
                     let runs = store::list().await?;
                     let mut bundles = Vec::new();
-                    notes.set(Vec::new());
                     let mut said = Vec::new();
                     let exercise1 = exercise1(&runs, &mut said).await;
                     notes.set(said);

@@ -138,7 +138,7 @@ impl MlpSpectrum {
                 second: linear_from(&lr.v_t, Some(bias), device),
             });
         }
-        Ok(FactorizedMlp { layers, activation: Relu::new() })
+        Ok(FactorizedMlp::from_layers(layers))
     }
 }
 

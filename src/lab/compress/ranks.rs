@@ -45,6 +45,12 @@ pub fn params_for(shapes: &[(usize, usize)], ranks: &[usize]) -> usize {
         .sum()
 }
 
+/// Ranks as text, as labels, file names, metadata and share links write them:
+/// `join_ranks(&[50, 25, 5], ", ")` is "50, 25, 5".
+pub fn join_ranks(ranks: &[usize], sep: &str) -> String {
+    ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(sep)
+}
+
 /// How ranks are chosen for a compression factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum RankRule {
@@ -62,6 +68,14 @@ impl RankRule {
         match self {
             RankRule::Seed => format!("{factor}×"),
             RankRule::Budget => format!("{factor}× budget"),
+        }
+    }
+
+    /// How file names tell a factor's runs apart: "2x", "2x-budget".
+    pub fn file_stem(self, factor: f64) -> String {
+        match self {
+            RankRule::Seed => format!("{factor}x"),
+            RankRule::Budget => format!("{factor}x-budget"),
         }
     }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::{LrSchedule, TrainConfig};
 use crate::lab::compress::plots;
-use crate::lab::compress::ranks::{RankPoint, RankRule};
+use crate::lab::compress::ranks::{RankPoint, RankRule, join_ranks};
 use crate::lab::core::bundle::Bundle;
 use crate::lab::core::summary::{Summary, group};
 use crate::lab::data::DatasetKind;
@@ -50,10 +50,7 @@ impl CompressedRun {
 
     /// Its refinement curves' file name.
     fn curves_file(&self) -> String {
-        match self.rule {
-            RankRule::Seed => format!("refine-{}x-curves.svg", self.factor),
-            RankRule::Budget => format!("refine-{}x-budget-curves.svg", self.factor),
-        }
+        format!("refine-{}-curves.svg", self.rule.file_stem(self.factor))
     }
 }
 
@@ -219,7 +216,7 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
         s += &format!(
             "| {} | ({}) | {} | {:.2}× | {} | {} | {:+.2} pt |\n",
             c.label(),
-            c.ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", "),
+            join_ranks(&c.ranks, ", "),
             group(c.params),
             m.base.params as f64 / c.params as f64,
             pct(c.test_acc_before_refine),
@@ -261,7 +258,7 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
         s += &format!(
             "| {} | ({}) | {} | {} |\n",
             p.rule.factor_label(p.factor),
-            p.ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", "),
+            join_ranks(&p.ranks, ", "),
             group(p.params),
             pct(p.test_acc)
         );

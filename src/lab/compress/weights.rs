@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 
 use crate::lab::compress::factorized::{FactorizedLayer, FactorizedMlp};
+use crate::lab::compress::ranks::join_ranks;
 use crate::lab::core::error::LabResult;
 use crate::lab::core::linear::{Matrix, linear_from, linear_tensors};
 use crate::lab::core::safetensors::{NamedTensor, WeightsError};
@@ -24,7 +25,7 @@ pub async fn factorized_tensors(model: &FactorizedMlp) -> LabResult<Vec<NamedTen
 pub fn factorized_metadata(ranks: &[usize]) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("format".to_string(), "mnist-lab factorized mlp".to_string()),
-        ("ranks".to_string(), ranks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",")),
+        ("ranks".to_string(), join_ranks(ranks, ",")),
     ])
 }
 
