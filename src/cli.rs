@@ -15,6 +15,7 @@ mod bench_report;
 mod common;
 mod compress;
 mod dist;
+mod evaluate;
 mod gan;
 mod step_breakdown;
 
@@ -25,11 +26,16 @@ USAGE:
   mnist-lab smoke [--data DIR] [--steps N]  a few hundred Adam steps of the MLP on MNIST (CPU)
   mnist-lab compress [--epochs 100] [--refine-epochs 10] [--factors 2,4,8] [--batch-size 128]
                      [--lr 0.001] [--schedule cosine|constant] [--weight-decay 1e-4] [--seed 42] [--train-subset N]
-                     [--rank-rule seed|budget|both] [--out DIR] [--data DIR]
+                     [--rank-rule seed|budget|both] [--train-images FILE --train-labels FILE]
+                     [--out DIR] [--data DIR]
       exercise 1: train the 784-100-50-10 MLP, compress it by truncated SVD at each factor
       (seed rule: k = int(n/f) per layer; budget rule: the same parameter count spread over
       the layers by retained spectral energy), refine each, and write DIR/report.md, DIR/metrics.json,
-      DIR/*.svg plots and DIR/weights/*.safetensors (default DIR: out/compress)
+      DIR/*.svg plots and DIR/weights/*.safetensors (default DIR: out/compress); --train-images and
+      --train-labels (IDX, raw or .gz) train and refine on your own files instead of MNIST's
+  mnist-lab evaluate --weights FILE --images FILE --labels FILE
+      a saved model (the dense base, or a factorized model from compress or the page) on your own
+      IDX files (raw or .gz): accuracy and confusion matrix
   mnist-lab bench [--runs 5] [--out FILE]
       native CPU benchmarks: exercise 1's base-training epoch time and SVD + rebuild + full 10k test
       evaluation per compression factor; exercise 2's GAN training-step time (dense and CNN, B = 64
@@ -63,6 +69,7 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("judge") => gan::judge(&args[1..]),
         Some("bench-report") => bench_report::bench_report(&args[1..]),
         Some("harden-dist") => dist::harden_dist(&args[1..]),
+        Some("evaluate") => evaluate::evaluate_files(&args[1..]),
         Some("-h") | Some("--help") | None => {
             println!("{USAGE}");
             return 0;

@@ -115,3 +115,67 @@ fn bad_arguments_are_clear_errors_not_panics() {
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }
 }
+
+/// #16 item 4 in the CLI: the shipped model on IDX files scores what its metadata says; files
+/// that disagree are refused with a message; `compress` trains on the user's files when given.
+#[test]
+fn evaluate_and_compress_take_the_users_own_idx_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("static/data/mnist");
+    let (images, labels) =
+        (dir.join("t10k-images-idx3-ubyte.gz"), dir.join("t10k-labels-idx1-ubyte.gz"));
+    let o = cli(&[
+        "evaluate",
+        "--weights",
+        "static/models/mlp-784-100-50-10.safetensors",
+        "--images",
+        images.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("accuracy 98.18% (9818 of 10000)"), "{out}");
+    assert!(out.contains("| true \\ predicted |"), "{out}");
+
+    // Two images against three labels: refused, naming both counts.
+    let tmp = std::env::temp_dir().join(format!("mnist-lab-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut two = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28];
+    two.extend(vec![0u8; 2 * 784]);
+    std::fs::write(tmp.join("two-images"), &two).unwrap();
+    std::fs::write(tmp.join("three-labels"), [0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]).unwrap();
+    let o = cli(&[
+        "evaluate",
+        "--weights",
+        "static/models/mlp-784-100-50-10.safetensors",
+        "--images",
+        tmp.join("two-images").to_str().unwrap(),
+        "--labels",
+        tmp.join("three-labels").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2 images but the label file has 3 labels"), "{err}");
+
+    // compress on the user's files: the base trains on their 10 000 images, not MNIST's 60 000.
+    let o = cli(&[
+        "compress",
+        "--epochs",
+        "1",
+        "--refine-epochs",
+        "0",
+        "--factors",
+        "2",
+        "--train-images",
+        images.to_str().unwrap(),
+        "--train-labels",
+        labels.to_str().unwrap(),
+        "--out",
+        tmp.join("out").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("1 epochs on 10000 images"), "{err}");
+    let o = cli(&["compress", "--train-images", images.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("go together"));
+}

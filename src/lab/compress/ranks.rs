@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::lab::core::error::{LabError, LabResult};
 
+/// Factors of the page's accuracy-vs-parameters curve (the slider's range and a few beyond).
+pub const SWEEP_FACTORS: [f64; 10] = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 50.0];
+
 /// Refuses rank 0 and ranks above min(m, n).
 pub fn check_rank(k: usize, m: usize, n: usize) -> LabResult<()> {
     if k == 0 || k > m.min(n) {

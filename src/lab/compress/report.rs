@@ -22,6 +22,22 @@ pub struct BaseRun {
     pub confusion: ConfusionMatrix,
 }
 
+/// A base model's training record, shipped beside its weights (the CLI writes it next to
+/// `base.safetensors`), so a report built on that model later, in the page, has its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseHistory {
+    /// Its training hyper-parameters.
+    pub config: TrainConfig,
+    /// Parameters, per-epoch metrics, final confusion matrix.
+    pub base: BaseRun,
+    /// Wall-clock seconds of its training.
+    pub seconds: f64,
+    /// The backend that trained it.
+    pub backend: String,
+    /// The command that made it.
+    pub command: String,
+}
+
 /// One compression factor's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompressedRun {
@@ -82,6 +98,10 @@ pub struct ReportContext {
     pub seconds: f64,
     /// The backend that ran it.
     pub backend: String,
+    /// Who produced the report: "MNIST Lab's CLI", "MNIST Lab in the browser".
+    pub producer: String,
+    /// Where the base model came from, when it was not trained by this run.
+    pub base_source: Option<String>,
     /// Plot file names (relative to the report) with captions.
     pub plots: Vec<(String, String)>,
 }
@@ -133,9 +153,12 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
     let mut s = String::new();
     s += "# Exercise 1 — low-rank SVD compression of an MNIST classifier\n\n";
     s += &format!(
-        "Produced by MNIST Lab's CLI on the {} backend in {:.0} s. Every number below was measured in this run.\n\n",
-        ctx.backend, ctx.seconds
+        "Produced by {} on the {} backend in {:.0} s. Every number below was measured in this run.\n\n",
+        ctx.producer, ctx.backend, ctx.seconds
     );
+    if let Some(source) = &ctx.base_source {
+        s += &format!("**Base model:** {source}.\n\n");
+    }
     s += "## Pre-processing\n\nEach 28×28 image is flattened to 784 values and scaled to [0, 1] by dividing by 255. \
           No standardisation (mean/std) is applied: with ReLU layers and Adam, [0, 1] inputs train well, and the \
           compressed models must see exactly the same inputs as the base model. Training batches are shuffled \
