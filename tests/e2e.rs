@@ -247,6 +247,25 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
     let html = b.js("return fetch(document.querySelector('[data-testid=report-html]').href).then(r => r.text())", vec![]);
     assert!(html.as_str().unwrap().contains("2× compression"), "the refinement of this base is in");
     assert!(b.find("report-notes").is_none(), "{}", b.text("report-notes"));
+    // Built on the shipped model instead, the same refinement is left out, and the notes say why.
+    let old_url = b.attr("[data-testid=report-html]", "href");
+    pick_model(&b, "report-base", "shipped");
+    click_when_enabled(&b, "export-report", 30);
+    let notes = b.wait_for(180, "the notes of the shipped model's report", |b| {
+        Some(b.text("report-notes")).filter(|t| !t.is_empty())
+    });
+    assert!(
+        notes.contains("2× refinement") && notes.contains("built on the shipped pretrained model"),
+        "{notes}"
+    );
+    b.wait_for(60, "the new report", |b| {
+        b.attr("[data-testid=report-html]", "href").filter(|h| Some(h) != old_url.as_ref())
+    });
+    let html = b.js("return fetch(document.querySelector('[data-testid=report-html]').href).then(r => r.text())", vec![]);
+    assert!(
+        !html.as_str().unwrap().contains("2× compression"),
+        "another model's refinement is not in"
+    );
 }
 
 #[test]
@@ -1338,15 +1357,183 @@ fn a_refined_model_draws_exports_and_imports_back() {
         second_probs(b).filter(|p| *p == refined)
     });
 
-    // The report knows what this refinement refined: the shipped model, not a classifier run.
+    // The report knows what this refinement refined: with no classifier run saved, it is built
+    // on the shipped model (its CLI history ships with it), this refinement and the sweep.
+    assert_eq!(value_of(&b, "report-base").as_deref(), Some("shipped"));
     click_when_enabled(&b, "export-report", 30);
-    let notes = b.wait_for(60, "the report's notes", |b| {
-        Some(b.text("report-notes")).filter(|t| !t.is_empty())
+    b.wait_for(180, "the built report", |b| b.find("report-html"));
+    let html = b.js("return fetch(document.querySelector('[data-testid=report-html]').href).then(r => r.text())", vec![]);
+    let html = html.as_str().unwrap();
+    assert!(html.contains("the shipped pretrained model, trained by"), "names its base");
+    assert!(html.contains("2× compression"), "the refinement of the shipped model is in");
+    assert!(html.contains("test accuracy after SVD against parameters"), "the sweep is in");
+    assert!(
+        html.contains("<tr><td>100</td><td>0.0022</td>"),
+        "the base's 100 CLI epochs are in its table"
+    );
+    assert!(b.find("report-notes").is_none(), "nothing left out: {}", b.text("report-notes"));
+}
+
+/// Drops MNIST's test images with every label moved to the next class ((d + 1) mod 10) as the
+/// user's own files: a model trained on them predicts the next class, which no model trained
+/// on MNIST does.
+fn drop_shifted_test_files(b: &Browser) {
+    b.js(
+        "const raw = f => fetch('data/mnist/' + f).then(r => new Response(r.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+         Promise.all([raw('t10k-images-idx3-ubyte.gz'), raw('t10k-labels-idx1-ubyte.gz')]).then(([images, labels]) => {
+           const l = new Uint8Array(labels);
+           for (let i = 8; i < l.length; i++) l[i] = (l[i] + 1) % 10;
+           const dt = new DataTransfer();
+           dt.items.add(new File([images], 'shifted-images-idx3-ubyte'));
+           dt.items.add(new File([l], 'shifted-labels-idx1-ubyte'));
+           document.querySelector('.user-files').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+         })",
+        vec![],
+    );
+    b.wait_for(60, "the shifted pair", |b| {
+        b.attr("[data-testid=user-pair]", "data-count").filter(|c| c == "10000")
+    });
+}
+
+/// #16 item 4: the user's files as the training set. A model trained on MNIST's test images
+/// with shifted labels predicts the next class on MNIST's test set, so the job really used
+/// them; the run list says so; reopening the run needs the same files, and says which.
+#[test]
+fn a_classifier_trains_on_the_users_files() {
+    let b = open_ready("/?backend=cpu&train_subset=2000");
+    drop_shifted_test_files(&b);
+    pick_model(&b, "train-data", "mine");
+    b.set_input("train-epochs", "2");
+    click_when_enabled(&b, "train-start", 30);
+    wait_train_done(&b, 300, "training on the user's files");
+    let shifted: u64 = b
+        .js("return [...document.querySelectorAll('[data-testid=confusion-matrix] td')].filter(td => Number(td.dataset.pred) === (Number(td.dataset.true) + 1) % 10).reduce((s, td) => s + Number(td.dataset.count), 0)", vec![])
+        .as_u64()
+        .unwrap();
+    assert!(shifted > 3_000, "it learned the shifted labels: {shifted} of 10 000 one class up");
+    let run_id = b.attr("[data-testid=train-status]", "data-run-id").expect("the run is saved");
+    let row = run_row(&run_id);
+    let listed = b.wait_for(30, "the run in the list", |b| {
+        b.js(
+            &format!("const r = document.querySelector('{row}'); return r ? r.textContent : null"),
+            vec![],
+        )
+        .as_str()
+        .map(str::to_string)
     });
     assert!(
-        notes.contains("2× refinement") && notes.contains("shipped pretrained model"),
-        "{notes}"
+        listed.contains(
+            "on your files shifted-images-idx3-ubyte + shifted-labels-idx1-ubyte (10000 images)"
+        ),
+        "{listed}"
     );
+
+    // After a reload the files are gone: reopening the run says which files it needs.
+    b.open("/?backend=cpu&train_subset=2000");
+    wait_backend(&b);
+    b.wait_for(60, "the run in the list", |b| saved_epochs(b, &row));
+    b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
+    let err =
+        b.wait_for(60, "the refusal", |b| Some(b.text("train-error")).filter(|t| !t.is_empty()));
+    assert!(
+        err.contains("trained on your files shifted-images") && err.contains("load them"),
+        "{err}"
+    );
+    // With the same files loaded again, it reopens.
+    drop_shifted_test_files(&b);
+    b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
+    b.wait_for(60, "the reopen to start", |b| (train_status(b) != "failed").then_some(()));
+    wait_train_done(&b, 120, "the reopened run");
+    assert!(b.text("train-error").is_empty(), "{}", b.text("train-error"));
+}
+
+/// The cells of a confusion matrix, summed (the hook is `{prefix}-matrix`).
+fn matrix_total(b: &Browser, prefix: &str) -> u64 {
+    b.js(&format!("return [...document.querySelectorAll('[data-testid={prefix}-matrix] td')].reduce((s, td) => s + Number(td.dataset.count), 0)"), vec![])
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// #16 items 4 and 5: a user's IDX pair is evaluated by every model of the pad, with a confusion
+/// matrix that sums to its count; a drawing added to "my digits" is evaluated the same way and
+/// stays in the browser across a reload; a damaged stored set is reported and left in place.
+#[test]
+fn user_files_and_my_digits_are_evaluated_by_every_model() {
+    let b = open_ready("/?backend=cpu");
+    let svd_acc = b.wait_for(120, "the SVD model's accuracy", |b| {
+        Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%'))
+    });
+    b.js("localStorage.removeItem('mnist-lab-my-digits')", vec![]);
+    // The bundled test files, dropped as the user's own: the base scores what the slider's
+    // table says, on all 10 000.
+    b.js(
+        "const get = f => fetch('data/mnist/' + f).then(r => r.blob()).then(x => new File([x], f));
+         Promise.all([get('t10k-images-idx3-ubyte.gz'), get('t10k-labels-idx1-ubyte.gz')]).then(files => {
+           const dt = new DataTransfer();
+           files.forEach(f => dt.items.add(f));
+           document.querySelector('.user-files').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+         })",
+        vec![],
+    );
+    b.wait_for(60, "the pairing", |b| {
+        b.attr("[data-testid=user-pair]", "data-count").filter(|c| c == "10000")
+    });
+    let table = b.wait_for(120, "the evaluation of the files", |b| {
+        Some(b.text("user-eval")).filter(|t| t.contains("of 10000"))
+    });
+    assert_eq!(value_of(&b, "user-eval-set").as_deref(), Some("files"));
+    assert!(table.contains("base model") && table.contains("SVD at the sliders' ranks"), "{table}");
+    assert_eq!(matrix_total(&b, "user-eval-confusion"), 10_000);
+    let accuracies = b.js("return [...document.querySelectorAll('[data-testid=user-eval] tr[data-accuracy]')].map(r => Number(r.dataset.accuracy))", vec![]);
+    let svd = accuracies[1].as_f64().unwrap();
+    assert!(
+        (svd * 100.0 - percent(&svd_acc)).abs() < 0.025,
+        "the SVD model scores on the same images what the slider says: {svd} vs {svd_acc}"
+    );
+
+    // My digits: a drawn "1", labelled, is one digit evaluated by every model.
+    draw_a_one(&b);
+    pick_model(&b, "my-digit-label", "1");
+    click_when_enabled(&b, "my-digit-add", 30);
+    b.wait_for(10, "the kept digit", |b| {
+        b.attr("[data-testid=my-digits]", "data-count").filter(|c| c == "1")
+    });
+    pick_model(&b, "user-eval-set", "digits");
+    let rows =
+        "return document.querySelectorAll('[data-testid=user-eval] tr[data-accuracy]').length";
+    b.wait_for(60, "the evaluation of my digits", |b| {
+        (b.attr("[data-testid=user-eval]", "data-count")? == "1"
+            && b.js(rows, vec![]).as_u64()? >= 2)
+            .then_some(())
+    });
+    let table = b.text("user-eval");
+    assert!(table.contains("base model"), "{table}");
+    assert_eq!(matrix_total(&b, "user-eval-confusion"), 1);
+    assert_eq!(
+        b.js("return document.querySelector('[data-testid=user-eval-confusion-matrix] td[data-true=\"1\"][data-count=\"1\"]') !== null", vec![]),
+        serde_json::json!(true),
+        "the digit counts under its label, 1"
+    );
+
+    // Kept across a reload; a damaged record is reported and stays stored for the user to clear.
+    b.open("/?backend=cpu");
+    b.wait_for(60, "my digits after a reload", |b| {
+        b.attr("[data-testid=my-digits]", "data-count").filter(|c| c == "1")
+    });
+    b.js("localStorage.setItem('mnist-lab-my-digits', '{\"version\":1,\"digits\":[{\"label\":12,\"pixels\":\"00\"}]}')", vec![]);
+    b.open("/?backend=cpu");
+    let err = b.wait_for(60, "the damaged set's message", |b| {
+        Some(b.text("my-digits-error")).filter(|t| !t.is_empty())
+    });
+    assert!(err.contains("label 12") && err.contains("until you clear"), "{err}");
+    assert_eq!(
+        b.js("return localStorage.getItem('mnist-lab-my-digits').includes('\"label\":12')", vec![]),
+        serde_json::json!(true),
+        "nothing is overwritten before the user clears it"
+    );
+    click_when_enabled(&b, "my-digits-clear", 30);
+    assert_eq!(b.attr("[data-testid=my-digits]", "data-count").as_deref(), Some("0"));
+    b.screenshot("user-eval");
 }
 
 fn percent(text: &str) -> f64 {

@@ -9,6 +9,7 @@ use web_sys::{
 };
 use yew::prelude::*;
 
+use crate::app::context::{UserSet, use_lab};
 use crate::app::io::datasets::DataState;
 use crate::app::io::fetch::{fetch_bytes, read_file};
 use crate::app::widgets::chart::BarChart;
@@ -149,14 +150,17 @@ fn parse_user_file(name: &str, bytes: &[u8]) -> Result<UserFile, String> {
 #[component]
 pub fn UserFiles() -> Html {
     let files = use_state(Vec::<UserFile>::new);
+    let pair = use_state(|| None::<Result<Rc<UserSet>, String>>);
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let url = use_node_ref();
 
     // Adds parsed files (or shows the first error) — shared by picker, drop and URL.
+    // The newest image file and the newest label file pair up into a labelled set, which the
+    // page shares with the exercise panels (once per change, not per render).
     let add = {
-        let files = files.clone();
-        let error = error.clone();
+        let (files, error, pair) = (files.clone(), error.clone(), pair.clone());
+        let set_user_set = use_lab().set_user_set;
         Callback::from(move |results: Vec<Result<UserFile, String>>| {
             let mut list = (*files).clone();
             let mut first_error = None;
@@ -165,6 +169,20 @@ pub fn UserFiles() -> Html {
                     Ok(f) => list.push(f),
                     Err(e) => first_error = first_error.or(Some(e)),
                 }
+            }
+            let newest = |images: bool| {
+                list.iter().rev().find(|f| matches!(f, UserFile::Images { .. }) == images)
+            };
+            if let (
+                Some(UserFile::Images { name: a, data }),
+                Some(UserFile::Labels { name: b, labels }),
+            ) = (newest(true), newest(false))
+            {
+                let paired = Dataset::new(data.images.clone(), labels.clone())
+                    .map(|d| Rc::new(UserSet { name: format!("{a} + {b}"), data: Rc::new(d) }))
+                    .map_err(|e| format!("{a} and {b} do not pair: {e}"));
+                set_user_set.emit(paired.as_ref().ok().cloned());
+                pair.set(Some(paired));
             }
             error.set(first_error);
             files.set(list);
@@ -239,27 +257,13 @@ pub fn UserFiles() -> Html {
         })
     };
 
-    // Images and labels of equal count pair up into a labelled set.
-    let images: Vec<_> = files
-        .iter()
-        .filter_map(
-            |f| if let UserFile::Images { data, .. } = f { Some(data.clone()) } else { None },
-        )
-        .collect();
-    let labels: Vec<_> = files
-        .iter()
-        .filter_map(|f| {
-            if let UserFile::Labels { labels, .. } = f { Some(labels.clone()) } else { None }
-        })
-        .collect();
-    let pairing = match (images.last(), labels.last()) {
-        (Some(i), Some(l)) => match Dataset::new(i.images.clone(), l.clone()) {
-            Ok(d) => {
-                html! { <p class="ok" data-testid="user-pair">{format!("paired: {} labelled images", d.len())}</p> }
-            }
-            Err(e) => html! { <p class="error">{e.to_string()}</p> },
+    let pairing = match &*pair {
+        Some(Ok(set)) => html! {
+            <p class="ok" data-testid="user-pair" data-count={set.data.len().to_string()}>
+                {format!("paired: {} labelled images ({}), evaluated under Exercise 1 and usable for training", set.data.len(), set.name)}</p>
         },
-        _ => html! {},
+        Some(Err(e)) => html! { <p class="error">{e}</p> },
+        None => html! {},
     };
 
     html! {

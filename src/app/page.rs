@@ -5,7 +5,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::app::backend::{self, ActiveBackend};
-use crate::app::context::LabContext;
+use crate::app::context::{LabContext, UserSet};
 use crate::app::data_panel::{DatasetCard, UserFiles};
 use crate::app::exercise1::compress_panel::CompressPanel;
 use crate::app::exercise1::train_panel::TrainPanel;
@@ -28,6 +28,12 @@ pub fn App() -> Html {
     let fashion = use_state(|| DataState::Loading(0.0));
     let trained = use_state(|| None::<Rc<Vec<NamedTensor>>>);
     let trained_from = use_state(|| None::<AttrValue>);
+    let user_set = use_state(|| None::<Rc<UserSet>>);
+    // One callback for the page's life, so the context does not change on every render.
+    let set_user_set = {
+        let user_set = user_set.clone();
+        use_callback((), move |s: Option<Rc<UserSet>>, _| user_set.set(s))
+    };
     // A run picked in the run list, routed to the panel that shows its kind.
     let resume = use_state(|| None::<(&'static str, ResumeRequest)>);
     let nonce = use_mut_ref(|| 0u32);
@@ -79,6 +85,8 @@ pub fn App() -> Html {
         backend: (*backend).clone(),
         mnist: (*mnist).clone(),
         fashion: (*fashion).clone(),
+        user_set: (*user_set).clone(),
+        set_user_set: set_user_set.clone(),
     };
     html! {
         <ContextProvider<LabContext> context={context}>

@@ -18,20 +18,18 @@ use crate::app::exercise1::pad_models::{PadModel, model_select, prediction_view,
 use crate::app::exercise1::plots_view::{SpectrumPlot, SweepPlot};
 use crate::app::exercise1::refine_panel::RefinePanel;
 use crate::app::exercise1::refined::{RefinedModel, RefinedModels};
+use crate::app::exercise1::user_eval::{UserEval, eval_models};
 use crate::app::exercise1::weights_io::WeightsIo;
 use crate::app::io::datasets::DataState;
 use crate::app::widgets::tables::summary_table;
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::mlp::Mlp;
 use crate::lab::classifier::summary::mlp_summary;
-use crate::lab::compress::ranks::{RankPoint, RankRule, join_ranks, params_for};
+use crate::lab::compress::ranks::{RankPoint, RankRule, SWEEP_FACTORS, join_ranks, params_for};
 use crate::lab::compress::summary::factorized_summary_for;
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::core::summary::group;
 use crate::lab::data::Dataset;
-
-/// Factors of the accuracy-vs-parameters curve.
-const SWEEP: [f64; 10] = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 50.0];
 
 /// What the panel needs.
 #[derive(Properties, Debug, Clone, PartialEq)]
@@ -217,7 +215,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     let Some(e) = evaluator_for(&evaluator, &l, &t) else { return };
                     let mut points = Vec::new();
                     for rule in [RankRule::Seed, RankRule::Budget] {
-                        for f in SWEEP {
+                        for f in SWEEP_FACTORS {
                             // Background work: it waits while the user draws, so that the pad's
                             // predictions never queue behind a 10k-image evaluation.
                             while now_ms() - crate::app::exercise1::draw_pad::last_emit_ms()
@@ -444,6 +442,8 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     {prediction_view("prediction-compressed", &pair.1.label(&ranks, &refined), &probs.1)}
                 </div>
                 <RefinedModels models={(*refined).clone()} shapes={shapes.clone()} test={test.clone()} on_import={on_refined.clone()} />
+                <UserEval image={(*image).clone()}
+                          models={eval_models(&l.cpu_base, current.as_ref().map(|c| (&c.ranks[..], &c.dense)), &refined)} />
                 if probs.0.is_some() {
                     <p class="hint" data-testid="draw-latency" data-ms={format!("{:.1}", probs.2)}>
                         {format!("draw → both predictions in {:.1} ms (on the CPU, whatever the backend: one image is too little work for a GPU)", probs.2)}</p>

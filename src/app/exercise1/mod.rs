@@ -10,4 +10,5 @@ pub mod plots_view;
 pub mod refine_panel;
 pub mod refined;
 pub mod train_panel;
+pub mod user_eval;
 pub mod weights_io;

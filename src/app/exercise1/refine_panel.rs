@@ -13,6 +13,7 @@ use crate::app::context::use_lab;
 use crate::app::env::url_param;
 use crate::app::exercise1::refined::{RefinedModel, Scores};
 use crate::app::run::controls::{RunControls, RunIds};
+use crate::app::run::data_choice::{TrainingSetPicker, job_data};
 use crate::app::run::hook::{Reply, use_run};
 use crate::app::run::resume::{ResumeRequest, use_resume};
 use crate::app::widgets::chart::{LineChart, Series};
@@ -118,6 +119,8 @@ impl Reducible for View {
 #[component]
 pub fn RefinePanel(props: &RefinePanelProps) -> Html {
     let lab = use_lab();
+    // Refine on the user's paired files instead of MNIST's training images.
+    let mine = use_state(|| false);
     let backend = lab.backend.as_ref().map(|b| b.kind).unwrap_or(BackendKind::Cpu);
     let measure = lab.backend.as_ref().is_some_and(|b| b.measure_jobs());
     let epochs = use_state(|| "10".to_string());
@@ -166,10 +169,15 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         let (run, view, epochs) = (run.clone(), view.dispatcher(), epochs.clone());
         let base = props.base.clone();
         let base_described = props.base_described.clone();
+        let (mine, user_set) = (*mine, lab.user_set.clone());
         Callback::from(move |(factor, ranks, rule): (f64, Vec<usize>, Option<RankRule>)| {
             if run.status().going() {
                 return;
             }
+            let data = match job_data(mine, user_set.as_deref()) {
+                Ok(u) => u,
+                Err(e) => return run.fail(e),
+            };
             let config = match epochs.trim().parse::<usize>() {
                 Ok(e) => TrainConfig {
                     epochs: e,
@@ -197,6 +205,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                     measure,
                     base_described: base_described.to_string(),
                     rule,
+                    data,
                 },
                 total,
                 false,
@@ -250,6 +259,8 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
                     <input data-testid="refine-epochs" value={(*epochs).clone()} disabled={going}
                            oninput={Callback::from(move |ev: InputEvent| e.set(ev.target_unchecked_into::<HtmlInputElement>().value()))} />
                 </label>
+                <TrainingSetPicker testid="refine-data" mine={*mine} disabled={going}
+                                   on_change={{ let mine = mine.clone(); Callback::from(move |m| mine.set(m)) }} />
                 <button data-testid="refine" onclick={on_refine} disabled={going}>{format!("Refine ranks {:?}", props.ranks)}</button>
                 <button data-testid="preset-2" onclick={preset(2.0)} disabled={going}>{"2× preset"}</button>
                 <button data-testid="preset-4" onclick={preset(4.0)} disabled={going}>{"4× preset"}</button>

@@ -17,6 +17,7 @@ use crate::app::exercise1::confusion::ConfusionHeatmap;
 use crate::app::io::datasets::DataState;
 use crate::app::io::share;
 use crate::app::run::controls::{RunControls, RunIds};
+use crate::app::run::data_choice::{TrainingSetPicker, job_data};
 use crate::app::run::hook::{Reply, use_run};
 use crate::app::run::resume::{ResumeRequest, use_resume};
 use crate::app::widgets::chart::{LineChart, Series};
@@ -123,6 +124,8 @@ fn parse_config(epochs: &str, batch: &str, lr: &str, seed: &str) -> Result<Train
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     let lab = use_lab();
+    // Train on the user's paired files instead of MNIST's training images.
+    let mine = use_state(|| false);
     let epochs = use_state(|| url_param("epochs").unwrap_or_else(|| "10".to_string()));
     let batch = use_state(|| url_param("batch").unwrap_or_else(|| "128".to_string()));
     let lr = use_state(|| url_param("lr").unwrap_or_else(|| "0.001".to_string()));
@@ -160,6 +163,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         let (epochs, batch, lr, seed) = (epochs.clone(), batch.clone(), lr.clone(), seed.clone());
         let (run, view, backend, data) =
             (run.clone(), view.dispatcher(), lab.backend.clone(), test_set.clone());
+        let (mine, user_set) = (*mine, lab.user_set.clone());
         Callback::from(move |_| {
             let config = match parse_config(&epochs, &batch, &lr, &seed) {
                 Ok(c) => c,
@@ -170,6 +174,10 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             };
             let Some(data) = data.clone() else {
                 return run.fail("wait until MNIST has loaded".into());
+            };
+            let user = match job_data(mine, user_set.as_deref()) {
+                Ok(u) => u,
+                Err(e) => return run.fail(e),
             };
             view.dispatch(ViewAction::Begin {
                 test: Some(Rc::new(data.test.clone())),
@@ -182,6 +190,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                     backend: backend.kind,
                     subset,
                     measure: backend.measure_jobs(),
+                    data: user,
                 },
                 total,
                 false,
@@ -260,6 +269,8 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 {field("batch size", "train-batch", "batch", &batch)}
                 {field("learning rate", "train-lr", "lr", &lr)}
                 {field("seed", "train-seed", "seed", &seed)}
+                <TrainingSetPicker testid="train-data" mine={*mine} disabled={run.status().going()}
+                                   on_change={{ let mine = mine.clone(); Callback::from(move |m| mine.set(m)) }} />
             </div>
             <RunControls run={run.clone()} ids={IDS} on_start={on_start} on_continue={on_continue}
                          status_text={status_text} />

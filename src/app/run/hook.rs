@@ -9,10 +9,11 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::app::backend::BackendKind;
+use crate::app::context::{UserSet, use_lab};
 use crate::app::io::store;
 use crate::app::run::lifecycle::{Lifecycle, RunAction, RunStatus};
 use crate::app::worker::client::WorkerClient;
-use crate::app::worker::protocol::{FromWorker, ToWorker};
+use crate::app::worker::protocol::{FromWorker, ToWorker, UserData};
 
 /// A reply as panels receive it.
 pub type Reply = Rc<Result<FromWorker, String>>;
@@ -26,6 +27,9 @@ pub struct RunHandle {
     listener: Rc<RefCell<Callback<Reply>>>,
     /// "a run", "a refinement", "a GAN run": what is refused while it goes.
     what: &'static str,
+    /// The user's paired files as of the newest render: a reopened run that trained on them
+    /// needs them again.
+    user_set: Rc<RefCell<Option<Rc<UserSet>>>>,
 }
 
 impl PartialEq for RunHandle {
@@ -45,6 +49,8 @@ pub fn use_run(noun: &'static str, what: &'static str, listener: Callback<Reply>
     let slot = use_mut_ref(|| listener.clone());
     // The newest listener, so it sees this render's props.
     *slot.borrow_mut() = listener;
+    let user_set = use_mut_ref(|| None::<Rc<UserSet>>);
+    *user_set.borrow_mut() = use_lab().user_set;
     {
         // A panel that unmounts (the refinement panel, when the base model reloads) ends its
         // worker and any run in it; the run keeps its checkpoints.
@@ -57,7 +63,7 @@ pub fn use_run(noun: &'static str, what: &'static str, listener: Callback<Reply>
             }
         });
     }
-    RunHandle { state, worker, listener: slot, what }
+    RunHandle { state, worker, listener: slot, what, user_set }
 }
 
 impl RunHandle {
@@ -110,7 +116,8 @@ impl RunHandle {
                 self.what
             ));
         }
-        self.start(ToWorker::ResumeRun { id, backend, lr, lr_d }, 0, true);
+        let data = self.user_set.borrow().as_deref().map(UserData::of);
+        self.start(ToWorker::ResumeRun { id, backend, lr, lr_d, data }, 0, true);
     }
 
     /// Continues this (interrupted or diverged) run on `backend`.

@@ -3,6 +3,7 @@
 //! buttons, messages and progress ([`controls`]), and reopening a stored run ([`resume`]).
 
 pub mod controls;
+pub mod data_choice;
 pub mod hook;
 pub mod lifecycle;
 pub mod resume;

@@ -2,25 +2,18 @@
 //! through the engine's report code (the same as the CLI's) — one self-contained HTML file, or
 //! a zip of the Markdown and its figures.
 
-use burn::module::Module;
+use std::rc::Rc;
+
 use yew::prelude::*;
 
+use crate::app::context::use_lab;
 use crate::app::exercise1::weights_io::blob_url;
+use crate::app::io::datasets::DataState;
 use crate::app::io::store;
+use crate::app::runs::changes::use_store_changes;
+use crate::app::runs::report_exercise1::{base_options, default_base, exercise1, newest};
 use crate::app::worker::protocol::{RunRecord, RunSpec};
-use crate::lab::classifier::metrics::ConfusionMatrix;
-use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::classifier::summary::mlp_summary;
-use crate::lab::classifier::weights::mlp_from_tensors;
-use crate::lab::compress::factorized::MlpSpectrum;
-use crate::lab::compress::ranks::params_for;
-use crate::lab::compress::report::{
-    BaseRun, CompressedRun, CompressionMetrics, ReportContext, compression_report,
-};
-use crate::lab::compress::summary::factorized_summary_for;
 use crate::lab::core::bundle::{Bundle, html_document, zip_bundles};
-use crate::lab::core::checkpoint::Checkpoint;
-use crate::lab::core::safetensors::fingerprint;
 use crate::lab::gan::grid::{png, tile};
 use crate::lab::gan::quality::JUDGE_SAMPLES;
 use crate::lab::gan::report::{GanMetrics, GanReportContext, gan_report};
@@ -29,101 +22,6 @@ use crate::lab::gan::summary::{discriminator_summary, generator_summary};
 /// Training images of a run (the subset, or all 60 000).
 fn images(subset: Option<usize>) -> usize {
     subset.unwrap_or(60_000).min(60_000)
-}
-
-/// The newest run that matches and has at least one epoch; finished runs first.
-fn newest(runs: &[RunRecord], want: impl Fn(&RunSpec) -> bool) -> Option<&RunRecord> {
-    let mut c: Vec<&RunRecord> =
-        runs.iter().filter(|r| want(&r.spec) && r.epochs_done > 0).collect();
-    c.sort_by(|a, b| b.finished.cmp(&a.finished).then(b.updated_ms.total_cmp(&a.updated_ms)));
-    c.first().copied()
-}
-
-/// The finished refinements whose base model is `base` (by fingerprint; `None`: no classifier
-/// run, so none), and a sentence for each one left out because it refined another model.
-fn refinements_of<'a>(
-    runs: &'a [RunRecord],
-    base: Option<&str>,
-) -> (Vec<&'a RunRecord>, Vec<String>) {
-    let (mut kept, mut left_out) = (Vec::new(), Vec::new());
-    for r in runs.iter().filter(|r| r.finished) {
-        let RunSpec::Refine { factor, ranks, base: refined, .. } = &r.spec else { continue };
-        match (refined, base) {
-            (Some(b), Some(f)) if b.fingerprint == f => kept.push(r),
-            (Some(b), _) => left_out.push(format!(
-                "the {factor}× refinement (ranks {ranks:?}) of {} is left out: exercise 1 is \
-                 built on your newest classifier run, another model",
-                b.described
-            )),
-            (None, _) => left_out.push(format!(
-                "the {factor}× refinement (ranks {ranks:?}) is left out: it was saved before \
-                 runs recorded their base model"
-            )),
-        }
-    }
-    (kept, left_out)
-}
-
-/// Exercise 1 from the newest classifier run and the finished refinements of its model; the
-/// sentences say which refinements were left out and why.
-async fn exercise1(runs: &[RunRecord], notes: &mut Vec<String>) -> Result<Option<Bundle>, String> {
-    let Some(base) = newest(runs, |s| matches!(s, RunSpec::Classifier { .. })) else {
-        notes.extend(refinements_of(runs, None).1);
-        return Ok(None);
-    };
-    let RunSpec::Classifier { config, .. } = &base.spec else { return Ok(None) };
-    let (_, bytes) = store::load(&base.id).await?;
-    let ck = Checkpoint::from_bytes(&bytes.ok_or("the classifier run has no checkpoint")?)
-        .map_err(|e| e.to_string())?;
-    let device = burn::tensor::Device::flex();
-    let tensors = &ck.module("model").map_err(|e| e.to_string())?.tensors;
-    let mlp: Mlp = mlp_from_tensors(tensors, &MLP_WIDTHS, &device).map_err(|e| e.to_string())?;
-    let spectrum = MlpSpectrum::of(&mlp).await.map_err(|e| e.to_string())?;
-    let shapes = spectrum.shapes();
-    let (mut refinements, left_out) = refinements_of(runs, Some(&fingerprint(tensors)));
-    notes.extend(left_out);
-    refinements.sort_by(|a, b| match (&a.spec, &b.spec) {
-        (RunSpec::Refine { factor: x, .. }, RunSpec::Refine { factor: y, .. }) => x.total_cmp(y),
-        _ => std::cmp::Ordering::Equal,
-    });
-    let mut summaries = vec![mlp_summary(&mlp)];
-    let mut compressed = Vec::new();
-    let mut refine_epochs = 0;
-    for r in refinements {
-        if let RunSpec::Refine { ranks, factor, before, config, rule, .. } = &r.spec {
-            summaries.push(factorized_summary_for(&shapes, ranks));
-            refine_epochs = config.epochs;
-            compressed.push(CompressedRun {
-                factor: *factor,
-                ranks: ranks.clone(),
-                params: params_for(&shapes, ranks),
-                test_acc_before_refine: *before,
-                epochs: r.history.clone(),
-                confusion: r.confusion.unwrap_or(ConfusionMatrix([[0; 10]; 10])),
-                rule: rule.unwrap_or_default(),
-            });
-        }
-    }
-    let metrics = CompressionMetrics {
-        base: BaseRun {
-            params: mlp.num_params(),
-            epochs: base.history.clone(),
-            confusion: base.confusion.unwrap_or(ConfusionMatrix([[0; 10]; 10])),
-        },
-        compressed,
-    };
-    let ctx = ReportContext {
-        config: config.clone(),
-        refine_epochs,
-        summaries,
-        spectra: spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect(),
-        shapes,
-        sweep: Vec::new(),
-        seconds: (base.updated_ms - base.created_ms) / 1000.0,
-        backend: format!("{} (in the browser)", base.backend.title()),
-        plots: Vec::new(),
-    };
-    Ok(Some(compression_report(&metrics, ctx)))
 }
 
 /// Exercise 2 from the newest GAN run.
@@ -177,33 +75,63 @@ pub fn ReportPanel() -> Html {
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let notes = use_state(Vec::<String>::new);
+    // The stored runs, for the base picker (refreshed whenever the store changes).
+    let runs = use_state(|| Rc::new(Vec::<RunRecord>::new()));
+    // The base the user picked (`None`: the default, the newest classifier run or the shipped model).
+    let picked = use_state(|| None::<String>);
+    {
+        let runs = runs.clone();
+        use_store_changes(Callback::from(move |_| {
+            let runs = runs.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(r) = store::list().await {
+                    runs.set(Rc::new(r));
+                }
+            });
+        }));
+    }
+    let options = base_options(&runs);
+    let choice = (*picked)
+        .clone()
+        .filter(|p| options.iter().any(|(v, _)| v == p))
+        .unwrap_or_else(|| default_base(&runs));
+    let test = match use_lab().mnist {
+        DataState::Ready(tt) => Some(tt),
+        _ => None,
+    };
+    let on_base = {
+        let picked = picked.clone();
+        Callback::from(move |e: Event| {
+            let s: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            picked.set(Some(s.value()));
+        })
+    };
     let on_build = {
         let (built, error, busy, notes) =
             (built.clone(), error.clone(), busy.clone(), notes.clone());
+        let choice = choice.clone();
         Callback::from(move |_| {
             let (built, error, busy, notes) =
                 (built.clone(), error.clone(), busy.clone(), notes.clone());
+            let (choice, test) = (choice.clone(), test.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = async {
                     let runs = store::list().await?;
-                    let mut bundles = Vec::new();
                     let mut said = Vec::new();
-                    let exercise1 = exercise1(&runs, &mut said).await;
+                    let exercise1 =
+                        exercise1(&runs, &choice, test.as_ref().map(|t| &t.test), &mut said).await;
                     notes.set(said);
-                    if let Some(b) = exercise1? {
-                        bundles.push(b);
-                    }
+                    let mut bundles = vec![exercise1?];
                     if let Some(b) = exercise2(&runs)? {
                         bundles.push(b);
                     }
-                    if bundles.is_empty() {
-                        return Err("nothing to report yet: train the classifier or a GAN for at least one epoch".to_string());
-                    }
                     let parts = bundles.iter().map(|b| b.name.clone()).collect();
                     let html = html_document("MNIST Lab report", &bundles);
-                    let html = blob_url(html.as_bytes(), "text/html").ok_or("the browser could not hold the report")?;
-                    let zip = blob_url(&zip_bundles(&bundles), "application/zip").ok_or("the browser could not hold the report")?;
+                    let html = blob_url(html.as_bytes(), "text/html")
+                        .ok_or("the browser could not hold the report")?;
+                    let zip = blob_url(&zip_bundles(&bundles), "application/zip")
+                        .ok_or("the browser could not hold the report")?;
                     Ok(Built { html, zip, parts })
                 }
                 .await;
@@ -225,7 +153,12 @@ pub fn ReportPanel() -> Html {
     html! {
         <div class="card wide">
             <h3>{"Report"}</h3>
-            <p class="hint">{"Summaries, per-epoch tables, curves, confusion matrices, the compression comparison and the GAN sample grids, from the runs saved in this browser (the newest classifier run, the finished refinements of its model, the newest GAN run)."}</p>
+            <p class="hint">{"Summaries, per-epoch tables, curves, confusion matrices, the compression comparison with the accuracy-vs-parameters sweep, and the GAN sample grids: exercise 1 on the base model you pick and the finished refinements of that model, exercise 2 from the newest GAN run saved in this browser."}</p>
+            <label>{"exercise 1 on "}
+                <select data-testid="report-base" onchange={on_base}>
+                    { for options.iter().map(|(v, label)| html! { <option value={v.clone()} selected={*v == choice}>{label}</option> }) }
+                </select>
+            </label>
             <div class="buttons">
                 <button data-testid="export-report" onclick={on_build} disabled={*busy}>{ if *busy { "Building…" } else { "Build the report" } }</button>
                 if let Some(b) = &*built {

@@ -2,11 +2,10 @@
 //! epoch's checkpoint), reopen or delete — so a reload, a crash or a lost GPU costs at most one
 //! epoch.
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
 use yew::prelude::*;
 
 use crate::app::io::store;
+use crate::app::runs::changes::use_store_changes;
 use crate::app::worker::protocol::RunRecord;
 
 /// What the list reports.
@@ -54,27 +53,7 @@ pub fn RunsPanel(props: &RunsPanelProps) -> Html {
             });
         })
     };
-    {
-        let refresh = refresh.clone();
-        use_effect_with((), move |_| {
-            refresh.emit(());
-            let listener = Closure::<dyn FnMut()>::new(move || refresh.emit(()));
-            if let Some(w) = web_sys::window() {
-                let _ = w.add_event_listener_with_callback(
-                    store::RUNS_CHANGED,
-                    listener.as_ref().unchecked_ref(),
-                );
-            }
-            move || {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.remove_event_listener_with_callback(
-                        store::RUNS_CHANGED,
-                        listener.as_ref().unchecked_ref(),
-                    );
-                }
-            }
-        });
-    }
+    use_store_changes(refresh.clone());
     let delete = |id: String| {
         let (refresh, error) = (refresh.clone(), error.clone());
         Callback::from(move |_| {

@@ -9,11 +9,12 @@ use burn::tensor::Device;
 
 use crate::app::backend;
 use crate::app::backend::BackendKind;
-use crate::app::worker::control::{Control, dataset, hold, send, train_images};
+use crate::app::worker::control::{Control, dataset, hold, send};
 use crate::app::worker::measure::{ClassifierSteps, Picked, pick};
 use crate::app::worker::meter::StepMeter;
 use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
 use crate::app::worker::protocol::{FromWorker, RefineRow, RunRecord, RunSpec};
+use crate::app::worker::user_data::{UserTrainSet, training_set};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::metrics::EpochMetrics;
 use crate::lab::classifier::mlp::{Classifier, MLP_WIDTHS, Mlp};
@@ -196,18 +197,19 @@ pub(crate) async fn classifier(
     mut record: RunRecord,
     checkpoint: Option<Checkpoint>,
     base: Option<Vec<NamedTensor>>,
+    user: Option<UserTrainSet>,
     measure: bool,
     control: &Rc<RefCell<Control>>,
 ) -> Result<Option<FromWorker>, String> {
     let (config, subset) = match &record.spec {
-        RunSpec::Classifier { config, subset } | RunSpec::Refine { config, subset, .. } => {
+        RunSpec::Classifier { config, subset, .. } | RunSpec::Refine { config, subset, .. } => {
             (config.clone(), *subset)
         }
         RunSpec::Gan { .. } => return Err("not a classifier run".into()),
     };
     config.validate().map_err(|e| e.to_string())?;
     let data = dataset(DatasetKind::Mnist).await?;
-    let train = train_images(&data, subset);
+    let train = training_set(&data.train, record.spec.data(), user, subset)?;
     let chosen = if measure {
         let picked = measured(&record.spec, &config, &train).await;
         record.backend = picked.kind;

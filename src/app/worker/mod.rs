@@ -12,6 +12,7 @@ mod measure;
 pub mod meter;
 mod persist;
 pub mod protocol;
+pub mod user_data;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -28,6 +29,7 @@ use crate::app::worker::control::{Control, scope, send};
 use crate::app::worker::gan::{GanShared, Shared, gan, images_from, pretrained, send_canvas};
 use crate::app::worker::persist::new_record;
 use crate::app::worker::protocol::{BaseRef, FromWorker, RunSpec, ToWorker, decode};
+use crate::app::worker::user_data::{DataRef, UserTrainSet};
 use crate::lab::core::checkpoint::Checkpoint;
 use crate::lab::core::safetensors::fingerprint;
 use crate::lab::gan::sampling::interpolate;
@@ -128,15 +130,16 @@ pub fn start() {
                             )
                             .await
                         }
-                        ToWorker::Train { config, backend, subset, measure } => {
-                            classifier(
-                                new_record(RunSpec::Classifier { config, subset }, backend),
-                                None,
-                                None,
-                                measure,
-                                &control,
-                            )
-                            .await
+                        ToWorker::Train { config, backend, subset, measure, data } => {
+                            match user_data::decode(data) {
+                                Ok(user) => {
+                                    let data = user.as_ref().map(|(n, d)| DataRef::of(n, d));
+                                    let spec = RunSpec::Classifier { config, subset, data };
+                                    let record = new_record(spec, backend);
+                                    classifier(record, None, None, user, measure, &control).await
+                                }
+                                Err(e) => Err(e),
+                            }
                         }
                         ToWorker::Refine {
                             base,
@@ -148,7 +151,12 @@ pub fn start() {
                             measure,
                             base_described,
                             rule,
+                            data,
                         } => {
+                            let user = match user_data::decode(data) {
+                                Ok(u) => u,
+                                Err(e) => return send(FromWorker::Failed(e)),
+                            };
                             let base_ref = BaseRef {
                                 fingerprint: fingerprint(&base),
                                 described: base_described,
@@ -162,13 +170,20 @@ pub fn start() {
                                     subset,
                                     base: Some(base_ref),
                                     rule,
+                                    data: user.as_ref().map(|(n, d)| DataRef::of(n, d)),
                                 },
                                 backend,
                             );
-                            classifier(record, None, Some(base), measure, &control).await
+                            classifier(record, None, Some(base), user, measure, &control).await
                         }
-                        ToWorker::ResumeRun { id, backend, lr, lr_d } => {
-                            reopen(&id, backend, lr, lr_d, &control, &shared).await
+                        ToWorker::ResumeRun { id, backend, lr, lr_d, data } => {
+                            match user_data::decode(data) {
+                                Ok(user) => {
+                                    let rates = (lr, lr_d);
+                                    reopen(&id, backend, rates, user, &control, &shared).await
+                                }
+                                Err(e) => Err(e),
+                            }
                         }
                         _ => Ok(None),
                     };
@@ -293,8 +308,8 @@ fn lose_device() {
 async fn reopen(
     id: &str,
     backend: BackendKind,
-    lr: Option<f64>,
-    lr_d: Option<f64>,
+    (lr, lr_d): (Option<f64>, Option<f64>),
+    user: Option<UserTrainSet>,
     control: &Rc<RefCell<Control>>,
     shared: &Shared,
 ) -> Result<Option<FromWorker>, String> {
@@ -327,6 +342,6 @@ async fn reopen(
     send(FromWorker::RunRestored(Box::new(record.clone())));
     match record.spec {
         RunSpec::Gan { .. } => gan(record, checkpoint, false, control, shared).await,
-        _ => classifier(record, checkpoint, None, false, control).await,
+        _ => classifier(record, checkpoint, None, user, false, control).await,
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::backend::BackendKind;
+pub use crate::app::worker::user_data::{DataRef, UserData};
 use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::TrainConfig;
 use crate::lab::compress::ranks::RankRule;
@@ -26,6 +27,9 @@ pub enum ToWorker {
         /// then only the default the page chose).
         #[serde(default)]
         measure: bool,
+        /// Train on the user's own set instead of MNIST's training images.
+        #[serde(default)]
+        data: Option<UserData>,
     },
     /// Factorise `base` at `ranks` by SVD, then refine the factorized model on MNIST.
     Refine {
@@ -51,6 +55,9 @@ pub enum ToWorker {
         /// then only the default the page chose).
         #[serde(default)]
         measure: bool,
+        /// Refine on the user's own set instead of MNIST's training images.
+        #[serde(default)]
+        data: Option<UserData>,
     },
     /// Train a GAN on Fashion-MNIST, streaming losses, sample grids and snapshots.
     Gan {
@@ -96,6 +103,10 @@ pub enum ToWorker {
         lr: Option<f64>,
         /// A new discriminator learning rate (GAN runs).
         lr_d: Option<f64>,
+        /// The user's set loaded in the page now (a run that trained on the user's files needs
+        /// them again; the worker checks they are the same).
+        #[serde(default)]
+        data: Option<UserData>,
     },
     /// Test hook: destroy the worker's WebGPU device, as a driver reset would.
     LoseDevice,
@@ -258,6 +269,9 @@ pub enum RunSpec {
         config: TrainConfig,
         /// Training subset.
         subset: Option<usize>,
+        /// The user's set it trains on (`None`: MNIST's training images).
+        #[serde(default)]
+        data: Option<DataRef>,
     },
     /// Refinement of a factorized model.
     Refine {
@@ -277,6 +291,9 @@ pub enum RunSpec {
         /// The rank rule its ranks follow (`None`: set by hand, or an older record).
         #[serde(default)]
         rule: Option<RankRule>,
+        /// The user's set it refines on (`None`: MNIST's training images).
+        #[serde(default)]
+        data: Option<DataRef>,
     },
     /// A GAN.
     Gan {
@@ -305,9 +322,18 @@ impl RunSpec {
         }
     }
 
+    /// The user's set the run trains on, if not MNIST's.
+    pub fn data(&self) -> Option<&DataRef> {
+        match self {
+            RunSpec::Classifier { data, .. } | RunSpec::Refine { data, .. } => data.as_ref(),
+            RunSpec::Gan { .. } => None,
+        }
+    }
+
     /// The kind of run, as the run list names it.
     pub fn title(&self) -> String {
-        match self {
+        let on = self.data().map(|d| format!(" · on {}", d.described())).unwrap_or_default();
+        let kind = match self {
             RunSpec::Classifier { config, .. } => {
                 format!("classifier · batch {} · lr {}", config.batch_size, config.lr)
             }
@@ -317,7 +343,8 @@ impl RunSpec {
             RunSpec::Gan { config, .. } => {
                 format!("{} GAN · batch {}", config.arch.slug(), config.batch_size)
             }
-        }
+        };
+        kind + &on
     }
 
     /// Which panel shows it.
