@@ -1356,6 +1356,15 @@ fn a_refined_model_draws_exports_and_imports_back() {
     b.wait_for(30, "the reopened model's probabilities", |b| {
         second_probs(b).filter(|p| *p == refined)
     });
+    // The file exported before the reload imports into the fresh page with the same probabilities.
+    b.send_keys(&b.find("import-refined").unwrap(), file.to_str().unwrap());
+    b.wait_for(60, "the file imported after the reload", |b| {
+        (b.attr("[data-testid=refined-models]", "data-count")? == "2").then_some(())
+    });
+    assert_eq!(selected("draw-model-b")[0], "refined-1");
+    b.wait_for(30, "the imported model's probabilities after the reload", |b| {
+        second_probs(b).filter(|p| *p == refined)
+    });
 
     // The report knows what this refinement refined: with no classifier run saved, it is built
     // on the shipped model (its CLI history ships with it), this refinement and the sweep.
