@@ -12,6 +12,7 @@ use web_sys::{
 };
 
 use crate::app::worker::protocol::RunRecord;
+use crate::app::worker::record::decode_record;
 
 const DB: &str = "mnist-lab";
 const VERSION: u32 = 1;
@@ -135,19 +136,44 @@ pub async fn save(record: &RunRecord, checkpoint: Option<&[u8]>) -> Result<(), S
     result
 }
 
-/// Every stored run, newest first. Records this version cannot read are skipped, not fatal.
-pub async fn list() -> Result<Vec<RunRecord>, String> {
+/// A stored record this page cannot read: its key and why, so the run list can show it with
+/// Delete instead of hiding it (and its checkpoint's storage).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    /// The run's id (its key in the store).
+    pub id: String,
+    /// Why it cannot be read.
+    pub reason: String,
+}
+
+/// Every stored run, newest first, and the records that cannot be read.
+pub async fn list_all() -> Result<(Vec<RunRecord>, Vec<Unreadable>), String> {
     let db = open().await?;
     let tx = transaction(&db, IdbTransactionMode::Readonly)?;
-    let all = request(&object_store(&tx, RUNS)?.get_all().map_err(|e| describe(&e))?).await?;
+    let runs_store = object_store(&tx, RUNS)?;
+    // Both in key order, so the n-th key belongs to the n-th value.
+    let keys = request(&runs_store.get_all_keys().map_err(|e| describe(&e))?).await?;
+    let all = request(&runs_store.get_all().map_err(|e| describe(&e))?).await?;
     db.close();
-    let mut runs: Vec<RunRecord> = Array::from(&all)
-        .iter()
-        .filter_map(|v| v.as_string())
-        .filter_map(|s| serde_json::from_str(&s).ok())
-        .collect();
+    let (mut runs, mut unreadable) = (Vec::new(), Vec::new());
+    for (key, value) in Array::from(&keys).iter().zip(Array::from(&all).iter()) {
+        let id = key.as_string().unwrap_or_else(|| format!("{key:?}"));
+        let decoded = match value.as_string() {
+            Some(text) => decode_record(&text),
+            None => Err("not a text record".into()),
+        };
+        match decoded {
+            Ok(r) => runs.push(r),
+            Err(reason) => unreadable.push(Unreadable { id, reason }),
+        }
+    }
     runs.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
-    Ok(runs)
+    Ok((runs, unreadable))
+}
+
+/// Every readable stored run, newest first.
+pub async fn list() -> Result<Vec<RunRecord>, String> {
+    Ok(list_all().await?.0)
 }
 
 /// One run's record and its checkpoint (if an epoch has finished).
@@ -162,8 +188,7 @@ pub async fn load(id: &str) -> Result<(RunRecord, Option<Vec<u8>>), String> {
     let record = record
         .as_string()
         .ok_or_else(|| format!("run {id} is not in this browser's storage (deleted?)"))?;
-    let record: RunRecord = serde_json::from_str(&record)
-        .map_err(|e| format!("run {id} was saved by another version of MNIST Lab: {e}"))?;
+    let record = decode_record(&record).map_err(|e| format!("run {id} cannot be read: {e}"))?;
     let bytes = if bytes.is_undefined() || bytes.is_null() {
         None
     } else {

@@ -35,16 +35,20 @@ fn mb(bytes: f64) -> String {
 #[component]
 pub fn RunsPanel(props: &RunsPanelProps) -> Html {
     let runs = use_state(Vec::<RunRecord>::new);
+    let unreadable = use_state(Vec::<store::Unreadable>::new);
     let error = use_state(|| None::<String>);
     let usage = use_state(|| None::<(f64, f64)>);
     let refresh = {
-        let (runs, error, usage) = (runs.clone(), error.clone(), usage.clone());
+        let (runs, unreadable, error, usage) =
+            (runs.clone(), unreadable.clone(), error.clone(), usage.clone());
         Callback::from(move |_: ()| {
-            let (runs, error, usage) = (runs.clone(), error.clone(), usage.clone());
+            let (runs, unreadable, error, usage) =
+                (runs.clone(), unreadable.clone(), error.clone(), usage.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match store::list().await {
-                    Ok(r) => {
+                match store::list_all().await {
+                    Ok((r, u)) => {
                         runs.set(r);
+                        unreadable.set(u);
                         error.set(None);
                     }
                     Err(e) => error.set(Some(e)),
@@ -83,8 +87,20 @@ pub fn RunsPanel(props: &RunsPanelProps) -> Html {
             if let Some((used, quota)) = *usage {
                 <p class="hint" data-testid="storage-usage">{format!("browser storage: {} used of {}", mb(used), mb(quota))}</p>
             }
-            if runs.is_empty() {
+            if !unreadable.is_empty() {
+                <table class="runs" data-testid="run-unreadable" data-count={unreadable.len().to_string()}>
+                    { for unreadable.iter().map(|u| html! {
+                        <tr data-run-id={u.id.clone()}>
+                            <td>{&u.id}</td>
+                            <td class="error">{format!("unreadable ({})", u.reason)}</td>
+                            <td class="buttons"><button data-testid="run-delete" onclick={delete(u.id.clone())}>{"Delete"}</button></td>
+                        </tr>
+                    }) }
+                </table>
+            }
+            if runs.is_empty() && unreadable.is_empty() {
                 <p class="hint">{"No saved runs yet."}</p>
+            } else if runs.is_empty() {
             } else {
                 <table class="runs">
                     <tr><th>{"run"}</th><th>{"progress"}</th><th>{"backend"}</th><th>{"saved"}</th><th></th></tr>

@@ -12,6 +12,7 @@ mod measure;
 pub mod meter;
 mod persist;
 pub mod protocol;
+pub mod record;
 pub mod user_data;
 
 use std::cell::RefCell;

@@ -8,6 +8,7 @@ use crate::app::backend::BackendKind;
 use crate::app::io::store;
 use crate::app::worker::control::{Control, send};
 use crate::app::worker::protocol::{FromWorker, RunRecord, RunSpec};
+use crate::app::worker::record::RUN_SCHEMA;
 use crate::lab::core::checkpoint::Checkpoint;
 use crate::lab::core::error::LabError;
 
@@ -15,6 +16,7 @@ use crate::lab::core::error::LabError;
 pub(crate) fn new_record(spec: RunSpec, backend: BackendKind) -> RunRecord {
     let now = js_sys::Date::now();
     RunRecord {
+        schema: RUN_SCHEMA,
         id: format!("{}-{}", spec.panel(), now as u64),
         spec,
         backend,

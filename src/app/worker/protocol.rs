@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::backend::BackendKind;
+pub use crate::app::worker::record::{BaseRef, RunRecord, RunSpec, SnapshotRecord};
 pub use crate::app::worker::user_data::{DataRef, UserData};
 use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::TrainConfig;
@@ -260,147 +261,6 @@ pub enum FromWorker {
     Failed(String),
 }
 
-/// What a stored run is, enough to rebuild its trainer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum RunSpec {
-    /// The exercise-1 classifier from scratch.
-    Classifier {
-        /// Hyper-parameters.
-        config: TrainConfig,
-        /// Training subset.
-        subset: Option<usize>,
-        /// The user's set it trains on (`None`: MNIST's training images).
-        #[serde(default)]
-        data: Option<DataRef>,
-    },
-    /// Refinement of a factorized model.
-    Refine {
-        /// Rank per layer.
-        ranks: Vec<usize>,
-        /// Compression factor.
-        factor: f64,
-        /// Test accuracy straight after the SVD.
-        before: f64,
-        /// Hyper-parameters.
-        config: TrainConfig,
-        /// Training subset.
-        subset: Option<usize>,
-        /// The model it refined (absent in records made before it was kept).
-        #[serde(default)]
-        base: Option<BaseRef>,
-        /// The rank rule its ranks follow (`None`: set by hand, or an older record).
-        #[serde(default)]
-        rule: Option<RankRule>,
-        /// The user's set it refines on (`None`: MNIST's training images).
-        #[serde(default)]
-        data: Option<DataRef>,
-    },
-    /// A GAN.
-    Gan {
-        /// Hyper-parameters.
-        config: GanConfig,
-        /// Training subset.
-        subset: Option<usize>,
-    },
-}
-
-/// Which base model a refinement started from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaseRef {
-    /// [`crate::lab::core::safetensors::fingerprint`] of its tensors.
-    pub fingerprint: String,
-    /// In words: "the shipped pretrained model", "the model you trained in this page", …
-    pub described: String,
-}
-
-impl RunSpec {
-    /// Epochs the run is set to.
-    pub fn epochs(&self) -> usize {
-        match self {
-            RunSpec::Classifier { config, .. } | RunSpec::Refine { config, .. } => config.epochs,
-            RunSpec::Gan { config, .. } => config.epochs,
-        }
-    }
-
-    /// The user's set the run trains on, if not MNIST's.
-    pub fn data(&self) -> Option<&DataRef> {
-        match self {
-            RunSpec::Classifier { data, .. } | RunSpec::Refine { data, .. } => data.as_ref(),
-            RunSpec::Gan { .. } => None,
-        }
-    }
-
-    /// The kind of run, as the run list names it.
-    pub fn title(&self) -> String {
-        let on = self.data().map(|d| format!(" · on {}", d.described())).unwrap_or_default();
-        let kind = match self {
-            RunSpec::Classifier { config, .. } => {
-                format!("classifier · batch {} · lr {}", config.batch_size, config.lr)
-            }
-            RunSpec::Refine { ranks, factor, .. } => {
-                format!("refinement {factor}× · ranks {ranks:?}")
-            }
-            RunSpec::Gan { config, .. } => {
-                format!("{} GAN · batch {}", config.arch.slug(), config.batch_size)
-            }
-        };
-        kind + &on
-    }
-
-    /// Which panel shows it.
-    pub fn panel(&self) -> &'static str {
-        match self {
-            RunSpec::Classifier { .. } => "train",
-            RunSpec::Refine { .. } => "refine",
-            RunSpec::Gan { .. } => "gan",
-        }
-    }
-}
-
-/// A fixed-noise snapshot kept with a GAN run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotRecord {
-    /// Epoch.
-    pub epoch: usize,
-    /// `64 × 784` bytes.
-    pub images: Vec<u8>,
-    /// Quality numbers, when measured.
-    pub quality: Option<Quality>,
-}
-
-/// A run as the store keeps it (the checkpoint bytes live beside it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
-    /// Unique id (kind and start time).
-    pub id: String,
-    /// What it trains.
-    pub spec: RunSpec,
-    /// Backend it last ran on.
-    pub backend: BackendKind,
-    /// Start time, ms since the epoch.
-    pub created_ms: f64,
-    /// Last save, ms since the epoch.
-    pub updated_ms: f64,
-    /// Epochs in the checkpoint.
-    pub epochs_done: usize,
-    /// True once all epochs ran.
-    pub finished: bool,
-    /// Classifier / refinement rows, one per epoch.
-    pub history: Vec<EpochMetrics>,
-    /// GAN rows, one per epoch.
-    pub gan_history: Vec<crate::lab::gan::GanEpoch>,
-    /// GAN fixed-noise snapshots.
-    pub snapshots: Vec<SnapshotRecord>,
-    /// Why it stopped, if it did not finish (diverged, lost device).
-    pub note: Option<String>,
-    /// Test-set confusion matrix after the last epoch (classifier and refinement runs).
-    #[serde(default)]
-    pub confusion: Option<ConfusionMatrix>,
-    /// GAN runs: the quality judge's test accuracy and the score of real images, when it ran.
-    #[serde(default)]
-    pub judge: Option<(f64, f64)>,
-}
-
 /// Encodes a message for `postMessage`.
 pub fn encode<T: Serialize>(msg: &T) -> wasm_bindgen::JsValue {
     wasm_bindgen::JsValue::from_str(&serde_json::to_string(msg).expect("messages serialise"))
@@ -422,8 +282,10 @@ pub struct RefineRow {
     /// Trainable parameters.
     pub params: usize,
     /// Test accuracy straight after the SVD.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub before: f64,
     /// Test accuracy after refinement.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub after: f64,
 }
 

@@ -56,12 +56,16 @@ pub struct EpochMetrics {
     /// 1-based.
     pub epoch: usize,
     /// Mean training loss over the epoch (as the weights moved).
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub train_loss: f64,
     /// Training accuracy over the epoch, in [0, 1].
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub train_acc: f64,
     /// Test-set loss after the epoch.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub test_loss: f64,
     /// Test-set accuracy after the epoch, in [0, 1].
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub test_acc: f64,
 }
 

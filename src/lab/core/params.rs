@@ -94,8 +94,10 @@ pub struct LayerNorm {
     /// e.g. `layers.0`, `conv1`.
     pub layer: String,
     /// ‖weights‖₂ over the layer's trainable tensors.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub weight: f64,
     /// ‖∇‖₂ over the same tensors (0 when no gradient was given).
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub grad: f64,
 }
 

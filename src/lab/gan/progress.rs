@@ -15,12 +15,16 @@ pub struct GanChunk {
     /// Batches in an epoch.
     pub batches_per_epoch: usize,
     /// Mean D loss over the chunk's batches.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub d_loss: f64,
     /// Mean G loss over the chunk's batches.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub g_loss: f64,
     /// Mean D(x) on real images in the D steps.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub d_real: f64,
     /// Mean D(G(z)) on fake images in the D steps.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub d_fake: f64,
     /// Batches in this chunk.
     pub batches: usize,
@@ -34,12 +38,16 @@ pub struct GanEpoch {
     /// 1-based.
     pub epoch: usize,
     /// Mean D loss over the epoch's batches.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub d_loss: f64,
     /// Mean G loss.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub g_loss: f64,
     /// Mean D(real).
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub d_real: f64,
     /// Mean D(fake) in the D steps.
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub d_fake: f64,
     /// Per-layer norms of G (mean over the epoch's samples).
     pub g_norms: Vec<LayerNorm>,

@@ -42,8 +42,10 @@ pub struct Quality {
     /// Epoch (1-based) the generator had finished.
     pub epoch: usize,
     /// Fréchet distance to the real test images' features (lower is better).
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub fid: f64,
     /// Inception-style score in [1, 10] (higher is better).
+    #[serde(with = "crate::lab::core::finite::kept")]
     pub score: f64,
 }
 
