@@ -13,6 +13,7 @@ use crate::app::context::{UserSet, use_lab};
 use crate::app::io::datasets::DataState;
 use crate::app::io::fetch::{fetch_bytes, read_file};
 use crate::app::widgets::chart::BarChart;
+use crate::lab::core::same::Same;
 use crate::lab::data::{Dataset, DatasetKind, IMAGE_PIXELS, IMAGE_SIDE, class_counts, idx};
 
 /// Draws up to `count` images side by side on a canvas, 28×28 each.
@@ -82,8 +83,8 @@ pub struct DatasetCardProps {
 pub fn DatasetCard(props: &DatasetCardProps) -> Html {
     // The class histogram and the 12 thumbnails, computed once per loaded set, not per render.
     let key = match &props.state {
-        DataState::Ready(tt) => Rc::as_ptr(tt) as usize,
-        _ => 0,
+        DataState::Ready(tt) => Some(Same::from(tt)),
+        _ => None,
     };
     let derived = {
         let state = props.state.clone();

@@ -12,6 +12,7 @@ use crate::lab::classifier::weights::mlp_from_tensors;
 use crate::lab::compress::evaluator::RankEvaluator;
 use crate::lab::compress::factorized::MlpSpectrum;
 use crate::lab::core::safetensors::{NamedTensor, decode_safetensors};
+use crate::lab::core::same::Same;
 use crate::lab::data::Dataset;
 
 /// Where the page finds the shipped base model.
@@ -69,14 +70,15 @@ pub(crate) async fn load_base(
 }
 
 /// The slider's fast evaluator for this base model and test set, made once and reused.
-pub(crate) type EvaluatorCell = Rc<std::cell::RefCell<Option<((usize, usize), Rc<RankEvaluator>)>>>;
+pub(crate) type EvaluatorCell =
+    Rc<std::cell::RefCell<Option<((Same<Mlp>, Same<Dataset>), Rc<RankEvaluator>)>>>;
 
 pub(crate) fn evaluator_for(
     cell: &EvaluatorCell,
     l: &Loaded,
     test: &Rc<Dataset>,
 ) -> Option<Rc<RankEvaluator>> {
-    let key = (Rc::as_ptr(&l.base) as usize, Rc::as_ptr(test) as usize);
+    let key = (Same::from(&l.base), Same::from(test));
     if let Some((k, e)) = &*cell.borrow()
         && *k == key
     {

@@ -28,6 +28,7 @@ use crate::lab::classifier::summary::mlp_summary;
 use crate::lab::compress::ranks::{RankPoint, RankRule, SWEEP_FACTORS, join_ranks, params_for};
 use crate::lab::compress::summary::factorized_summary_for;
 use crate::lab::core::safetensors::NamedTensor;
+use crate::lab::core::same::Same;
 use crate::lab::core::summary::group;
 use crate::lab::data::Dataset;
 
@@ -104,20 +105,20 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
             DataState::Ready(tt) => Some(tt.clone()),
             _ => None,
         };
-        let key = tt.as_ref().map(|t| Rc::as_ptr(t) as usize);
+        let key = tt.as_ref().map(Same::from);
         (*use_memo(key, move |_| tt.map(|t| Rc::new(t.test.clone())))).clone()
     };
 
     // Load the pretrained base model on the active device (again after a backend switch).
     let kind = lab.backend.as_ref().map(|b| b.kind);
     // Which base model: the shipped one, or the n-th model trained in this page.
-    let source = props.trained.as_ref().map(|t| Rc::as_ptr(t) as usize);
+    let source = props.trained.as_ref().map(Same::from);
     {
         let loaded = loaded.clone();
         let current = current.clone();
         let device = lab.backend.as_ref().map(|b| b.device.clone());
         let trained = props.trained.clone();
-        use_effect_with((kind, source), move |_| {
+        use_effect_with((kind, source.clone()), move |_| {
             if let Some(device) = device {
                 // Models live on one device: drop the old ones before loading on the new one.
                 current.set(None);
@@ -179,7 +180,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let linked_ranks = linked_ranks.clone();
         let loaded_state = loaded.clone();
         let test = test.clone();
-        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
+        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source.clone());
         use_effect_with(ready, move |_| {
             if let Some(Ok(l)) = (*loaded_state).clone() {
                 let shapes = l.spectrum.shapes();
@@ -207,7 +208,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let l = (*loaded).clone();
         let test = test.clone();
         let evaluator = evaluator.clone();
-        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source);
+        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source.clone());
         use_effect_with(ready, move |_| {
             sweep.set(Vec::new());
             if let (Some(Ok(l)), Some(t)) = (l, test) {

@@ -14,6 +14,7 @@ use yew::prelude::*;
 use crate::lab::classifier::mlp::MLP_WIDTHS;
 use crate::lab::classifier::weights::mlp_from_tensors;
 use crate::lab::core::safetensors::{NamedTensor, decode_safetensors, encode_safetensors};
+use crate::lab::core::same::Same;
 
 /// File name of an export.
 pub const EXPORT_NAME: &str = "mnist-lab-mlp-784-100-50-10.safetensors";
@@ -61,7 +62,7 @@ pub fn WeightsIo(props: &WeightsIoProps) -> Html {
     let error = use_state(|| None::<String>);
     {
         let url = url.clone();
-        let key = props.tensors.as_ref().map(|t| Rc::as_ptr(t) as usize);
+        let key = props.tensors.as_ref().map(Same::from);
         let tensors = props.tensors.clone();
         use_effect_with(key, move |_| {
             let meta = BTreeMap::from([
