@@ -44,6 +44,18 @@ wrap("GPUBuffer", "mapAsync", () => gpu.readbacks++);
 wrap("GPUDevice", "createComputePipeline", () => gpu.pipelines++);
 wrap("GPUDevice", "createComputePipelineAsync", () => gpu.pipelines++);
 
+// Everything the worker fetches comes from this site (its data sets and models): a URL on another
+// origin is refused here, whatever the page's policy allows (the page's <meta> CSP does not
+// govern workers; see docs/hosting.md for the HTTP header that does).
+const siteFetch = self.fetch.bind(self);
+self.fetch = (input, init) => {
+  const u = new URL(input instanceof Request ? input.url : String(input), self.location.href);
+  if (u.origin !== self.location.origin) {
+    return Promise.reject(new TypeError(`the training worker fetches only this site's files, not ${u}`));
+  }
+  return siteFetch(input, init);
+};
+
 const glue = await import(url("js"));
 await glue.default({ module_or_path: url("wasm") });
 glue.worker_entry();

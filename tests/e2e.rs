@@ -1023,7 +1023,7 @@ fn exported_weights_import_back_bit_identically_and_a_corrupt_file_is_refused() 
 fn the_static_site_works_from_a_sub_path_under_its_csp() {
     let site_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site");
     assert!(site_dir.join("init.js").is_file(), "build the hosted site first: make dist");
-    let host = serve_dir_at(site_dir, "/sub/mnist-lab");
+    let host = serve_dir_at(site_dir.clone(), "/sub/mnist-lab");
     let b = Browser::new(&host);
     b.open("/sub/mnist-lab/?backend=cpu&smoke_steps=20&train_subset=1000");
     assert_eq!(wait_backend(&b), "cpu");
@@ -1034,6 +1034,19 @@ fn the_static_site_works_from_a_sub_path_under_its_csp() {
         vec![],
     );
     assert!(csp.as_str().unwrap().contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
+    // The policy reaches the workers too: the site ships it as HTTP headers for hosts that read
+    // `_headers`, and worker-boot.js refuses a module from another origin by itself.
+    let headers =
+        std::fs::read_to_string(site_dir.join("_headers")).expect("make dist writes _headers");
+    assert!(headers.contains(csp.as_str().unwrap()), "{headers}");
+    let refused = b.js(
+        "return new Promise(resolve => {
+           const w = new Worker('worker-boot.js?js=' + encodeURIComponent('https://example.invalid/glue.js') + '&wasm=x', {type: 'module'});
+           w.onerror = e => { e.preventDefault(); resolve('refused'); };
+         })",
+        vec![],
+    );
+    assert_eq!(refused, serde_json::json!("refused"));
     let (first, last, _) = smoke_train(&b, 300);
     assert!(last < first, "training works on the hosted build: {first} → {last}");
     // The workers start under the CSP, as module workers running the page's own wasm (the site
@@ -1582,4 +1595,67 @@ fn the_budget_rank_rule_beats_the_seed_rule_at_8x_within_its_budget() {
     });
     let url = b.js("return location.search", vec![]);
     assert!(url.as_str().unwrap().contains("rank_rule=budget"), "shareable: {url}");
+}
+
+/// Writes `text` under `key` in the page's run store, as an older or another page might have.
+fn put_raw_record(b: &Browser, key: &str, text: &str) {
+    let done = b.js(
+        "const [key, text] = arguments;
+         return new Promise((resolve, reject) => {
+           const open = indexedDB.open('mnist-lab', 1);
+           open.onupgradeneeded = () => { open.result.createObjectStore('runs'); open.result.createObjectStore('checkpoints'); };
+           open.onsuccess = () => {
+             const tx = open.result.transaction(['runs'], 'readwrite');
+             tx.objectStore('runs').put(text, key);
+             tx.oncomplete = () => { open.result.close(); resolve(true); };
+             tx.onerror = () => reject(tx.error);
+           };
+           open.onerror = () => reject(open.error);
+         })",
+        vec![serde_json::json!(key), serde_json::json!(text)],
+    );
+    assert_eq!(done, serde_json::json!(true));
+}
+
+/// #17: stored runs never vanish. A record an older page wrote with a NaN loss (`null`) is
+/// listed; a damaged one and one from a newer page are listed as unreadable, with the reason,
+/// and Delete removes them.
+#[test]
+fn every_stored_record_is_listed_even_unreadable_ones() {
+    let b = open_ready("/?backend=cpu");
+    let legacy = r#"{"id":"train-1000","spec":{"Classifier":{"config":{"epochs":3,"batch_size":128,"lr":0.001,"seed":1,"schedule":"Cosine","weight_decay":0.0001},"subset":null}},"backend":"Cpu","created_ms":1000,"updated_ms":2000,"epochs_done":1,"finished":false,"history":[{"epoch":1,"train_loss":null,"train_acc":0.5,"test_loss":null,"test_acc":0.4}],"gan_history":[],"snapshots":[],"note":"diverged"}"#;
+    put_raw_record(&b, "train-1000", legacy);
+    put_raw_record(&b, "train-1001", "{not json");
+    put_raw_record(&b, "train-1002", &legacy.replace(r#"{"id""#, r#"{"schema":99,"id""#));
+    b.open("/?backend=cpu");
+    wait_backend(&b);
+    let row = run_row("train-1000");
+    b.wait_for(60, "the legacy record in the list", |b| saved_epochs(b, &row));
+    let listed = b.text("run-list");
+    assert!(listed.contains("epoch 1 of 3 — diverged"), "{listed}");
+    let bad = b.wait_for(30, "the unreadable records", |b| {
+        b.attr("[data-testid=run-unreadable]", "data-count").filter(|c| c == "2")
+    });
+    assert_eq!(bad, "2");
+    let text = b.text("run-unreadable");
+    assert!(
+        text.contains("train-1001") && text.contains("unreadable (not a readable record"),
+        "{text}"
+    );
+    assert!(
+        text.contains("train-1002")
+            && text.contains("newer version of MNIST Lab (record format 99"),
+        "{text}"
+    );
+    b.js("document.querySelector('[data-testid=run-unreadable] tr[data-run-id=\"train-1001\"] [data-testid=run-delete]').click()", vec![]);
+    b.wait_for(30, "one unreadable record left", |b| {
+        b.attr("[data-testid=run-unreadable]", "data-count").filter(|c| c == "1")
+    });
+    // A readable legacy record deletes like any other.
+    b.js(&format!("document.querySelector('{row} [data-testid=run-delete]').click()"), vec![]);
+    b.wait_for(30, "the legacy record deleted", |b| {
+        b.js(&format!("return document.querySelector('{row}') === null"), vec![])
+            .as_bool()
+            .filter(|&g| g)
+    });
 }
