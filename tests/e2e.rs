@@ -1171,6 +1171,29 @@ fn a_reloaded_gan_run_resumes_with_its_history_and_gallery() {
     );
 }
 
+/// #17: no hook. The highest learning rate the form allows (10) really blows the loss up in the
+/// first steps; the run pauses with the divergence message instead of training on a wrecked
+/// model, and continues from its start with a sane rate.
+#[test]
+fn a_learning_rate_of_10_truly_diverges_and_the_run_pauses() {
+    let b = open_ready("/?backend=cpu&train_subset=2000");
+    b.set_input("train-epochs", "2");
+    b.set_input("train-lr", "10");
+    click_when_enabled(&b, "train-start", 30);
+    b.wait_for(120, "the automatic pause", |b| {
+        let s = train_status(b);
+        assert_ne!(s, "done", "lr 10 trained to the end without a word");
+        (s == "halted").then_some(())
+    });
+    let msg = b.text("train-error");
+    assert!(msg.contains("diverged") && msg.contains("training loss became"), "{msg}");
+    assert!(epoch_rows(&b).is_empty(), "no epoch of the wrecked model is kept");
+    b.set_input("train-lr", "0.001");
+    click_when_enabled(&b, "continue-cpu", 10);
+    wait_train_done(&b, 300, "the run with a sane rate");
+    assert_eq!(epoch_rows(&b).len(), 2);
+}
+
 #[test]
 fn a_diverged_run_pauses_at_its_last_checkpoint_and_resumes_with_a_lower_rate() {
     let b = open_ready("/?backend=cpu&train_subset=3000&test_hooks=1");

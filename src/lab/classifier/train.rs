@@ -74,6 +74,13 @@ impl TrainConfig {
     }
 }
 
+/// A mean training loss above this counts as divergence, like NaN. Ten-class cross-entropy
+/// starts at ln 10 ≈ 2.3 and a sane run stays below ~10; with Adam a too-high learning rate
+/// rarely reaches NaN (its steps are bounded by the rate, and dead ReLUs stop the gradients):
+/// it shows as a loss of 10⁴–10⁸ instead (6.5·10⁶ after one step at lr 10 here), which
+/// training then only partly recovers from.
+pub const DIVERGED_LOSS: f64 = 1e3;
+
 /// Where a run is and what its last chunk of batches measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkReport {
@@ -225,7 +232,8 @@ impl<M: Classifier> ClassifierTrainer<M> {
     }
 
     /// Runs up to `max_batches` steps (never past the end of an epoch), then reads the chunk's
-    /// loss and accuracy with one async readback. Stops with [`LabError::NonFinite`] on NaN.
+    /// loss and accuracy with one async readback. Stops with [`LabError::NonFinite`] on NaN, ±∞
+    /// or a loss above [`DIVERGED_LOSS`].
     pub async fn train_chunk(
         &mut self,
         data: &Dataset,
@@ -259,7 +267,7 @@ impl<M: Classifier> ClassifierTrainer<M> {
         };
         let correct = correct as i64;
         let loss = loss_sum as f64 / samples as f64;
-        if !loss.is_finite() {
+        if !loss.is_finite() || loss > DIVERGED_LOSS {
             return Err(LabError::NonFinite { what: "training loss", value: loss as f32, epoch });
         }
         Ok(ChunkReport {
@@ -373,6 +381,41 @@ mod tests {
             }
         }
         Dataset::new(Images { count: n, pixels }, labels).unwrap()
+    }
+
+    /// No hook: a learning rate the settings allow (10, the maximum) with no decay really blows
+    /// the weights up, and the loop stops with the typed error at the first exploded loss.
+    #[test]
+    fn a_learning_rate_that_truly_diverges_stops_with_a_typed_error() {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let data = bands(1280, 9);
+        let config = TrainConfig {
+            lr: 10.0,
+            epochs: 50,
+            schedule: LrSchedule::Constant,
+            weight_decay: 0.0,
+            ..Default::default()
+        };
+        config.validate().unwrap();
+        let mut t =
+            ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config, data.len(), &device)
+                .unwrap();
+        let mut chunks = 0;
+        let err = loop {
+            match block_on(t.train_chunk(&data, 1)) {
+                Ok(r) => assert!(r.loss <= DIVERGED_LOSS),
+                Err(e) => break e,
+            }
+            chunks += 1;
+            assert!(chunks < 50, "lr 10 never diverged");
+        };
+        match err {
+            LabError::NonFinite { what: "training loss", value, epoch: 1 } => {
+                assert!(value > DIVERGED_LOSS as f32, "{value}")
+            }
+            other => panic!("expected divergence, got {other:?}"),
+        }
     }
 
     #[test]
