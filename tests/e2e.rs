@@ -279,9 +279,17 @@ fn training_pauses_and_resumes() {
     });
     b.click(&b.find("train-pause").unwrap());
     b.wait_for(10, "the paused state", |b| (train_status(b) == "paused").then_some(()));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // No sleeps: the worker says when its loop reaches the pause gate, and how many 50 ms polls
+    // it has waited there since.
+    let held = |b: &Browser, n: u32| {
+        b.attr("[data-testid=train-status]", "data-held-polls")?
+            .parse::<u32>()
+            .ok()
+            .filter(|&p| p >= n)
+    };
+    b.wait_for(30, "the loop at the pause gate", |b| held(b, 0));
     let frozen = b.text("train-status");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    b.wait_for(30, "20 polls at the gate", |b| held(b, 20));
     assert_eq!(b.text("train-status"), frozen, "nothing moves while paused");
     b.click(&b.find("train-pause").unwrap());
     b.wait_for(60, "training to move again", |b| {
@@ -466,9 +474,15 @@ fn gan_studio_trains_the_dense_gan_with_a_live_canvas_pause_gallery_and_latent_w
     // Pause: nothing changes; resume: it moves on.
     b.click(&b.find("gan-pause").unwrap());
     b.wait_for(30, "the paused state", |b| (gan_status(b) == "paused").then_some(()));
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    let held = |b: &Browser, n: u32| {
+        b.attr("[data-testid=gan-status]", "data-held-polls")?
+            .parse::<u32>()
+            .ok()
+            .filter(|&p| p >= n)
+    };
+    b.wait_for(30, "the GAN loop at the pause gate", |b| held(b, 0));
     let (frozen, frozen_status) = (canvas_pixels(&b), b.text("gan-status"));
-    std::thread::sleep(std::time::Duration::from_millis(2000));
+    b.wait_for(30, "20 polls at the gate", |b| held(b, 20));
     assert_eq!(canvas_pixels(&b), frozen, "the canvas holds still while paused");
     assert_eq!(b.text("gan-status"), frozen_status);
     b.click(&b.find("gan-pause").unwrap());
@@ -598,6 +612,7 @@ fn measure_frames(b: &Browser, secs: u64) -> Frames {
          requestAnimationFrame(tick);",
         vec![],
     );
+    // A measurement window (frames counted over `secs`), not a wait standing in for an event.
     std::thread::sleep(std::time::Duration::from_secs(secs));
     let v = b.js("return [window.__gaps.slice(1), window.__long]", vec![]);
     let mut gaps: Vec<f64> = v[0].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
@@ -908,8 +923,11 @@ fn a_lost_gpu_pauses_the_gan_and_it_continues_on_the_cpu() {
     });
     let msg = b.text("gan-error");
     assert!(msg.contains("lost") && msg.contains("history kept"), "{msg}");
-    // The ended worker's later words (its loop stopping) must not overwrite the pause.
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // The lost device's worker is ended, so its stopping loop's later words cannot overwrite
+    // the pause (no sleep: the page says when the worker is gone).
+    b.wait_for(30, "the old worker ended", |b| {
+        b.attr("[data-testid=gan-status]", "data-worker").filter(|w| w == "ended")
+    });
     assert_eq!(gan_status(&b), "interrupted", "{}", b.text("gan-error"));
     click_when_enabled(&b, "gan-continue-cpu", 10);
     b.wait_for(300, "the GAN to finish on the CPU", |b| {

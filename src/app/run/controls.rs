@@ -164,6 +164,9 @@ fn status_line(props: &RunControlsProps) -> Html {
     tag.add_attribute("data-batch", s.batch.to_string());
     tag.add_attribute("data-run-id", s.run_id.clone().unwrap_or_default());
     tag.add_attribute("data-ms-per-batch", format!("{:.1}", s.ms_per_batch));
+    tag.add_attribute("data-worker", props.run.worker_state());
+    // While paused, how long the worker's loop has provably been waiting (tests read it).
+    tag.add_attribute("data-held-polls", s.held_polls.map(|p| p.to_string()).unwrap_or_default());
     // What a step costs (the benchmarks read these): steady-state and warm-up milliseconds, and
     // the WebGPU work per step when the job runs there.
     let c = &s.cost;

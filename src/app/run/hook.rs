@@ -72,6 +72,16 @@ impl RunHandle {
         self.state.status
     }
 
+    /// "alive", "ended" (terminated: after a lost device or a crash nothing more is heard from
+    /// it) or "none" yet: the status line shows it, so a test can wait for it.
+    pub fn worker_state(&self) -> &'static str {
+        match &*self.worker.borrow() {
+            None => "none",
+            Some(w) if w.is_alive() => "alive",
+            Some(_) => "ended",
+        }
+    }
+
     /// The live worker, or a new one (when `fresh`, or when the last one ended) whose replies go
     /// to this run.
     pub fn client(&self, fresh: bool) -> Result<WorkerClient, String> {

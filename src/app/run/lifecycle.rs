@@ -92,6 +92,8 @@ pub struct Lifecycle {
     pub ms_per_batch: f64,
     /// What a step costs: warm-up and steady-state time, and its WebGPU work.
     pub cost: StepCost,
+    /// While paused: polls the worker's loop has spent at the pause gate (`None`: not there).
+    pub held_polls: Option<u32>,
 }
 
 /// What moves a job's state.
@@ -186,7 +188,11 @@ impl Lifecycle {
             Ok(FromWorker::RunSaved { id, .. }) => self.run_id = Some(id.clone()),
             Ok(FromWorker::SaveFailed(msg)) => self.warning = Some(msg.clone()),
             Ok(FromWorker::Paused) => self.status = RunStatus::Paused,
-            Ok(FromWorker::Resumed) => self.status = RunStatus::Running,
+            Ok(FromWorker::Held { polls }) => self.held_polls = Some(*polls),
+            Ok(FromWorker::Resumed) => {
+                self.status = RunStatus::Running;
+                self.held_polls = None;
+            }
             Ok(FromWorker::Stopped) => self.status = RunStatus::Stopped,
             Ok(FromWorker::Done { .. }) | Ok(FromWorker::Refined(_)) | Ok(FromWorker::GanDone) => {
                 self.status = RunStatus::Done

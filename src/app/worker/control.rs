@@ -58,6 +58,7 @@ pub(crate) fn send(msg: FromWorker) {
 
 /// Waits while the run is paused; `false` once it is asked to stop.
 pub(crate) async fn hold(control: &Rc<RefCell<Control>>) -> bool {
+    let mut polls = 0u32;
     loop {
         if control.borrow().stop {
             return false;
@@ -65,6 +66,10 @@ pub(crate) async fn hold(control: &Rc<RefCell<Control>>) -> bool {
         if !control.borrow().paused {
             return true;
         }
+        if polls.is_multiple_of(10) {
+            send(FromWorker::Held { polls });
+        }
+        polls += 1;
         gloo_timers::future::TimeoutFuture::new(50).await;
     }
 }

@@ -164,6 +164,13 @@ pub enum FromWorker {
     },
     /// Holding.
     Paused,
+    /// The run's loop is waiting at the pause gate: sent when it arrives there and every 10
+    /// polls (50 ms each) after, so the page (and a test) knows the loop has truly stopped
+    /// rather than guessing from elapsed time.
+    Held {
+        /// Polls spent at the gate so far.
+        polls: u32,
+    },
     /// Going again.
     Resumed,
     /// Stopped on request.
