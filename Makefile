@@ -37,7 +37,7 @@ data:
 	./scripts/fetch-data.sh
 
 test-native:
-	cargo test --release --lib --bins --test cli --test drawn_digits --test gan --test rank_rules
+	cargo test --release --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz
 
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:

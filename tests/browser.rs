@@ -268,3 +268,28 @@ mod lifecycle {
         assert_eq!(cpu.record(10.0, 1, None, 0.0).gpu, None, "no WebGPU work on the CPU");
     }
 }
+
+/// #17: the run store's records, fuzzed like the native decoders (tests/fuzz.rs): 100 000
+/// mutations of a valid record, each read back through `decode_record` — never a panic, and a
+/// record that reads is of the current format.
+#[wasm_bindgen_test]
+fn damaged_run_records_are_refused_never_panic() {
+    use mnist_lab::app::worker::record::{RUN_SCHEMA, decode_record};
+    use mnist_lab::lab::core::mutate::mutate;
+    use mnist_lab::lab::core::rng::SplitMix64;
+    let base = r#"{"schema":2,"id":"refine-1000","spec":{"Refine":{"ranks":[50,25,5],"factor":2.0,"before":"NaN","config":{"epochs":3,"batch_size":128,"lr":0.001,"seed":1,"schedule":"Cosine","weight_decay":0.0001},"subset":600,"base":{"fingerprint":"00ff","described":"the shipped pretrained model"},"rule":"Budget"}},"backend":"Cpu","created_ms":1000,"updated_ms":2000,"epochs_done":1,"finished":false,"history":[{"epoch":1,"train_loss":0.5,"train_acc":0.9,"test_loss":"Infinity","test_acc":0.8}],"gan_history":[],"snapshots":[],"note":null,"confusion":null,"judge":["NaN",7.5]}"#;
+    let record = decode_record(base).expect("the base record reads");
+    assert!(matches!(record.history[0].test_loss, v if v == f64::INFINITY));
+    let mut decoded = 0;
+    for case in 0..100_000u64 {
+        let bytes = mutate(base.as_bytes(), &mut SplitMix64::new(case ^ 0x5eed));
+        match decode_record(&String::from_utf8_lossy(&bytes)) {
+            Ok(r) => {
+                assert_eq!(r.schema, RUN_SCHEMA);
+                decoded += 1;
+            }
+            Err(e) => assert!(!e.is_empty(), "case {case}: an empty reason"),
+        }
+    }
+    assert!(decoded > 500 && decoded < 99_000, "{decoded} of 100 000 decoded");
+}

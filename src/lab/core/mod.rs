@@ -12,6 +12,7 @@ pub mod error;
 pub mod finite;
 pub mod kernels;
 pub mod linear;
+pub mod mutate;
 pub mod params;
 pub mod readback;
 pub mod rng;
