@@ -327,7 +327,7 @@ fn an_invalid_learning_rate_shows_a_message_and_starts_nothing() {
 #[test]
 fn the_worker_trains_on_webgpu_too() {
     let b = Browser::new(site());
-    b.open("/?backend=webgpu&train_subset=256");
+    b.open("/?backend=webgpu&train_subset=256&test_hooks=1");
     assert_eq!(wait_backend(&b), "webgpu");
     wait_dataset(&b, "mnist");
     b.set_input("train-epochs", "1");
@@ -339,6 +339,27 @@ fn the_worker_trains_on_webgpu_too() {
         b.attr("[data-testid=train-status]", "data-worker-backend").as_deref(),
         Some("WebGPU")
     );
+
+    // #17: the GPU is lost while the worker is idle. The page hears it at once, drops the dead
+    // worker, and the next run trains on a new device (it failed on the dead one before).
+    click_when_enabled(&b, "lose-device", 30);
+    let warning = b.wait_for(60, "the idle loss reported", |b| {
+        Some(b.text("train-warning")).filter(|t| t.contains("lost"))
+    });
+    assert!(
+        warning.contains("while no run was going") && warning.contains("new GPU device"),
+        "{warning}"
+    );
+    assert_eq!(train_status(&b), "done", "a finished run stays finished");
+    assert_eq!(b.attr("[data-testid=train-status]", "data-worker").as_deref(), Some("ended"));
+    click_when_enabled(&b, "train-start", 30);
+    b.wait_for(60, "the new run", |b| (train_status(b) != "done").then_some(()));
+    wait_train_done(&b, 480, "an epoch on the new device");
+    assert_eq!(
+        b.attr("[data-testid=train-status]", "data-worker-backend").as_deref(),
+        Some("WebGPU")
+    );
+    assert!(b.text("train-error").is_empty(), "{}", b.text("train-error"));
 }
 
 /// A job asked to measure (`?measure_backend=1`; on a hardware adapter it is the default) times

@@ -93,7 +93,7 @@ pub fn RunControls(props: &RunControlsProps) -> Html {
                 <button data-testid={ids.stop} onclick={post(|_| ToWorker::Stop)} disabled={!going}>{"Stop"}</button>
                 if test_hooks {
                     <button data-testid={ids.lose_device} onclick={post(|_| ToWorker::LoseDevice)}
-                            disabled={!going}>{"Test: lose the GPU device"}</button>
+                            disabled={!going && props.run.worker_state() != "alive"}>{"Test: lose the GPU device"}</button>
                     <button data-testid={ids.diverge} onclick={post(|_| ToWorker::Diverge)}
                             disabled={!going}>{"Test: diverge (NaN)"}</button>
                 }

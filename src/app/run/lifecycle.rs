@@ -210,6 +210,12 @@ impl Lifecycle {
                 ));
                 self.status = RunStatus::Interrupted;
             }
+            // Nothing to pause: the page drops the dead worker and says where the next run goes.
+            Ok(FromWorker::DeviceLostIdle(msg)) => {
+                self.warning = Some(format!(
+                    "{msg} while no run was going: the next run starts on a new GPU device (or pick the CPU in the banner)"
+                ));
+            }
             // A failure outside a run (the GAN worker's canvas, say) leaves the state alone.
             Ok(FromWorker::Failed(e)) | Err(e) => {
                 if self.status.going() {

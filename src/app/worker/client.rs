@@ -97,7 +97,12 @@ impl WorkerClient {
         }
         // A lost GPU device or a panic leaves the worker unusable: the page hears that, and then
         // nothing more from it (its stopping loop's last words would only confuse the panel).
-        let fatal = matches!(msg, Ok(FromWorker::DeviceLost(_)) | Ok(FromWorker::Crashed(_)));
+        let fatal = matches!(
+            msg,
+            Ok(FromWorker::DeviceLost(_))
+                | Ok(FromWorker::DeviceLostIdle(_))
+                | Ok(FromWorker::Crashed(_))
+        );
         let handler = self.0.borrow_mut().handler.take();
         if let Some(mut h) = handler {
             h(msg);

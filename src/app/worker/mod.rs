@@ -268,9 +268,13 @@ fn watch_gpu_devices(stop: impl Fn(String) -> bool + 'static) {
                         if field("message").is_empty() { "" } else { ": " },
                         field("message")
                     );
-                    if stop(why.clone()) {
-                        send(FromWorker::DeviceLost(why));
-                    }
+                    // While idle nobody would notice until the next run failed on the dead
+                    // device: say so now, and the page replaces this worker.
+                    send(if stop(why.clone()) {
+                        FromWorker::DeviceLost(why)
+                    } else {
+                        FromWorker::DeviceLostIdle(why)
+                    });
                 });
                 if let Ok(lost) =
                     Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>())

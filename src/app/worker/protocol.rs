@@ -262,6 +262,9 @@ pub enum FromWorker {
     /// The WebGPU device was lost (driver reset, GPU removed, the test hook): the run is paused;
     /// its last checkpoint is in the store.
     DeviceLost(String),
+    /// The WebGPU device was lost while no run was going: the worker ends (its device is dead),
+    /// and the next run starts in a fresh worker on a new device.
+    DeviceLostIdle(String),
     /// The worker panicked: it is unusable now; the run's last checkpoint is in the store.
     Crashed(String),
     /// The run failed (bad setting, failed readback): the message says why.
