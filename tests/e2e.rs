@@ -324,6 +324,33 @@ fn an_invalid_learning_rate_shows_a_message_and_starts_nothing() {
     assert!(err.contains("between 1"), "{err}");
 }
 
+/// #17: the page's own WebGPU device (the slider's evaluations) is lost. The page moves to the
+/// CPU with the reason in the banner, and the slider works there; before, every evaluation
+/// failed on the dead device until a reload.
+#[test]
+fn a_lost_page_gpu_moves_the_page_to_the_cpu() {
+    let b = Browser::new(site());
+    b.open("/?backend=webgpu&test_hooks=1");
+    assert_eq!(wait_backend(&b), "webgpu");
+    wait_dataset(&b, "mnist");
+    b.wait_for(300, "the slider's accuracy on WebGPU", |b| {
+        Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%'))
+    });
+    click_when_enabled(&b, "page-lose-device", 30);
+    b.wait_for(60, "the page on the CPU", |b| {
+        b.attr("[data-testid=backend-banner]", "data-backend").filter(|k| k == "cpu")
+    });
+    let banner = b.text("backend-banner");
+    assert!(banner.contains("GPU device was lost") && banner.contains("reload"), "{banner}");
+    b.set_input("rank-factor", "8");
+    b.wait_for(120, "the 8× model on the CPU", |b| {
+        b.attr("[data-testid=factorized-params]", "data-params").filter(|p| p == "11728")
+    });
+    b.wait_for(120, "its accuracy", |b| {
+        Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%'))
+    });
+}
+
 #[test]
 fn the_worker_trains_on_webgpu_too() {
     let b = Browser::new(site());

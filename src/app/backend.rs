@@ -144,6 +144,17 @@ pub fn requested_backend() -> Option<BackendKind> {
     }
 }
 
+thread_local! {
+    /// Why the page's own WebGPU device was lost, once it was: burn makes one WebGPU device per
+    /// page, so the page stays on the CPU until it is reloaded.
+    static PAGE_GPU_LOST: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Records that the page's WebGPU device was lost ([`choose`] then picks the CPU).
+pub fn mark_gpu_lost(why: String) {
+    PAGE_GPU_LOST.with(|l| *l.borrow_mut() = Some(why));
+}
+
 /// Picks and initialises the backend: the request if given, else WebGPU on a hardware adapter
 /// and Flex on a software one or when WebGPU is missing or fails.
 pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
@@ -155,6 +166,14 @@ pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
         reason,
         automatic: request.is_none(),
     };
+    if let Some(why) = PAGE_GPU_LOST.with(|l| l.borrow().clone()) {
+        return cpu(
+            format!(
+                "{why}: the page computes on the CPU now (reload the page to use WebGPU again)"
+            ),
+            adapter,
+        );
+    }
     let want_gpu = match (request, &adapter) {
         (Some(BackendKind::Cpu), _) => return cpu("chosen with ?backend=cpu".into(), adapter),
         (Some(BackendKind::WebGpu), _) => true,

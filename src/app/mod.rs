@@ -10,6 +10,7 @@ pub mod data_panel;
 pub mod env;
 pub mod exercise1;
 pub mod exercise2;
+pub mod gpu_watch;
 pub mod io;
 pub mod page;
 pub mod run;

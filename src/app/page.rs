@@ -10,6 +10,7 @@ use crate::app::data_panel::{DatasetCard, UserFiles};
 use crate::app::exercise1::compress_panel::CompressPanel;
 use crate::app::exercise1::train_panel::TrainPanel;
 use crate::app::exercise2::gan_panel::GanPanel;
+use crate::app::gpu_watch;
 use crate::app::io::datasets::{DataState, load_bundled};
 use crate::app::io::share::ShareLink;
 use crate::app::run::resume::ResumeRequest;
@@ -52,6 +53,18 @@ pub fn App() -> Html {
         let mnist = mnist.clone();
         let fashion = fashion.clone();
         use_effect_with((), move |_| {
+            // Before the page makes its device: a lost one moves the page to the CPU, with the
+            // reason in the banner (the models reload there; the workers have their own devices).
+            {
+                let backend = backend.clone();
+                gpu_watch::watch_gpu_devices(move |why| {
+                    backend::mark_gpu_lost(why);
+                    let backend = backend.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        backend.set(Some(backend::choose(None).await));
+                    });
+                });
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 backend.set(Some(backend::choose(backend::requested_backend()).await));
             });

@@ -40,6 +40,10 @@ pub fn Banner(props: &BannerProps) -> Html {
             {" · "}<span>{adapter}</span>
             {" · "}<span class="reason">{&b.reason}</span>
             <button data-testid="backend-switch" onclick={on_click}>{format!("Switch to {}", other.title())}</button>
+            if crate::app::env::url_param("test_hooks").is_some() && b.kind == BackendKind::WebGpu {
+                <button data-testid="page-lose-device" onclick={Callback::from(|_| { crate::app::gpu_watch::lose_device(); })}>
+                    {"Test: lose the page's GPU device"}</button>
+            }
         </div>
     }
 }

@@ -18,12 +18,12 @@ pub mod user_data;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
 use crate::app::backend::BackendKind;
+use crate::app::gpu_watch;
 use crate::app::io::store;
 use crate::app::worker::classifier::classifier;
 use crate::app::worker::control::{Control, scope, send};
@@ -66,7 +66,13 @@ pub fn start() {
                 send(FromWorker::Resumed);
             }
             ToWorker::Stop => control.borrow_mut().stop = true,
-            ToWorker::LoseDevice => lose_device(),
+            ToWorker::LoseDevice => {
+                if !gpu_watch::lose_device() {
+                    send(FromWorker::Failed(
+                        "there is no WebGPU device to lose: this run is on the CPU".into(),
+                    ));
+                }
+            }
             ToWorker::Diverge => control.borrow_mut().diverge = true,
             ToWorker::Pretrained { arch, noise_seed } => {
                 if !control.borrow().running {
@@ -192,7 +198,7 @@ pub fn start() {
                     // settles a moment later: give it that moment, so the page hears "device lost"
                     // (pause, continue on the CPU) rather than a bare failure.
                     let outcome = match outcome {
-                        Err(e) if GPU_DEVICE.with(|d| d.borrow().is_some()) => {
+                        Err(e) if gpu_watch::has_device() => {
                             for _ in 0..40 {
                                 if control.borrow().lost.is_some() {
                                     break;
@@ -219,7 +225,15 @@ pub fn start() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    watch_gpu_devices(stopper);
+    // While idle nobody would notice a lost device until the next run failed on it: say so now,
+    // and the page replaces this worker.
+    gpu_watch::watch_gpu_devices(move |why| {
+        send(if stopper(why.clone()) {
+            FromWorker::DeviceLost(why)
+        } else {
+            FromWorker::DeviceLostIdle(why)
+        })
+    });
     // A panic leaves the wasm instance unusable: tell the page, which can reopen the run's last
     // checkpoint in a fresh worker.
     std::panic::set_hook(Box::new(|info| {
@@ -227,86 +241,6 @@ pub fn start() {
         send(FromWorker::Crashed(info.to_string()));
     }));
     send(FromWorker::Ready);
-}
-
-thread_local! {
-    static GPU_DEVICE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
-}
-
-/// Wraps `GPUAdapter.prototype.requestDevice` (with a `Proxy`: no `eval`, so a strict CSP
-/// holds) to keep the device wgpu gets and to listen to its `lost` promise: a driver reset,
-/// a removed GPU or the test hook then pauses the run with a message instead of hanging it.
-fn watch_gpu_devices(stop: impl Fn(String) -> bool + 'static) {
-    let proto = Reflect::get(&js_sys::global(), &"GPUAdapter".into())
-        .and_then(|c| Reflect::get(&c, &"prototype".into()));
-    let Ok(proto) = proto else { return };
-    let Ok(original) = Reflect::get(&proto, &"requestDevice".into()) else { return };
-    let Ok(original_fn) = original.clone().dyn_into::<Function>() else { return };
-    let stop = Rc::new(stop);
-    let trap = Closure::<dyn FnMut(JsValue, JsValue, Array) -> JsValue>::new(
-        move |_target: JsValue, this: JsValue, args: Array| {
-            let promise: Promise = match Reflect::apply(&original_fn, &this, &args)
-                .and_then(|p| p.dyn_into::<Promise>())
-            {
-                Ok(p) => p,
-                Err(e) => return Promise::reject(&e).into(),
-            };
-            let stop = stop.clone();
-            let on_device = Closure::<dyn FnMut(JsValue)>::new(move |device: JsValue| {
-                GPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
-                let stop = stop.clone();
-                let on_lost = Closure::<dyn FnMut(JsValue)>::new(move |info: JsValue| {
-                    let field = |k: &str| {
-                        Reflect::get(&info, &k.into())
-                            .ok()
-                            .and_then(|v| v.as_string())
-                            .unwrap_or_default()
-                    };
-                    let why = format!(
-                        "the GPU device was lost ({}{}{})",
-                        field("reason"),
-                        if field("message").is_empty() { "" } else { ": " },
-                        field("message")
-                    );
-                    // While idle nobody would notice until the next run failed on the dead
-                    // device: say so now, and the page replaces this worker.
-                    send(if stop(why.clone()) {
-                        FromWorker::DeviceLost(why)
-                    } else {
-                        FromWorker::DeviceLostIdle(why)
-                    });
-                });
-                if let Ok(lost) =
-                    Reflect::get(&device, &"lost".into()).and_then(|l| l.dyn_into::<Promise>())
-                {
-                    let _ = lost.then(&on_lost);
-                }
-                on_lost.forget();
-            });
-            let _ = promise.then(&on_device);
-            on_device.forget();
-            promise.into()
-        },
-    );
-    let handler = js_sys::Object::new();
-    let _ = Reflect::set(&handler, &"apply".into(), trap.as_ref());
-    trap.forget();
-    let proxy = js_sys::Proxy::new(&original, &handler);
-    let _ = Reflect::set(&proto, &"requestDevice".into(), &proxy);
-}
-
-/// The test hook: destroys the WebGPU device as a driver reset would (its `lost` fires).
-fn lose_device() {
-    let Some(device) = GPU_DEVICE.with(|d| d.borrow().clone()) else {
-        return send(FromWorker::Failed(
-            "there is no WebGPU device to lose: this run is on the CPU".into(),
-        ));
-    };
-    if let Ok(destroy) =
-        Reflect::get(&device, &"destroy".into()).and_then(|f| f.dyn_into::<Function>())
-    {
-        let _ = destroy.call0(&device);
-    }
 }
 
 /// Reopens a stored run from its checkpoint: continues it, or shows it if it had finished.
