@@ -1709,6 +1709,28 @@ fn put_raw_record(b: &Browser, key: &str, text: &str) {
 /// #17: stored runs never vanish. A record an older page wrote with a NaN loss (`null`) is
 /// listed; a damaged one and one from a newer page are listed as unreadable, with the reason,
 /// and Delete removes them.
+/// #17: the training worker fetches only from its own site, whatever the page's policy allows
+/// (a `<meta>` CSP does not govern workers): worker-boot.js refuses another origin.
+#[test]
+fn the_worker_fetches_only_from_its_own_site() {
+    let b = Browser::new(site());
+    b.open("/?backend=cpu");
+    wait_backend(&b);
+    let said = b.js(
+        "return new Promise(resolve => {
+           const w = new Worker('worker-boot.js?js=__probe/fetch-elsewhere.js&wasm=none', {type: 'module'});
+           w.onmessage = e => resolve(e.data);
+           w.onerror = e => { e.preventDefault(); resolve('error: ' + e.message); };
+         })",
+        vec![],
+    );
+    let said = said.as_str().unwrap_or_default().to_string();
+    assert!(
+        said.starts_with("refused: the training worker fetches only this site's files"),
+        "{said}"
+    );
+}
+
 #[test]
 fn every_stored_record_is_listed_even_unreadable_ones() {
     let b = open_ready("/?backend=cpu");

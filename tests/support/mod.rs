@@ -79,6 +79,20 @@ fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
         out.write_all(&vec![0u8; sent])?;
         return Ok(());
     }
+    // A stand-in for the app's wasm glue, for worker-boot.js's origin check: it tries to fetch
+    // from another origin and posts what happened.
+    if path == "__probe/fetch-elsewhere.js" {
+        let body = "export default async function () {}\n\
+export function worker_entry() {\n\
+  fetch('https://example.invalid/data.gz').then(() => postMessage('fetched'), e => postMessage('refused: ' + e.message));\n\
+}\n";
+        write!(
+            out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/javascript\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        return Ok(());
+    }
     let safe = !path.split('/').any(|c| c == "..");
     match std::fs::read(&file) {
         Ok(body) if safe => {
