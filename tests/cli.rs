@@ -105,8 +105,8 @@ fn bad_arguments_are_clear_errors_not_panics() {
         (vec!["compress", "--batch-size", "0"], "batch size"),
         (vec!["compress", "--factors", "2,0"], "compression factor"),
         (vec!["compress", "--epochs", "x"], "--epochs"),
-        (vec!["compress", "--rank-rule", "best"], "--rank-rule must be seed, budget or both"),
-        (vec!["frobnicate"], "unknown command"),
+        (vec!["compress", "--rank-rule", "best"], "[possible values: seed, budget, both]"),
+        (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
     ] {
         let o = cli(&args);
         assert!(!o.status.success(), "{args:?} should fail");
@@ -177,5 +177,69 @@ fn evaluate_and_compress_take_the_users_own_idx_files() {
     assert!(o.status.success(), "{err}");
     assert!(err.contains("1 epochs on 10000 images"), "{err}");
     let o = cli(&["compress", "--train-images", images.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("go together"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--train-labels <FILE>"), "the two go together: {err}");
+}
+
+/// #19 item 5: a CLI that behaves like one. `--help` after a subcommand prints its usage and
+/// starts nothing (it used to start a 130-epoch run); unknown and malformed flags are refused
+/// with the usage line and exit code 2; numbers that parse but break the page's rules are
+/// refused by the same validation; the README's CLI reference is the CLI's own --help.
+#[test]
+fn the_cli_has_help_refuses_bad_flags_and_matches_the_readme() {
+    for cmd in ["compress", "gan", "judge", "evaluate", "bench", "smoke", "data"] {
+        let o = cli(&[cmd, "--help"]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{cmd} --help: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains(&format!("Usage: mnist-lab {cmd}")), "{out}");
+        assert!(
+            o.stderr.is_empty(),
+            "{cmd} --help started something: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = cli(&["compress", "--epocs", "5"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unexpected argument '--epocs'") && err.contains("Usage: mnist-lab compress"),
+        "{err}"
+    );
+    let o = cli(&["gan", "--epochs", "many"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid value 'many' for '--epochs <N>'"), "{err}");
+    let o = cli(&["compress", "--lr", "NaN", "--epochs", "1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("learning rate"), "the page's rule: {err}");
+    let o = cli(&["gan", "--arch", "rnn"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[possible values: dense, cnn]"));
+
+    // The README's reference block is exactly what --help prints now.
+    let mut expected = String::from("<!-- cli-help -->\n```text\n");
+    expected += &String::from_utf8(cli(&["--help"]).stdout).unwrap();
+    for cmd in [
+        "data",
+        "smoke",
+        "compress",
+        "evaluate",
+        "gan",
+        "judge",
+        "bench",
+        "bench-report",
+        "harden-dist",
+    ] {
+        expected += &format!("\n$ mnist-lab {cmd} --help\n");
+        expected += &String::from_utf8(cli(&[cmd, "--help"]).stdout).unwrap();
+    }
+    expected += "```\n<!-- /cli-help -->";
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains(&expected),
+        "README.md's CLI reference is out of date: run scripts/readme-cli.sh"
+    );
 }

@@ -5,7 +5,8 @@ use std::time::Instant;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
-use crate::cli::common::{data_dir, flag, median, parsed, write};
+use crate::cli::args::BenchArgs;
+use crate::cli::common::{median, write};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::classifier::train::{ClassifierTrainer, TrainConfig};
@@ -14,11 +15,11 @@ use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::data::{DatasetKind, load_dir};
 
 /// Native benchmarks: what the rank slider and training cost on the CPU backend.
-pub(crate) fn bench(args: &[String]) -> LabResult<()> {
-    let runs: usize = parsed(args, "--runs", 5)?;
+pub(crate) fn bench(args: &BenchArgs) -> LabResult<()> {
+    let runs = args.runs;
     crate::lab::core::error::check_count("--runs", runs, 1, 100)?;
-    let out = std::path::PathBuf::from(flag(args, "--out").unwrap_or("target/bench/native.json"));
-    let data = load_dir(&data_dir(args), DatasetKind::Mnist)?;
+    let out = args.out.clone();
+    let data = load_dir(&args.data.dir, DatasetKind::Mnist)?;
     let device = Device::flex().autodiff();
     device.seed(1);
     let config = TrainConfig { epochs: runs, ..TrainConfig::default() };
@@ -64,7 +65,7 @@ pub(crate) fn bench(args: &[String]) -> LabResult<()> {
         );
         rows.push(serde_json::json!({"factor": factor, "ranks": ranks, "svd_rebuild_eval_ms": ms}));
     }
-    let gan_steps = crate::cli::gan::bench_steps(&data_dir(args), runs)?;
+    let gan_steps = crate::cli::gan::bench_steps(&args.data.dir, runs)?;
     let json = serde_json::json!({
         "gan_steps": gan_steps,
         "machine": format!("{} logical CPUs, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), std::env::consts::ARCH),

@@ -1,15 +1,17 @@
 //! `mnist-lab bench-report`: merges the native and browser benchmark JSON into
 //! `target/bench/results.json` and renders `BENCHMARKS.md`.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::cli::common::{flag, write};
+use crate::cli::args::BenchReportArgs;
+use crate::cli::common::write;
 use crate::lab::core::error::{LabError, LabResult};
 
-fn read(path: &str) -> LabResult<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+fn read(path: &Path) -> LabResult<Value> {
+    let path = path.display();
+    let text = std::fs::read_to_string(path.to_string()).map_err(|e| {
         LabError::InvalidConfig(format!("cannot read {path}: {e} (run `make bench`)"))
     })?;
     serde_json::from_str(&text)
@@ -440,14 +442,14 @@ fn peers_section(results: &Value) -> String {
     s
 }
 
-/// `mnist-lab bench-report [--native FILE] [--browser FILE] [--json FILE] [--out FILE] [--note TEXT]`.
-pub fn bench_report(args: &[String]) -> LabResult<()> {
-    let native = read(flag(args, "--native").unwrap_or("target/bench/native.json"))?;
-    let browser = read(flag(args, "--browser").unwrap_or("target/bench/browser.json"))?;
+/// `mnist-lab bench-report`: merges the results into one JSON file and BENCHMARKS.md.
+pub fn bench_report(args: &BenchReportArgs) -> LabResult<()> {
+    let native = read(&args.native)?;
+    let browser = read(&args.browser)?;
     // The peers (jax-js, TF.js) are optional: `make bench` runs them when npm could install them.
-    let peers = read(flag(args, "--peers").unwrap_or("target/bench/peers.json")).ok();
+    let peers = read(&args.peers).ok();
     let mut merged = json!({"native": native});
-    if let Some(note) = flag(args, "--note") {
+    if let Some(note) = &args.note {
         merged["note"] = json!(note);
     }
     if let Some(p) = peers {
@@ -458,9 +460,9 @@ pub fn bench_report(args: &[String]) -> LabResult<()> {
             m.insert(k.clone(), v.clone());
         }
     }
-    let json_out = PathBuf::from(flag(args, "--json").unwrap_or("target/bench/results.json"));
+    let json_out = args.json.clone();
     write(&json_out, serde_json::to_string_pretty(&merged).expect("json"))?;
-    let md_out = PathBuf::from(flag(args, "--out").unwrap_or("BENCHMARKS.md"));
+    let md_out = args.out.clone();
     write(&md_out, render(&merged))?;
     println!("wrote {} and {}", json_out.display(), md_out.display());
     Ok(())

@@ -2,34 +2,20 @@
 //! writing files and report bundles.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::lab::classifier::metrics::EpochMetrics;
 use crate::lab::core::bundle::Bundle;
 use crate::lab::core::error::{LabError, LabResult};
 
-/// The value after `--name`, if given.
-pub(crate) fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
-}
+/// Where the shipped quality judge lives.
+pub const JUDGE_PATH: &str = "static/models/fashion-judge-784-256-64-10.safetensors";
 
-pub(crate) fn data_dir(args: &[String]) -> PathBuf {
-    PathBuf::from(flag(args, "--data").unwrap_or("static"))
-}
-
-/// Parses `--name VALUE` with a default, as a typed error on bad input.
-pub(crate) fn parsed<T: std::str::FromStr>(
-    args: &[String],
-    name: &str,
-    default: T,
-) -> LabResult<T> {
-    match flag(args, name) {
-        None => Ok(default),
-        Some(v) => {
-            v.parse().map_err(|_| LabError::InvalidConfig(format!("{name}: cannot read `{v}`")))
-        }
-    }
+/// The command as typed ("mnist-lab compress --epochs 5"), for the metadata of the files it
+/// writes.
+pub(crate) fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("mnist-lab {}", args.join(" "))
 }
 
 /// A one-line progress bar on stderr (one line per update when stderr is not a terminal).

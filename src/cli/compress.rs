@@ -8,7 +8,8 @@ use burn::module::Module;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
-use crate::cli::common::{Progress, data_dir, epoch_line, flag, parsed, write, write_bundle};
+use crate::cli::args::{CompressArgs, RankRuleArg, ScheduleArg};
+use crate::cli::common::{Progress, command_line, epoch_line, write, write_bundle};
 use crate::cli::evaluate::user_set;
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
@@ -31,72 +32,48 @@ pub(crate) const SWEEP: [f64; 12] =
     [1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0, 100.0];
 
 /// Exercise 1, headless: train, compress at each factor, refine, report.
-pub(crate) fn compress(args: &[String]) -> LabResult<()> {
+pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
     let config = TrainConfig {
-        epochs: parsed(args, "--epochs", 100)?,
-        batch_size: parsed(args, "--batch-size", 128)?,
-        lr: parsed(args, "--lr", 1e-3)?,
-        seed: parsed(args, "--seed", 42)?,
-        schedule: match flag(args, "--schedule").unwrap_or("cosine") {
-            "cosine" => LrSchedule::Cosine,
-            "constant" => LrSchedule::Constant,
-            other => {
-                return Err(LabError::InvalidConfig(format!(
-                    "--schedule must be cosine or constant, got `{other}`"
-                )));
-            }
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        seed: args.seed,
+        schedule: match args.schedule {
+            ScheduleArg::Cosine => LrSchedule::Cosine,
+            ScheduleArg::Constant => LrSchedule::Constant,
         },
-        weight_decay: parsed(args, "--weight-decay", 1e-4)?,
+        weight_decay: args.weight_decay,
     };
     config.validate()?;
-    let refine_epochs: usize = parsed(args, "--refine-epochs", 10)?;
+    let refine_epochs = args.refine_epochs;
     let refine = TrainConfig { epochs: refine_epochs, ..config.clone() };
     if refine_epochs > 0 {
         refine.validate()?;
     }
-    let factors: Vec<f64> = flag(args, "--factors")
-        .unwrap_or("2,4,8")
-        .split(',')
-        .map(|f| {
-            f.trim()
-                .parse::<f64>()
-                .map_err(|_| LabError::InvalidConfig(format!("--factors: cannot read `{f}`")))
-        })
-        .collect::<LabResult<_>>()?;
+    let factors = args.factors.clone();
     for &f in &factors {
         ranks::rank_for_factor(1, f)?;
     }
     // Which rank rule(s) to compress and refine with: the seed's k = int(n/f), the same
     // parameter budget spread by energy, or both side by side.
-    let rules: Vec<RankRule> = match flag(args, "--rank-rule").unwrap_or("seed") {
-        "both" => vec![RankRule::Seed, RankRule::Budget],
-        one => vec![RankRule::parse(one).map_err(|_| {
-            LabError::InvalidConfig(format!(
-                "--rank-rule must be seed, budget or both, got `{one}`"
-            ))
-        })?],
+    let rules: Vec<RankRule> = match args.rank_rule {
+        RankRuleArg::Seed => vec![RankRule::Seed],
+        RankRuleArg::Budget => vec![RankRule::Budget],
+        RankRuleArg::Both => vec![RankRule::Seed, RankRule::Budget],
     };
     let runs: Vec<(RankRule, f64)> =
         rules.iter().flat_map(|&r| factors.iter().map(move |&f| (r, f))).collect();
-    let out = std::path::PathBuf::from(flag(args, "--out").unwrap_or("out/compress"));
+    let out = args.out.clone();
     std::fs::create_dir_all(out.join("weights"))
         .map_err(|e| LabError::InvalidConfig(format!("cannot create {}: {e}", out.display())))?;
 
-    let mut data = load_dir(&data_dir(args), DatasetKind::Mnist)?;
-    // The user's own training files instead of MNIST's (the test set stays MNIST's).
-    match (flag(args, "--train-images"), flag(args, "--train-labels")) {
-        (Some(images), Some(labels)) => data.train = user_set(images, labels)?,
-        (None, None) => {}
-        _ => {
-            return Err(LabError::InvalidConfig(
-                "--train-images and --train-labels go together".into(),
-            ));
-        }
+    let mut data = load_dir(&args.data.dir, DatasetKind::Mnist)?;
+    // The user's own training files instead of MNIST's (the test set stays MNIST's; clap makes
+    // the two flags go together).
+    if let (Some(images), Some(labels)) = (&args.train_images, &args.train_labels) {
+        data.train = user_set(images, labels)?;
     }
-    if let Some(n) = flag(args, "--train-subset") {
-        let n: usize = n
-            .parse()
-            .map_err(|_| LabError::InvalidConfig(format!("--train-subset: cannot read `{n}`")))?;
+    if let Some(n) = args.train_subset {
         data.train = data.train.take(n);
     }
     if data.train.is_empty() {
@@ -126,7 +103,7 @@ pub(crate) fn compress(args: &[String]) -> LabResult<()> {
     let base_tensors = block_on(mlp_tensors(&base))?;
     let meta = BTreeMap::from([
         ("model".to_string(), "mnist-lab dense MLP 784-100-50-10".to_string()),
-        ("command".to_string(), format!("mnist-lab compress {}", args.join(" "))),
+        ("command".to_string(), command_line()),
         ("seed".to_string(), config.seed.to_string()),
         ("epochs".to_string(), config.epochs.to_string()),
         ("test_accuracy".to_string(), format!("{:.4}", base_eval.accuracy)),

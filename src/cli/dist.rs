@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::cli::args::HardenDistArgs;
 use crate::lab::core::error::{LabError, LabResult};
 
 /// The policy: scripts and workers only from the site (plus compiling its own wasm), data and
@@ -76,10 +77,12 @@ pub fn headers_file() -> String {
 }
 
 /// The CLI entry: `harden-dist DIR`.
-pub fn harden_dist(args: &[String]) -> LabResult<()> {
-    let dir = args.first().ok_or_else(|| err("usage: mnist-lab harden-dist DIR".into()))?;
-    harden(Path::new(dir))?;
-    println!("{dir}: start-up script moved to init.js, CSP added, all URLs relative");
+pub fn harden_dist(args: &HardenDistArgs) -> LabResult<()> {
+    harden(&args.dir)?;
+    println!(
+        "{}: start-up script moved to init.js, CSP and _headers added, all URLs relative",
+        args.dir.display()
+    );
     Ok(())
 }
 

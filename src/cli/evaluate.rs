@@ -5,7 +5,9 @@
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
-use crate::cli::common::flag;
+use std::path::Path;
+
+use crate::cli::args::EvaluateArgs;
 use crate::lab::classifier::eval::{EVAL_BATCH, Evaluation, evaluate};
 use crate::lab::classifier::mlp::MLP_WIDTHS;
 use crate::lab::classifier::weights::mlp_from_tensors;
@@ -15,28 +17,25 @@ use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::core::safetensors::decode_safetensors;
 use crate::lab::data::{Dataset, DatasetKind};
 
-fn required<'a>(args: &'a [String], name: &str) -> LabResult<&'a str> {
-    flag(args, name).ok_or_else(|| LabError::InvalidConfig(format!("{name} FILE is required")))
-}
-
-fn read(path: &str) -> LabResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| LabError::InvalidConfig(format!("cannot read {path}: {e}")))
+fn read(path: &Path) -> LabResult<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| LabError::InvalidConfig(format!("cannot read {}: {e}", path.display())))
 }
 
 /// The labelled set of `--images` and `--labels` (raw or gzip IDX), checked as the page checks it.
-pub(crate) fn user_set(images: &str, labels: &str) -> LabResult<Dataset> {
+pub(crate) fn user_set(images: &Path, labels: &Path) -> LabResult<Dataset> {
     Dataset::from_idx(&read(images)?, &read(labels)?)
-        .map_err(|e| LabError::Data(format!("{images} / {labels}: {e}")))
+        .map_err(|e| LabError::Data(format!("{} / {}: {e}", images.display(), labels.display())))
 }
 
 /// Evaluates `--weights` on `--images` / `--labels`; prints the accuracy and confusion matrix.
-pub(crate) fn evaluate_files(args: &[String]) -> LabResult<()> {
-    let weights = required(args, "--weights")?;
-    let set = user_set(required(args, "--images")?, required(args, "--labels")?)?;
+pub(crate) fn evaluate_files(args: &EvaluateArgs) -> LabResult<()> {
+    let set = user_set(&args.images, &args.labels)?;
+    let weights = args.weights.display().to_string();
     if set.is_empty() {
         return Err(LabError::EmptyDataset);
     }
-    let (tensors, _) = decode_safetensors(&read(weights)?)
+    let (tensors, _) = decode_safetensors(&read(&args.weights)?)
         .map_err(|e| LabError::Data(format!("{weights}: not a weights file: {e}")))?;
     let device = Device::flex();
     let bad = |e: &dyn std::fmt::Display| LabError::Data(format!("{weights}: {e}"));

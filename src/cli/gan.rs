@@ -7,7 +7,9 @@ use std::time::Instant;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
-use crate::cli::common::{Progress, data_dir, flag, parsed, write, write_bundle};
+use crate::cli::args::{ArchArg, GanArgs, JudgeArgs};
+use crate::cli::common::{Progress, command_line, write, write_bundle};
+use crate::cli::resume::{load_gan, new_gan_run, save_gan};
 use crate::lab::classifier::mlp::Mlp;
 use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
 use crate::lab::core::error::{LabError, LabResult};
@@ -15,15 +17,10 @@ use crate::lab::core::params::{module_tensors, trainable_params};
 use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
 use crate::lab::data::{DatasetKind, load_dir};
 use crate::lab::gan::grid::{png, tile};
-use crate::lab::gan::quality::{
-    CLASSIFIER_WIDTHS, QUALITY_SAMPLES, QualityJudge, train_classifier,
-};
+use crate::lab::gan::quality::{CLASSIFIER_WIDTHS, QualityJudge, train_classifier};
 use crate::lab::gan::report::{GanMetrics, GanReportContext, gan_report};
 use crate::lab::gan::summary::{discriminator_summary, generator_summary};
 use crate::lab::gan::{GanArch, GanConfig, GanTrainer};
-
-/// Where the shipped quality judge lives.
-pub const JUDGE_PATH: &str = "static/models/fashion-judge-784-256-64-10.safetensors";
 
 /// Batches between two progress updates.
 const CHUNK: usize = 25;
@@ -40,17 +37,15 @@ fn load_judge(path: &Path, device: &Device) -> LabResult<Mlp> {
 }
 
 /// `mnist-lab judge`: trains the Fashion-MNIST classifier behind the quality score and saves it.
-pub fn judge(args: &[String]) -> LabResult<()> {
-    let epochs: usize = parsed(args, "--epochs", 10)?;
-    let seed: u64 = parsed(args, "--seed", 7)?;
-    let out = PathBuf::from(flag(args, "--out").unwrap_or(JUDGE_PATH));
-    let data = load_dir(&data_dir(args), DatasetKind::FashionMnist)?;
+pub fn judge(args: &JudgeArgs) -> LabResult<()> {
+    let (epochs, seed, out) = (args.epochs, args.seed, args.out.clone());
+    let data = load_dir(&args.data.dir, DatasetKind::FashionMnist)?;
     let device = Device::flex().autodiff();
     eprintln!("training the quality judge (784-256-64-10) on Fashion-MNIST for {epochs} epochs");
     let (model, acc) = block_on(train_classifier(&data.train, &data.test, epochs, seed, &device))?;
     let meta = BTreeMap::from([
         ("model".to_string(), "mnist-lab Fashion-MNIST judge MLP 784-256-64-10".to_string()),
-        ("command".to_string(), format!("mnist-lab judge {}", args.join(" "))),
+        ("command".to_string(), command_line()),
         ("test_accuracy".to_string(), format!("{acc:.4}")),
     ]);
     if let Some(dir) = out.parent() {
@@ -62,49 +57,67 @@ pub fn judge(args: &[String]) -> LabResult<()> {
 }
 
 /// `mnist-lab gan`: trains a GAN and writes the exercise's report.
-pub fn gan(args: &[String]) -> LabResult<()> {
-    let arch_s = flag(args, "--arch").unwrap_or("dense");
-    let arch = GanArch::parse(arch_s).ok_or_else(|| {
-        LabError::InvalidConfig(format!("--arch must be dense or cnn, got `{arch_s}`"))
-    })?;
-    let lr: Option<f64> = flag(args, "--lr")
-        .map(|v| v.parse().map_err(|_| LabError::InvalidConfig(format!("--lr: cannot read `{v}`"))))
-        .transpose()?;
-    let base_lr = lr.unwrap_or(2e-4);
-    let config = GanConfig {
-        arch,
-        epochs: parsed(args, "--epochs", 100)?,
-        batch_size: parsed(args, "--batch-size", 128)?,
-        lr_g: parsed(args, "--lr-g", base_lr)?,
-        lr_d: parsed(args, "--lr-d", base_lr)?,
-        beta1: parsed(args, "--beta1", 0.5)?,
-        soft_labels: args.iter().any(|a| a == "--soft-labels"),
-        noise: parsed(args, "--noise", 0.0)?,
-        noise_anneal_epochs: parsed(args, "--noise-anneal", 0)?,
-        seed: parsed(args, "--seed", 42)?,
+pub fn gan(args: &GanArgs) -> LabResult<()> {
+    // A new run from the flags, or a saved one from its checkpoint folder.
+    let (run, out, saved) = match &args.resume {
+        Some(dir) => {
+            let (run, checkpoint, grids) = load_gan(dir)?;
+            eprintln!(
+                "resuming {}: {} of {} epochs done (its own settings)",
+                dir.display(),
+                run.history.len(),
+                run.config.epochs
+            );
+            (run, dir.clone(), Some((checkpoint, grids)))
+        }
+        None => {
+            let base_lr = args.lr.unwrap_or(2e-4);
+            let config = GanConfig {
+                arch: match args.arch {
+                    ArchArg::Dense => GanArch::Dense,
+                    ArchArg::Cnn => GanArch::Cnn,
+                },
+                epochs: args.epochs,
+                batch_size: args.batch_size,
+                lr_g: args.lr_g.unwrap_or(base_lr),
+                lr_d: args.lr_d.unwrap_or(base_lr),
+                beta1: args.beta1,
+                soft_labels: args.soft_labels,
+                noise: args.noise,
+                noise_anneal_epochs: args.noise_anneal,
+                seed: args.seed,
+            };
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("out/gan-{}", config.arch.slug())));
+            let quality = (args.quality_every, args.quality_samples);
+            let run = new_gan_run(
+                config,
+                args.train_subset,
+                quality,
+                args.judge.clone(),
+                args.data.dir.clone(),
+            );
+            (run, out, None)
+        }
     };
+    let config = run.config.clone();
+    let arch = config.arch;
     config.validate()?;
-    let quality_every: usize = parsed(args, "--quality-every", 10)?;
-    let samples: usize = parsed(args, "--quality-samples", QUALITY_SAMPLES)?;
+    let quality_every = run.quality_every;
+    let samples = run.quality_samples;
     crate::lab::core::error::check_count("--quality-samples", samples, 2, 10_000)?;
-    let out = PathBuf::from(
-        flag(args, "--out")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("out/gan-{}", arch.slug())),
-    );
     std::fs::create_dir_all(out.join("weights")).map_err(|e| io_err("create", &out, e))?;
 
-    let mut data = load_dir(&data_dir(args), DatasetKind::FashionMnist)?;
-    if let Some(n) = flag(args, "--train-subset") {
-        let n: usize = n
-            .parse()
-            .map_err(|_| LabError::InvalidConfig(format!("--train-subset: cannot read `{n}`")))?;
+    let mut data = load_dir(&run.data, DatasetKind::FashionMnist)?;
+    if let Some(n) = run.train_subset {
         data.train = data.train.take(n);
     }
     let device = Device::flex().autodiff();
 
     // The quality judge: the shipped one, or trained now (and saved next to the report).
-    let judge_path = PathBuf::from(flag(args, "--judge").unwrap_or(JUDGE_PATH));
+    let judge_path = run.judge.clone();
     let (classifier, judge_note) = if judge_path.exists() {
         (load_judge(&judge_path, &device)?, format!("loaded from {}", judge_path.display()))
     } else {
@@ -131,7 +144,23 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         judge.real_score
     );
 
-    let mut trainer = GanTrainer::new(config.clone(), data.train.len(), &device)?;
+    let (mut trainer, mut grids, mut quality) = match saved {
+        Some((checkpoint, grids)) => (
+            GanTrainer::restore(
+                config.clone(),
+                &checkpoint,
+                run.history.clone(),
+                data.train.len(),
+                &device,
+            )?,
+            grids,
+            run.quality.clone(),
+        ),
+        None => {
+            (GanTrainer::new(config.clone(), data.train.len(), &device)?, Vec::new(), Vec::new())
+        }
+    };
+    let mut run = run;
     let (g_params, d_params) =
         (trainable_params(trainer.generator()), trainable_params(trainer.discriminator()));
     eprintln!(
@@ -142,10 +171,11 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         config.batch_size
     );
     let started = Instant::now();
-    let mut progress = Progress::with_unit(config.epochs * trainer.batches_per_epoch(), "batches");
-    let mut grids = Vec::new();
-    let mut quality = Vec::new();
+    let left = config.epochs - trainer.epochs_done();
+    let mut progress = Progress::with_unit(left * trainer.batches_per_epoch(), "batches");
     let mut stopped = None;
+    let mut paused = None;
+    let mut epochs_now = 0;
     while !trainer.finished() {
         let chunk = match block_on(trainer.train_chunk(&data.train, CHUNK)) {
             Ok(c) => c,
@@ -171,13 +201,26 @@ pub fn gan(args: &[String]) -> LabResult<()> {
             eprintln!("\nepoch {}: Fréchet distance {:.2}, score {:.2}", e.epoch, q.fid, q.score);
             quality.push(q);
         }
+        // Every epoch is saved: a killed run continues with --resume from here.
+        run.history = trainer.history().to_vec();
+        run.quality = quality.clone();
+        run.grid_epochs = grids.iter().map(|(e, _)| *e).collect();
+        let seconds_before = run.seconds;
+        run.seconds += started.elapsed().as_secs_f64();
+        save_gan(&out, &run, &block_on(trainer.checkpoint())?, &grids)?;
+        run.seconds = seconds_before;
+        epochs_now += 1;
+        if !last && args.pause_after.is_some_and(|n| epochs_now >= n as usize) {
+            paused = Some(e.epoch);
+            break;
+        }
     }
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = run.seconds + started.elapsed().as_secs_f64();
 
     // Weights (the last good state if the run diverged).
     let g_meta = BTreeMap::from([
         ("model".to_string(), format!("mnist-lab {} GAN generator", arch.slug())),
-        ("command".to_string(), format!("mnist-lab gan {}", args.join(" "))),
+        ("command".to_string(), command_line()),
         ("epochs".to_string(), trainer.epochs_done().to_string()),
     ]);
     write(
@@ -195,7 +238,7 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         serde_json::to_string_pretty(&metrics).expect("metrics serialise"),
     )?;
     let ctx = GanReportContext {
-        config,
+        config: config.clone(),
         train_images: data.train.len(),
         summaries: [generator_summary(arch), discriminator_summary(arch)],
         grids: Vec::new(),
@@ -205,7 +248,15 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         quality_samples: samples,
         seconds,
         backend: "Flex CPU".into(),
-        stopped_early: stopped.as_ref().map(|e| e.to_string()),
+        stopped_early: match (&stopped, paused) {
+            (Some(e), _) => Some(e.to_string()),
+            (None, Some(epoch)) => Some(format!(
+                "paused after epoch {epoch} of {}: continue with `mnist-lab gan --resume {}`",
+                config.epochs,
+                out.display()
+            )),
+            (None, None) => None,
+        },
     };
     write_bundle(&out, &gan_report(&metrics, ctx, grids))?;
     if let Some(last) = metrics.epochs.last() {
@@ -221,6 +272,13 @@ pub fn gan(args: &[String]) -> LabResult<()> {
         );
     }
     println!("{:.0} s; wrote {}", seconds, out.join("report.md").display());
+    if let Some(epoch) = paused {
+        println!(
+            "paused after epoch {epoch} of {}: continue with `mnist-lab gan --resume {}`",
+            config.epochs,
+            out.display()
+        );
+    }
     match stopped {
         Some(e) => Err(e),
         None => Ok(()),

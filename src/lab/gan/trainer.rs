@@ -310,6 +310,11 @@ impl GanTrainer {
         if self.state.cursor == 0 {
             let s = &mut self.state;
             s.rng.shuffle(&mut s.order);
+            // D's dropout and the instance noise draw from the device's generator, whose state
+            // a checkpoint cannot read: reseeding it from the seed and the epoch at each epoch's
+            // start makes a run restored at an epoch boundary continue bit for bit.
+            self.device
+                .seed(self.config.seed ^ LOOP_SALT.rotate_left(17) ^ (s.epochs_done as u64 + 1));
         }
         let batch: Vec<usize> = self.state.order[self.state.cursor..self.state.cursor + b].to_vec();
         let sigma = self.config.noise_at(self.state.epochs_done + 1);
@@ -759,6 +764,8 @@ mod tests {
         let e = block_on(r.train_epoch(&data)).unwrap();
         assert_eq!(e.epoch, 2);
         assert!(e.d_loss.is_finite() && e.g_loss.is_finite());
+        // That it continues bit for bit is checked in tests/gan.rs, in a process of its own:
+        // dropout draws from the device's generator, which tests running in parallel share.
         // The other architecture's networks do not fit.
         assert!(
             GanTrainer::restore(cfg(GanArch::Cnn, 16), &ck, Vec::new(), data.len(), &device)
