@@ -243,3 +243,62 @@ fn the_cli_has_help_refuses_bad_flags_and_matches_the_readme() {
         "README.md's CLI reference is out of date: run scripts/readme-cli.sh"
     );
 }
+
+/// #19 item 3: exercise 1 in pieces. `--pause-after 2` stops every two epochs (base or
+/// refinement) with the checkpoint saved; `--resume` continues; the pieces end with exactly the
+/// metrics and weights of one straight run.
+#[test]
+fn a_compress_run_in_pieces_matches_a_straight_run() {
+    let tmp =
+        std::env::temp_dir().join(format!("mnist-lab-compress-resume-{}", std::process::id()));
+    let (straight, pieces) = (tmp.join("straight"), tmp.join("pieces"));
+    let common = [
+        "compress",
+        "--epochs",
+        "3",
+        "--refine-epochs",
+        "2",
+        "--factors",
+        "2,8",
+        "--train-subset",
+        "2000",
+    ];
+    let run = |args: &[&str]| {
+        let o = cli(args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    fn with<'a>(common: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        common.iter().chain(extra).copied().collect()
+    }
+    run(&with(&common, &["--out", straight.to_str().unwrap()]));
+    let mut said = run(&with(&common, &["--out", pieces.to_str().unwrap(), "--pause-after", "2"]));
+    let mut pieces_run = 1;
+    while said.contains("paused after") {
+        assert!(said.contains(&format!("paused after {} of 7 epochs", 2 * pieces_run)), "{said}");
+        said = run(&["compress", "--resume", pieces.to_str().unwrap(), "--pause-after", "2"]);
+        pieces_run += 1;
+    }
+    assert_eq!(pieces_run, 4, "7 epochs in pieces of 2");
+    let json = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap()
+    };
+    assert_eq!(json(&pieces), json(&straight), "the same metrics, bit for bit");
+    for w in ["base", "compressed-2x", "compressed-8x"] {
+        let read =
+            |dir: &Path| std::fs::read(dir.join(format!("weights/{w}.safetensors"))).unwrap();
+        if w == "base" {
+            // Its metadata names the command, which differs; the tensors must not.
+            let tensors = |b: Vec<u8>| {
+                let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+                b[8 + n..].to_vec()
+            };
+            assert_eq!(tensors(read(&pieces)), tensors(read(&straight)), "{w}");
+        } else {
+            assert_eq!(read(&pieces), read(&straight), "{w}");
+        }
+    }
+    let o = cli(&["compress", "--resume", tmp.join("nothing").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("was it a compress run?"));
+}

@@ -128,6 +128,14 @@ pub struct CompressArgs {
     /// Where the report, metrics, plots and weights go.
     #[arg(long, value_name = "DIR", default_value = "out/compress")]
     pub out: PathBuf,
+    /// Continue the run in DIR from its last saved epoch (its own settings; the other flags but
+    /// --pause-after are ignored).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Stop after N epochs (base or refinement) of this invocation, with the checkpoint saved
+    /// (continue with --resume).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pause_after: Option<u64>,
     #[command(flatten)]
     pub data: DataDir,
 }

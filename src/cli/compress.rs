@@ -11,11 +11,12 @@ use futures_lite::future::block_on;
 use crate::cli::args::{CompressArgs, RankRuleArg, ScheduleArg};
 use crate::cli::common::{Progress, command_line, epoch_line, write, write_bundle};
 use crate::cli::evaluate::user_set;
+use crate::cli::resume::{CompressRun, load_compress, new_compress_run, save_state};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::classifier::summary::mlp_summary;
 use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
-use crate::lab::classifier::weights::mlp_tensors;
+use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
 use crate::lab::compress::factorized::MlpSpectrum;
 use crate::lab::compress::ranks::{self, RankPoint, RankRule, params_for};
 use crate::lab::compress::report::{
@@ -23,57 +24,47 @@ use crate::lab::compress::report::{
 };
 use crate::lab::compress::summary::factorized_summary;
 use crate::lab::compress::weights::{factorized_metadata, factorized_tensors};
+use crate::lab::core::checkpoint::Checkpoint;
 use crate::lab::core::error::{LabError, LabResult};
-use crate::lab::core::safetensors::encode_safetensors;
+use crate::lab::core::safetensors::{decode_safetensors, encode_safetensors};
 use crate::lab::data::{DatasetKind, load_dir};
 
 /// Factors swept for the accuracy-vs-parameters curve (no refinement).
 pub(crate) const SWEEP: [f64; 12] =
     [1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0, 100.0];
 
-/// Exercise 1, headless: train, compress at each factor, refine, report.
+/// Exercise 1, headless: train, compress at each factor, refine, report. Every epoch is saved
+/// (DIR/checkpoint/), so `--resume DIR` continues a killed or paused run where it stopped.
 pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
-    let config = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        lr: args.lr,
-        seed: args.seed,
-        schedule: match args.schedule {
-            ScheduleArg::Cosine => LrSchedule::Cosine,
-            ScheduleArg::Constant => LrSchedule::Constant,
-        },
-        weight_decay: args.weight_decay,
+    let (mut run, out, saved) = match &args.resume {
+        Some(dir) => {
+            let (run, checkpoint) = load_compress(dir)?;
+            eprintln!("resuming {}: {} epochs done (its own settings)", dir.display(), run.steps());
+            (run, dir.clone(), Some(checkpoint))
+        }
+        None => (new_run(args)?, args.out.clone(), None),
     };
+    let config = run.config.clone();
     config.validate()?;
-    let refine_epochs = args.refine_epochs;
+    let refine_epochs = run.refine_epochs;
     let refine = TrainConfig { epochs: refine_epochs, ..config.clone() };
     if refine_epochs > 0 {
         refine.validate()?;
     }
-    let factors = args.factors.clone();
-    for &f in &factors {
+    for &f in &run.factors {
         ranks::rank_for_factor(1, f)?;
     }
-    // Which rank rule(s) to compress and refine with: the seed's k = int(n/f), the same
-    // parameter budget spread by energy, or both side by side.
-    let rules: Vec<RankRule> = match args.rank_rule {
-        RankRuleArg::Seed => vec![RankRule::Seed],
-        RankRuleArg::Budget => vec![RankRule::Budget],
-        RankRuleArg::Both => vec![RankRule::Seed, RankRule::Budget],
-    };
     let runs: Vec<(RankRule, f64)> =
-        rules.iter().flat_map(|&r| factors.iter().map(move |&f| (r, f))).collect();
-    let out = args.out.clone();
+        run.rules.iter().flat_map(|&r| run.factors.iter().map(move |&f| (r, f))).collect();
     std::fs::create_dir_all(out.join("weights"))
         .map_err(|e| LabError::InvalidConfig(format!("cannot create {}: {e}", out.display())))?;
 
-    let mut data = load_dir(&args.data.dir, DatasetKind::Mnist)?;
-    // The user's own training files instead of MNIST's (the test set stays MNIST's; clap makes
-    // the two flags go together).
-    if let (Some(images), Some(labels)) = (&args.train_images, &args.train_labels) {
+    let mut data = load_dir(&run.data, DatasetKind::Mnist)?;
+    // The user's own training files instead of MNIST's (the test set stays MNIST's).
+    if let Some((images, labels)) = &run.train_files {
         data.train = user_set(images, labels)?;
     }
-    if let Some(n) = args.train_subset {
+    if let Some(n) = run.train_subset {
         data.train = data.train.take(n);
     }
     if data.train.is_empty() {
@@ -82,55 +73,68 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
     let started = Instant::now();
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-    let mut progress = Progress::new(config.epochs + runs.len() * refine_epochs);
+    let total = config.epochs + runs.len() * refine_epochs;
+    let mut progress = Progress::new(total - run.steps());
+    // Saves after an epoch; true when this invocation should stop there (--pause-after).
+    let mut epochs_now = 0;
+    let mut save = |run: &mut CompressRun, checkpoint: &Checkpoint| -> LabResult<bool> {
+        let before = run.seconds;
+        run.seconds += started.elapsed().as_secs_f64();
+        save_state(&out, run.steps(), run, checkpoint, &Vec::new())?;
+        run.seconds = before;
+        epochs_now += 1;
+        Ok(run.steps() < total && args.pause_after.is_some_and(|n| epochs_now >= n as usize))
+    };
+    let paused = |run: &CompressRun| {
+        println!(
+            "paused after {} of {total} epochs: continue with `mnist-lab compress --resume {}`",
+            run.steps(),
+            out.display()
+        );
+        Ok(())
+    };
 
     // 1. The base model.
-    eprintln!("training the base model: {} epochs on {} images", config.epochs, data.train.len());
-    let mut trainer = ClassifierTrainer::new(
-        Mlp::new(&MLP_WIDTHS, &device),
-        config.clone(),
-        data.train.len(),
-        &device,
-    )?;
-    let mut base_epochs = Vec::new();
-    while !trainer.finished() {
-        let e = block_on(trainer.train_epoch(&data.train, &data.test))?;
-        progress.tick(&format!("base {}", epoch_line(&e)));
-        base_epochs.push(e);
-    }
-    let base = trainer.into_model();
-    let base_eval = block_on(evaluate(&base, &data.test, EVAL_BATCH, &device))?;
-    let base_tensors = block_on(mlp_tensors(&base))?;
-    let meta = BTreeMap::from([
-        ("model".to_string(), "mnist-lab dense MLP 784-100-50-10".to_string()),
-        ("command".to_string(), command_line()),
-        ("seed".to_string(), config.seed.to_string()),
-        ("epochs".to_string(), config.epochs.to_string()),
-        ("test_accuracy".to_string(), format!("{:.4}", base_eval.accuracy)),
-    ]);
-    write(&out.join("weights/base.safetensors"), encode_safetensors(&base_tensors, &meta))?;
-    // Its history beside it: the page's report on this model (when it ships) shows its training.
-    let history = BaseHistory {
-        config: config.clone(),
-        base: BaseRun {
-            params: base.num_params(),
-            epochs: base_epochs.clone(),
-            confusion: base_eval.confusion,
-        },
-        seconds: started.elapsed().as_secs_f64(),
-        backend: "Flex CPU".into(),
-        command: meta["command"].clone(),
+    let base_done = run.base_epochs.len() >= config.epochs;
+    let base: Mlp = if base_done {
+        let bytes = std::fs::read(out.join("weights/base.safetensors")).map_err(|e| {
+            LabError::InvalidConfig(format!("cannot read the trained base model: {e}"))
+        })?;
+        mlp_from_tensors(&decode_safetensors(&bytes)?.0, &MLP_WIDTHS, &device)?
+    } else {
+        eprintln!(
+            "training the base model: {} epochs on {} images",
+            config.epochs,
+            data.train.len()
+        );
+        let template = Mlp::new(&MLP_WIDTHS, &device);
+        let mut trainer = match &saved {
+            Some(ck) => {
+                ClassifierTrainer::restore(template, config.clone(), ck, data.train.len(), &device)?
+            }
+            None => ClassifierTrainer::new(template, config.clone(), data.train.len(), &device)?,
+        };
+        while !trainer.finished() {
+            let e = block_on(trainer.train_epoch(&data.train, &data.test))?;
+            progress.tick(&format!("base {}", epoch_line(&e)));
+            run.base_epochs.push(e);
+            if trainer.finished() {
+                // The weights before the record that says the base is done.
+                write_base(&out, trainer.model(), &run, &data.test, &device)?;
+            }
+            if save(&mut run, &block_on(trainer.checkpoint())?)? {
+                return paused(&run);
+            }
+        }
+        trainer.into_model()
     };
-    write(
-        &out.join("weights/base-history.json"),
-        serde_json::to_string_pretty(&history).expect("a history serialises"),
-    )?;
+    let base_eval = block_on(evaluate(&base, &data.test, EVAL_BATCH, &device))?;
 
     // 2. SVD of every layer, the sweep over ranks, and each factor with refinement.
     let spectrum = block_on(MlpSpectrum::of(&base))?;
     let shapes = spectrum.shapes();
     let mut sweep = Vec::new();
-    for &rule in &rules {
+    for &rule in &run.rules {
         for f in SWEEP {
             let ranks = spectrum.ranks_for(rule, f)?;
             let model = spectrum.build(&ranks, &device)?;
@@ -145,11 +149,13 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
         }
     }
     let mut summaries = vec![mlp_summary(&base)];
-    let mut compressed = Vec::new();
-    for &(rule, f) in &runs {
+    for (i, &(rule, f)) in runs.iter().enumerate() {
         let ranks = spectrum.ranks_for(rule, f)?;
         let model = spectrum.build(&ranks, &device)?;
         summaries.push(factorized_summary(&model));
+        if i < run.compressed.len() {
+            continue; // refined in an earlier piece of the run
+        }
         let before = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
         let label = rule.factor_label(f);
         eprintln!(
@@ -158,31 +164,46 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
             before.accuracy * 100.0
         );
         let params = model.num_params();
-        let (model, epochs) = if refine_epochs > 0 {
-            let mut t = ClassifierTrainer::new(model, refine.clone(), data.train.len(), &device)?;
-            let mut epochs = Vec::new();
+        let model = if refine_epochs > 0 {
+            let len = data.train.len();
+            let mut t = match (&saved, run.refining.is_empty()) {
+                (Some(ck), false) => {
+                    ClassifierTrainer::restore(model, refine.clone(), ck, len, &device)?
+                }
+                _ => ClassifierTrainer::new(model, refine.clone(), len, &device)?,
+            };
             while !t.finished() {
                 let e = block_on(t.train_epoch(&data.train, &data.test))?;
                 progress.tick(&format!("{label} refine {}", epoch_line(&e)));
-                epochs.push(e);
+                run.refining.push(e);
+                if !t.finished() && save(&mut run, &block_on(t.checkpoint())?)? {
+                    return paused(&run);
+                }
             }
-            (t.into_model(), epochs)
+            let ck = block_on(t.checkpoint())?;
+            (t.into_model(), Some(ck))
         } else {
-            (model, Vec::new())
+            (model, None)
         };
+        let (model, ck) = model;
         let after = block_on(evaluate(&model, &data.test, EVAL_BATCH, &device))?;
         let tensors = block_on(factorized_tensors(&model))?;
         let file = format!("weights/compressed-{}.safetensors", rule.file_stem(f));
         write(&out.join(file), encode_safetensors(&tensors, &factorized_metadata(&ranks)))?;
-        compressed.push(CompressedRun {
+        run.compressed.push(CompressedRun {
             factor: f,
             ranks,
             params,
             test_acc_before_refine: before.accuracy,
-            epochs,
+            epochs: std::mem::take(&mut run.refining),
             confusion: after.confusion,
             rule,
         });
+        if let Some(ck) = ck
+            && save(&mut run, &ck)?
+        {
+            return paused(&run);
+        }
     }
 
     // 3. Figures, metrics.json and the report (the same bundle the page exports).
@@ -192,10 +213,10 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
     let metrics = CompressionMetrics {
         base: BaseRun {
             params: base.num_params(),
-            epochs: base_epochs,
+            epochs: run.base_epochs.clone(),
             confusion: base_eval.confusion,
         },
-        compressed,
+        compressed: run.compressed.clone(),
     };
     write(
         &out.join("metrics.json"),
@@ -208,7 +229,7 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
         spectra,
         shapes,
         sweep,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: run.seconds + started.elapsed().as_secs_f64(),
         backend: "Flex CPU".into(),
         producer: "MNIST Lab's CLI".into(),
         base_source: None,
@@ -229,4 +250,73 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
     }
     println!("wrote {}", out.join("report.md").display());
     Ok(())
+}
+
+/// A new run's record from the flags.
+fn new_run(args: &CompressArgs) -> LabResult<CompressRun> {
+    let config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        seed: args.seed,
+        schedule: match args.schedule {
+            ScheduleArg::Cosine => LrSchedule::Cosine,
+            ScheduleArg::Constant => LrSchedule::Constant,
+        },
+        weight_decay: args.weight_decay,
+    };
+    config.validate()?;
+    // Which rank rule(s) to compress and refine with: the seed's k = int(n/f), the same
+    // parameter budget spread by energy, or both side by side.
+    let rules = match args.rank_rule {
+        RankRuleArg::Seed => vec![RankRule::Seed],
+        RankRuleArg::Budget => vec![RankRule::Budget],
+        RankRuleArg::Both => vec![RankRule::Seed, RankRule::Budget],
+    };
+    // clap makes --train-images and --train-labels go together.
+    let files = args.train_images.clone().zip(args.train_labels.clone());
+    Ok(new_compress_run(
+        config,
+        args.refine_epochs,
+        (args.factors.clone(), rules),
+        args.train_subset,
+        files,
+        args.data.dir.clone(),
+    ))
+}
+
+/// Writes the trained base model and its history (the page's report on this model, when it
+/// ships, shows its training).
+fn write_base(
+    out: &std::path::Path,
+    base: &Mlp,
+    run: &CompressRun,
+    test: &crate::lab::data::Dataset,
+    device: &Device,
+) -> LabResult<()> {
+    let eval = block_on(evaluate(base, test, EVAL_BATCH, device))?;
+    let meta = BTreeMap::from([
+        ("model".to_string(), "mnist-lab dense MLP 784-100-50-10".to_string()),
+        ("command".to_string(), command_line()),
+        ("seed".to_string(), run.config.seed.to_string()),
+        ("epochs".to_string(), run.config.epochs.to_string()),
+        ("test_accuracy".to_string(), format!("{:.4}", eval.accuracy)),
+    ]);
+    let tensors = block_on(mlp_tensors(base))?;
+    write(&out.join("weights/base.safetensors"), encode_safetensors(&tensors, &meta))?;
+    let history = BaseHistory {
+        config: run.config.clone(),
+        base: BaseRun {
+            params: base.num_params(),
+            epochs: run.base_epochs.clone(),
+            confusion: eval.confusion,
+        },
+        seconds: run.seconds,
+        backend: "Flex CPU".into(),
+        command: meta["command"].clone(),
+    };
+    write(
+        &out.join("weights/base-history.json"),
+        serde_json::to_string_pretty(&history).expect("a history serialises"),
+    )
 }

@@ -1,14 +1,19 @@
-//! Long CLI runs survive: after every epoch `gan` writes DIR/checkpoint/ — the trainer's
-//! checkpoint (the same format the page stores), the run's settings and history so far, and the
-//! sample grids — so `--resume DIR` continues where it stopped, bit for bit on the same device,
+//! Long CLI runs survive: after every epoch `gan` and `compress` write DIR/checkpoint/ — the
+//! trainer's checkpoint (the same format the page stores), the run's settings and history so
+//! far, and (GAN) the sample grids — so `--resume DIR` continues where it stopped, bit for bit on the same device,
 //! and the report covers the whole run. Each epoch goes to its own folder and `latest` is
 //! switched to it last (files written whole, then renamed): a run killed mid-save resumes from
 //! the epoch before.
 
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::lab::classifier::metrics::EpochMetrics;
+use crate::lab::classifier::train::TrainConfig;
+use crate::lab::compress::ranks::RankRule;
+use crate::lab::compress::report::CompressedRun;
 use crate::lab::core::checkpoint::Checkpoint;
 use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::gan::GanConfig;
@@ -54,17 +59,17 @@ fn grid_file(dir: &Path, epoch: usize) -> PathBuf {
     dir.join(format!("grid-epoch-{epoch:03}.png"))
 }
 
-/// Saves the run after an epoch into `out/checkpoint/epoch-NNN/` and then points
-/// `out/checkpoint/latest` at it (new grids only; older epochs' folders are removed after).
-pub(crate) fn save_gan(
+/// Saves a run after an epoch into `out/checkpoint/epoch-NNN/` (`step`: epochs done in all) and
+/// then points `out/checkpoint/latest` at it (new grids only); older epochs' folders go after.
+pub(crate) fn save_state<T: Serialize>(
     out: &Path,
-    run: &GanRun,
+    step: usize,
+    run: &T,
     checkpoint: &Checkpoint,
     grids: &Grids,
 ) -> LabResult<()> {
     let dir = out.join("checkpoint");
-    let epoch = run.history.len();
-    let this = dir.join(format!("epoch-{epoch:03}"));
+    let this = dir.join(format!("epoch-{step:03}"));
     std::fs::create_dir_all(&this).map_err(|e| io("create", &this, e))?;
     for (epoch, png) in grids {
         let f = grid_file(&dir, *epoch);
@@ -78,7 +83,7 @@ pub(crate) fn save_gan(
         &serde_json::to_vec_pretty(run).expect("a run serialises"),
     )?;
     // Only now does the run move on: a crash before this line leaves the previous epoch in place.
-    write_whole(&dir.join("latest"), format!("epoch-{epoch:03}").as_bytes())?;
+    write_whole(&dir.join("latest"), format!("epoch-{step:03}").as_bytes())?;
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
@@ -90,40 +95,143 @@ pub(crate) fn save_gan(
     Ok(())
 }
 
-/// Reads what [`save_gan`] last completed in `out`, checking that the parts belong together.
-pub(crate) fn load_gan(out: &Path) -> LabResult<(GanRun, Checkpoint, Grids)> {
+/// Reads the run record and checkpoint that [`save_state`] last completed in `out`; `what`
+/// names the command, for the message when there is none.
+pub(crate) fn load_state<T: DeserializeOwned>(
+    out: &Path,
+    what: &str,
+) -> LabResult<(T, Checkpoint)> {
     let dir = out.join("checkpoint");
     let latest = std::fs::read_to_string(dir.join("latest")).map_err(|e| {
-        io("resume from", out, format!("{e} (no checkpoint/latest: was it a gan run?)"))
+        io("resume from", out, format!("{e} (no checkpoint/latest: was it a {what} run?)"))
     })?;
     let this = dir.join(latest.trim());
-    let run: GanRun = serde_json::from_slice(
+    let run: T = serde_json::from_slice(
         &std::fs::read(this.join("run.json")).map_err(|e| io("read", &this, e))?,
     )
     .map_err(|e| io("read", &this.join("run.json"), e))?;
-    if run.version != RESUME_VERSION {
-        return Err(LabError::InvalidConfig(format!(
-            "{} was written by another version (format {}, this one reads {RESUME_VERSION})",
-            this.display(),
-            run.version
-        )));
-    }
     let bytes = std::fs::read(this.join("state.bin")).map_err(|e| io("read", &this, e))?;
-    let checkpoint = Checkpoint::from_bytes(&bytes)?;
+    Ok((run, Checkpoint::from_bytes(&bytes)?))
+}
+
+fn check_version(out: &Path, version: u32) -> LabResult<()> {
+    if version == RESUME_VERSION {
+        return Ok(());
+    }
+    Err(LabError::InvalidConfig(format!(
+        "{} was written by another version (format {version}, this one reads {RESUME_VERSION})",
+        out.display()
+    )))
+}
+
+/// Saves a GAN run after an epoch.
+pub(crate) fn save_gan(
+    out: &Path,
+    run: &GanRun,
+    checkpoint: &Checkpoint,
+    grids: &Grids,
+) -> LabResult<()> {
+    save_state(out, run.history.len(), run, checkpoint, grids)
+}
+
+/// Reads a GAN run back, checking that its parts belong together.
+pub(crate) fn load_gan(out: &Path) -> LabResult<(GanRun, Checkpoint, Grids)> {
+    let (run, checkpoint): (GanRun, Checkpoint) = load_state(out, "gan")?;
+    check_version(out, run.version)?;
     if checkpoint.loop_state.epochs_done != run.history.len() {
         return Err(LabError::InvalidConfig(format!(
             "{}: the checkpoint has {} epochs but its record {}",
-            this.display(),
+            out.display(),
             checkpoint.loop_state.epochs_done,
             run.history.len()
         )));
     }
+    let dir = out.join("checkpoint");
     let mut grids = Vec::new();
     for &epoch in &run.grid_epochs {
         let f = grid_file(&dir, epoch);
         grids.push((epoch, std::fs::read(&f).map_err(|e| io("read", &f, e))?));
     }
     Ok((run, checkpoint, grids))
+}
+
+/// Everything an exercise-1 run needs to go on, besides the network in training.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CompressRun {
+    pub version: u32,
+    pub config: TrainConfig,
+    pub refine_epochs: usize,
+    pub factors: Vec<f64>,
+    pub rules: Vec<RankRule>,
+    pub train_subset: Option<usize>,
+    pub train_files: Option<(PathBuf, PathBuf)>,
+    pub data: PathBuf,
+    /// The base model's epochs so far (all of them once it is trained: its weights are then in
+    /// `weights/base.safetensors`).
+    pub base_epochs: Vec<EpochMetrics>,
+    /// Finished refinements, in the order run.
+    pub compressed: Vec<CompressedRun>,
+    /// Epochs of the refinement in progress (the next in order).
+    pub refining: Vec<EpochMetrics>,
+    /// Training seconds so far (over all invocations).
+    pub seconds: f64,
+}
+
+impl CompressRun {
+    /// Epochs done in all: base and refinements.
+    pub(crate) fn steps(&self) -> usize {
+        self.base_epochs.len()
+            + self.compressed.iter().map(|c| c.epochs.len()).sum::<usize>()
+            + self.refining.len()
+    }
+}
+
+/// Reads an exercise-1 run back, checking that its checkpoint is the stage's.
+pub(crate) fn load_compress(out: &Path) -> LabResult<(CompressRun, Checkpoint)> {
+    let (run, checkpoint): (CompressRun, Checkpoint) = load_state(out, "compress")?;
+    check_version(out, run.version)?;
+    // The checkpoint is the base trainer's while the base trains, then the refinement's in
+    // progress (none to check between two refinements).
+    let expected = if run.base_epochs.len() < run.config.epochs {
+        Some(run.base_epochs.len())
+    } else if !run.refining.is_empty() {
+        Some(run.refining.len())
+    } else {
+        None
+    };
+    if let Some(n) = expected.filter(|&n| n != checkpoint.loop_state.epochs_done) {
+        return Err(LabError::InvalidConfig(format!(
+            "{}: the checkpoint has {} epochs but its record {n}",
+            out.display(),
+            checkpoint.loop_state.epochs_done
+        )));
+    }
+    Ok((run, checkpoint))
+}
+
+/// A new exercise-1 run's record.
+pub(crate) fn new_compress_run(
+    config: TrainConfig,
+    refine_epochs: usize,
+    (factors, rules): (Vec<f64>, Vec<RankRule>),
+    train_subset: Option<usize>,
+    train_files: Option<(PathBuf, PathBuf)>,
+    data: PathBuf,
+) -> CompressRun {
+    CompressRun {
+        version: RESUME_VERSION,
+        config,
+        refine_epochs,
+        factors,
+        rules,
+        train_subset,
+        train_files,
+        data,
+        base_epochs: Vec::new(),
+        compressed: Vec::new(),
+        refining: Vec::new(),
+        seconds: 0.0,
+    }
 }
 
 /// A new run's record.
