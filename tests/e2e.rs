@@ -78,6 +78,31 @@ fn banner_names_backend_and_adapter_and_both_datasets_load() {
         let text = b.text(&format!("dataset-{slug}"));
         assert!(text.contains("60000 train / 10000 test"), "{slug}: {text}");
     }
+    // #18 item 1: the first screen works (the slider scores the SVD model on the 10 000 test
+    // images) having fetched MNIST's test files and the small previews, and no training file.
+    b.wait_for(120, "the slider's accuracy", |b| {
+        Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%'))
+    });
+    let fetched: Vec<String> = serde_json::from_value(b.js(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)",
+        vec![],
+    ))
+    .unwrap();
+    let data: Vec<&String> = fetched.iter().filter(|p| p.contains("/data/")).collect();
+    assert!(data.iter().any(|p| p.ends_with("mnist/t10k-images-idx3-ubyte.gz")), "{data:?}");
+    assert!(data.iter().any(|p| p.ends_with("fashion-mnist/preview.json")), "{data:?}");
+    assert!(
+        !data.iter().any(|p| p.contains("train-") || p.contains("fashion-mnist/t10k")),
+        "no training file (nor Fashion-MNIST's test files) before a job starts: {data:?}"
+    );
+    // The smoke test fetches MNIST's training set when it is asked to, and trains on it.
+    let (first, last, _) = smoke_train(&b, 300);
+    assert!(last < first, "{first} → {last}");
+    let fetched = b.js(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('train-images'))",
+        vec![],
+    );
+    assert_eq!(fetched.as_array().map(Vec::len), Some(1), "{fetched}");
     b.screenshot("home");
 }
 

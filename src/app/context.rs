@@ -1,5 +1,6 @@
-//! What every panel reads and nobody owns but the page: the active backend and the bundled data
-//! sets, shared through a yew context instead of props passed down through every component.
+//! What every panel reads and nobody owns but the page: the active backend, MNIST's test set
+//! and the user's paired files, shared through a yew context instead of props passed down
+//! through every component.
 
 use std::rc::Rc;
 
@@ -31,10 +32,8 @@ impl PartialEq for UserSet {
 pub struct LabContext {
     /// The backend in use (`None` while it starts).
     pub backend: Option<ActiveBackend>,
-    /// MNIST.
+    /// MNIST's test set (the page's evaluations; training sets load where a job needs them).
     pub mnist: DataState,
-    /// Fashion-MNIST.
-    pub fashion: DataState,
     /// The user's newest paired IDX files, if any.
     pub user_set: Option<Rc<UserSet>>,
     /// Replaces `user_set` (the data panel's pairing).
@@ -46,7 +45,6 @@ impl Default for LabContext {
         LabContext {
             backend: None,
             mnist: DataState::Loading(0.0),
-            fashion: DataState::Loading(0.0),
             user_set: None,
             set_user_set: Callback::noop(),
         }

@@ -10,10 +10,9 @@ use web_sys::{
 use yew::prelude::*;
 
 use crate::app::context::{UserSet, use_lab};
-use crate::app::io::datasets::DataState;
+use crate::app::io::datasets::{Preview, load_preview};
 use crate::app::io::fetch::{fetch_bytes, read_file};
 use crate::app::widgets::chart::BarChart;
-use crate::lab::core::same::Same;
 use crate::lab::data::{Dataset, DatasetKind, IMAGE_PIXELS, IMAGE_SIDE, class_counts, idx};
 
 /// Draws up to `count` images side by side on a canvas, 28×28 each.
@@ -74,48 +73,43 @@ pub fn draw_images(canvas: &HtmlCanvasElement, data: &Dataset, range: std::ops::
 pub struct DatasetCardProps {
     /// Which set.
     pub kind: DatasetKind,
-    /// Its loading state.
-    pub state: DataState,
 }
 
-/// One bundled set: progress while loading, then counts, histogram and thumbnails.
+/// One bundled set from its small preview (counts, histogram, thumbnails): the 60 000-image
+/// training files are not downloaded for it.
 #[component]
 pub fn DatasetCard(props: &DatasetCardProps) -> Html {
-    // The class histogram and the 12 thumbnails, computed once per loaded set, not per render.
-    let key = match &props.state {
-        DataState::Ready(tt) => Some(Same::from(tt)),
-        _ => None,
-    };
-    let derived = {
-        let state = props.state.clone();
-        use_memo(key, move |_| match state {
-            DataState::Ready(tt) => Some((
-                tt.train.class_counts().iter().map(|&c| c as u32).collect::<Vec<_>>(),
-                Rc::new(tt.train.take(12)),
-            )),
-            _ => None,
-        })
-    };
-    let body = match &props.state {
-        DataState::Loading(f) => html! {
-            <div>
-                <progress max="1" value={f.to_string()}></progress>
-                <span>{format!(" loading… {:.0}%", f * 100.0)}</span>
-            </div>
-        },
-        DataState::Failed(msg) => html! { <p class="error">{msg}</p> },
-        DataState::Ready(tt) => html! {
-            <div>
-                <p class="counts" data-train={tt.train.len().to_string()} data-test={tt.test.len().to_string()}>
-                    {format!("{} train / {} test", tt.train.len(), tt.test.len())}
-                </p>
-                if let Some((counts, thumbs)) = &*derived {
-                    <BarChart values={counts.clone()} title="training images per class" />
+    let preview = use_state(|| None::<Result<(Preview, Rc<Dataset>), String>>);
+    {
+        let (preview, kind) = (preview.clone(), props.kind);
+        use_effect_with(kind, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let loaded = match load_preview(kind).await {
+                    Ok(p) => p.images().map(|i| (p, Rc::new(i))),
+                    Err(e) => Err(e),
+                };
+                preview.set(Some(loaded));
+            });
+        });
+    }
+    let body = match &*preview {
+        None => html! { <p>{"loading the preview…"}</p> },
+        Some(Err(msg)) => html! { <p class="error">{msg}</p> },
+        Some(Ok((p, thumbs))) => {
+            let (train, test) =
+                (p.train_counts.iter().sum::<usize>(), p.test_counts.iter().sum::<usize>());
+            html! {
+                <div>
+                    <p class="counts" data-train={train.to_string()} data-test={test.to_string()}>
+                        {format!("{train} train / {test} test")}
+                    </p>
+                    <BarChart values={p.train_counts.iter().map(|&c| c as u32).collect::<Vec<_>>()} title="training images per class" />
                     <Thumbnails data={thumbs.clone()} />
-                }
-                <p class="classes">{props.kind.class_names().join(" · ")}</p>
-            </div>
-        },
+                    <p class="classes">{props.kind.class_names().join(" · ")}</p>
+                    <p class="hint">{"The training files download when a job needs them."}</p>
+                </div>
+            }
+        }
     };
     html! {
         <div class="card" data-testid={format!("dataset-{}", props.kind.slug())}>

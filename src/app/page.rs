@@ -11,7 +11,7 @@ use crate::app::exercise1::compress_panel::CompressPanel;
 use crate::app::exercise1::train_panel::TrainPanel;
 use crate::app::exercise2::gan_panel::GanPanel;
 use crate::app::gpu_watch;
-use crate::app::io::datasets::{DataState, load_bundled};
+use crate::app::io::datasets::{DataState, load_split};
 use crate::app::io::share::ShareLink;
 use crate::app::run::resume::ResumeRequest;
 use crate::app::runs::report_panel::ReportPanel;
@@ -19,14 +19,13 @@ use crate::app::runs::runs_panel::RunsPanel;
 use crate::app::smoke::SmokeTrain;
 use crate::app::widgets::banner::Banner;
 use crate::lab::core::safetensors::NamedTensor;
-use crate::lab::data::DatasetKind;
+use crate::lab::data::{DatasetKind, Split};
 
 /// The whole page.
 #[component]
 pub fn App() -> Html {
     let backend = use_state(|| None::<ActiveBackend>);
     let mnist = use_state(|| DataState::Loading(0.0));
-    let fashion = use_state(|| DataState::Loading(0.0));
     let trained = use_state(|| None::<Rc<Vec<NamedTensor>>>);
     let trained_from = use_state(|| None::<AttrValue>);
     let user_set = use_state(|| None::<Rc<UserSet>>);
@@ -51,7 +50,6 @@ pub fn App() -> Html {
     {
         let backend = backend.clone();
         let mnist = mnist.clone();
-        let fashion = fashion.clone();
         use_effect_with((), move |_| {
             // Before the page makes its device: a lost one moves the page to the CPU, with the
             // reason in the banner (the models reload there; the workers have their own devices).
@@ -68,19 +66,19 @@ pub fn App() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 backend.set(Some(backend::choose(backend::requested_backend()).await));
             });
-            for (kind, state) in [(DatasetKind::Mnist, mnist), (DatasetKind::FashionMnist, fashion)]
-            {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let progress = {
-                        let state = state.clone();
-                        move |f: f64| state.set(DataState::Loading(f))
-                    };
-                    state.set(match load_bundled(kind, progress).await {
-                        Ok(tt) => DataState::Ready(Rc::new(tt)),
-                        Err(e) => DataState::Failed(e),
-                    });
+            // The first screen needs MNIST's test set only (the slider's accuracy, the pad's
+            // models' scores): 1.6 MB instead of both sets' 42 MB. Training files load where a
+            // job needs them, the data panel shows small previews.
+            wasm_bindgen_futures::spawn_local(async move {
+                let progress = {
+                    let mnist = mnist.clone();
+                    move |f: f64| mnist.set(DataState::Loading(f))
+                };
+                mnist.set(match load_split(DatasetKind::Mnist, Split::Test, progress).await {
+                    Ok(test) => DataState::Ready(Rc::new(test)),
+                    Err(e) => DataState::Failed(e),
                 });
-            }
+            });
         });
     }
 
@@ -97,7 +95,6 @@ pub fn App() -> Html {
     let context = LabContext {
         backend: (*backend).clone(),
         mnist: (*mnist).clone(),
-        fashion: (*fashion).clone(),
         user_set: (*user_set).clone(),
         set_user_set: set_user_set.clone(),
     };
@@ -124,8 +121,8 @@ pub fn App() -> Html {
                 <section class="panel" id="data">
                     <h2>{"Data"}</h2>
                     <div class="cards">
-                        <DatasetCard kind={DatasetKind::Mnist} state={(*mnist).clone()} />
-                        <DatasetCard kind={DatasetKind::FashionMnist} state={(*fashion).clone()} />
+                        <DatasetCard kind={DatasetKind::Mnist} />
+                        <DatasetCard kind={DatasetKind::FashionMnist} />
                         <UserFiles />
                     </div>
                 </section>

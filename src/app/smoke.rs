@@ -8,10 +8,25 @@ use yew::prelude::*;
 
 use crate::app::context::use_lab;
 use crate::app::env::{now_ms, url_param};
-use crate::app::io::datasets::DataState;
+use crate::app::io::datasets::load_split;
 use crate::app::widgets::chart::{LineChart, Series};
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
+use crate::lab::data::{Dataset, DatasetKind, Split};
+
+thread_local! {
+    static TRAINING: std::cell::RefCell<Option<Rc<Dataset>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// MNIST's training set, downloaded on the first smoke train and kept.
+async fn training_set() -> Result<Rc<Dataset>, String> {
+    if let Some(d) = TRAINING.with(|t| t.borrow().clone()) {
+        return Ok(d);
+    }
+    let d = Rc::new(load_split(DatasetKind::Mnist, Split::Train, |_| {}).await?);
+    TRAINING.with(|t| *t.borrow_mut() = Some(d.clone()));
+    Ok(d)
+}
 
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Run {
@@ -37,11 +52,10 @@ pub fn SmokeTrain() -> Html {
         let run = run.clone();
         let cancel = cancel.clone();
         let backend = lab.backend.clone();
-        let mnist = lab.mnist.clone();
         Callback::from(move |_| {
-            let (Some(backend), DataState::Ready(data)) = (backend.clone(), mnist.clone()) else {
+            let Some(backend) = backend.clone() else {
                 run.set(Run {
-                    error: Some("wait until the backend and MNIST have loaded".into()),
+                    error: Some("wait until the backend has started".into()),
                     ..Default::default()
                 });
                 return;
@@ -57,6 +71,14 @@ pub fn SmokeTrain() -> Html {
                     ..Default::default()
                 };
                 run.set(state.clone());
+                // MNIST's training images load on the first smoke train (not with the page).
+                let data = match training_set().await {
+                    Ok(d) => d,
+                    Err(e) => {
+                        run.set(Run { error: Some(e), ..state });
+                        return;
+                    }
+                };
                 let device = backend.device.clone().autodiff();
                 device.seed(7);
                 let config = TrainConfig {
@@ -68,20 +90,19 @@ pub fn SmokeTrain() -> Html {
                     weight_decay: 0.0,
                 };
                 let model = Mlp::new(&MLP_WIDTHS, &device);
-                let mut trainer =
-                    match ClassifierTrainer::new(model, config, data.train.len(), &device) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            run.set(Run { error: Some(e.to_string()), ..state });
-                            return;
-                        }
-                    };
+                let mut trainer = match ClassifierTrainer::new(model, config, data.len(), &device) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        run.set(Run { error: Some(e.to_string()), ..state });
+                        return;
+                    }
+                };
                 let start = now_ms();
                 for step in 1..=steps {
                     if flag.get() {
                         break;
                     }
-                    match trainer.train_chunk(&data.train, 1).await {
+                    match trainer.train_chunk(&data, 1).await {
                         Ok(r) => state.losses.push((step as f64, r.loss)),
                         Err(e) => {
                             state.error = Some(e.to_string());
@@ -117,10 +138,10 @@ pub fn SmokeTrain() -> Html {
             run.ms_per_step,
             if run.done { " · done" } else { "" }
         ),
-        _ if run.running => "starting…".into(),
+        _ if run.running => "starting: loading MNIST's training images…".into(),
         _ => format!("not run yet ({steps} steps of batch 128)"),
     };
-    let ready = lab.backend.is_some() && matches!(lab.mnist, DataState::Ready(_));
+    let ready = lab.backend.is_some();
     html! {
         <div class="card">
             <h3>{"Smoke train: is training real here?"}</h3>

@@ -99,14 +99,10 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     let generation = use_mut_ref(|| 0u64);
     let evaluator: EvaluatorCell = use_mut_ref(|| None);
     let sweep = use_state(Vec::<RankPoint>::new);
-    // The test set, copied once per loaded MNIST (not on every render).
-    let test: Option<Rc<Dataset>> = {
-        let tt = match &lab.mnist {
-            DataState::Ready(tt) => Some(tt.clone()),
-            _ => None,
-        };
-        let key = tt.as_ref().map(Same::from);
-        (*use_memo(key, move |_| tt.map(|t| Rc::new(t.test.clone())))).clone()
+    // MNIST's test set, once loaded.
+    let test: Option<Rc<Dataset>> = match &lab.mnist {
+        DataState::Ready(t) => Some(t.clone()),
+        _ => None,
     };
 
     // Load the pretrained base model on the active device (again after a backend switch).

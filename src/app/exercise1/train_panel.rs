@@ -179,10 +179,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 Ok(u) => u,
                 Err(e) => return run.fail(e),
             };
-            view.dispatch(ViewAction::Begin {
-                test: Some(Rc::new(data.test.clone())),
-                keep_history: false,
-            });
+            view.dispatch(ViewAction::Begin { test: Some(data.clone()), keep_history: false });
             let total = config.epochs;
             run.start(
                 ToWorker::Train {
@@ -211,10 +208,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 }
             };
             if !run.status().going() {
-                view.dispatch(ViewAction::Begin {
-                    test: data.as_ref().map(|d| Rc::new(d.test.clone())),
-                    keep_history: true,
-                });
+                view.dispatch(ViewAction::Begin { test: data.clone(), keep_history: true });
             }
             match id {
                 Some(id) => run.reopen(id, backend, lr, None),

@@ -119,8 +119,7 @@ pub fn ReportPanel() -> Html {
                 let result = async {
                     let runs = store::list().await?;
                     let mut said = Vec::new();
-                    let exercise1 =
-                        exercise1(&runs, &choice, test.as_ref().map(|t| &t.test), &mut said).await;
+                    let exercise1 = exercise1(&runs, &choice, test.as_deref(), &mut said).await;
                     notes.set(said);
                     let mut bundles = vec![exercise1?];
                     if let Some(b) = exercise2(&runs)? {
