@@ -42,6 +42,19 @@ pub enum Command {
     HardenDist(HardenDistArgs),
 }
 
+/// A long run in pieces: `gan` and `compress` save every epoch.
+#[derive(Debug, Args)]
+pub struct Pieces {
+    /// Continue the run in DIR from its last saved epoch (its own settings; the other flags but
+    /// --pause-after are ignored).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Stop after N epochs of this invocation, with the checkpoint saved (continue with
+    /// --resume).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pause_after: Option<u64>,
+}
+
 /// Where the data sets are.
 #[derive(Debug, Args)]
 pub struct DataDir {
@@ -128,14 +141,8 @@ pub struct CompressArgs {
     /// Where the report, metrics, plots and weights go.
     #[arg(long, value_name = "DIR", default_value = "out/compress")]
     pub out: PathBuf,
-    /// Continue the run in DIR from its last saved epoch (its own settings; the other flags but
-    /// --pause-after are ignored).
-    #[arg(long, value_name = "DIR")]
-    pub resume: Option<PathBuf>,
-    /// Stop after N epochs (base or refinement) of this invocation, with the checkpoint saved
-    /// (continue with --resume).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub pause_after: Option<u64>,
+    #[command(flatten)]
+    pub pieces: Pieces,
     #[command(flatten)]
     pub data: DataDir,
 }
@@ -214,14 +221,8 @@ pub struct GanArgs {
     /// Where the report goes (default: out/gan-ARCH).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Continue the run in DIR from its last saved epoch (its own settings; the other flags but
-    /// --pause-after are ignored).
-    #[arg(long, value_name = "DIR")]
-    pub resume: Option<PathBuf>,
-    /// Stop after N epochs of this invocation, with the checkpoint saved (continue with
-    /// --resume): a long run in pieces.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub pause_after: Option<u64>,
+    #[command(flatten)]
+    pub pieces: Pieces,
     #[command(flatten)]
     pub data: DataDir,
 }

@@ -36,7 +36,7 @@ pub(crate) const SWEEP: [f64; 12] =
 /// Exercise 1, headless: train, compress at each factor, refine, report. Every epoch is saved
 /// (DIR/checkpoint/), so `--resume DIR` continues a killed or paused run where it stopped.
 pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
-    let (mut run, out, saved) = match &args.resume {
+    let (mut run, out, saved) = match &args.pieces.resume {
         Some(dir) => {
             let (run, checkpoint) = load_compress(dir)?;
             eprintln!("resuming {}: {} epochs done (its own settings)", dir.display(), run.steps());
@@ -83,7 +83,7 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
         save_state(&out, run.steps(), run, checkpoint, &Vec::new())?;
         run.seconds = before;
         epochs_now += 1;
-        Ok(run.steps() < total && args.pause_after.is_some_and(|n| epochs_now >= n as usize))
+        Ok(run.steps() < total && args.pieces.pause_after.is_some_and(|n| epochs_now >= n as usize))
     };
     let paused = |run: &CompressRun| {
         println!(

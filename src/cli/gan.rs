@@ -59,7 +59,7 @@ pub fn judge(args: &JudgeArgs) -> LabResult<()> {
 /// `mnist-lab gan`: trains a GAN and writes the exercise's report.
 pub fn gan(args: &GanArgs) -> LabResult<()> {
     // A new run from the flags, or a saved one from its checkpoint folder.
-    let (run, out, saved) = match &args.resume {
+    let (run, out, saved) = match &args.pieces.resume {
         Some(dir) => {
             let (run, checkpoint, grids) = load_gan(dir)?;
             eprintln!(
@@ -210,7 +210,7 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
         save_gan(&out, &run, &block_on(trainer.checkpoint())?, &grids)?;
         run.seconds = seconds_before;
         epochs_now += 1;
-        if !last && args.pause_after.is_some_and(|n| epochs_now >= n as usize) {
+        if !last && args.pieces.pause_after.is_some_and(|n| epochs_now >= n as usize) {
             paused = Some(e.epoch);
             break;
         }

@@ -168,6 +168,13 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         })
     };
 
+    // Which base model is loaded, by identity: a new one (trained, imported, reloaded on another
+    // backend) must rebuild even when it loads so fast that the page never renders the gap.
+    let loaded_id = match &*loaded {
+        Some(Ok(l)) => Some(Same::from(&l.base)),
+        _ => None,
+    };
+
     // First build once the base model is there, and base accuracy once MNIST is.
     {
         let rebuild = rebuild.clone();
@@ -176,7 +183,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let linked_ranks = linked_ranks.clone();
         let loaded_state = loaded.clone();
         let test = test.clone();
-        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source.clone());
+        let ready = (loaded_id.clone(), test.is_some(), kind);
         use_effect_with(ready, move |_| {
             if let Some(Ok(l)) = (*loaded_state).clone() {
                 let shapes = l.spectrum.shapes();
@@ -204,7 +211,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let l = (*loaded).clone();
         let test = test.clone();
         let evaluator = evaluator.clone();
-        let ready = (matches!(&*loaded, Some(Ok(_))), test.is_some(), kind, source.clone());
+        let ready = (loaded_id.clone(), test.is_some(), kind);
         use_effect_with(ready, move |_| {
             sweep.set(Vec::new());
             if let (Some(Ok(l)), Some(t)) = (l, test) {
