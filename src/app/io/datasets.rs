@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use crate::app::io::fetch::fetch_bytes;
+use crate::lab::core::hex;
 use crate::lab::data::{
     Dataset, DatasetKind, IMAGE_PIXELS, Images, NUM_CLASSES, Part, Split, TrainTest,
 };
@@ -36,15 +37,9 @@ impl Preview {
     pub fn images(&self) -> Result<Dataset, String> {
         let mut pixels = Vec::with_capacity(self.thumbnails.len() * IMAGE_PIXELS);
         for t in &self.thumbnails {
-            if t.len() != IMAGE_PIXELS * 2 {
-                return Err(format!("a preview image of {} hex digits", t.len()));
-            }
-            for pair in t.as_bytes().chunks(2) {
-                let byte = std::str::from_utf8(pair)
-                    .ok()
-                    .and_then(|s| u8::from_str_radix(s, 16).ok())
-                    .ok_or("a preview pixel that is not a hex byte")?;
-                pixels.push(byte);
+            match hex::decode(t) {
+                Some(p) if p.len() == IMAGE_PIXELS => pixels.extend(p),
+                _ => return Err(format!("a preview image that is not {IMAGE_PIXELS} hex bytes")),
             }
         }
         let count = self.thumbnails.len();

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::context::UserSet;
+use crate::lab::core::hex;
 use crate::lab::data::{Dataset, IMAGE_PIXELS, Images, NUM_CLASSES};
 
 /// The images and labels, in a message (pixels as hex text: messages are JSON, where a byte
@@ -33,24 +34,18 @@ pub struct DataRef {
 impl UserData {
     /// The message form of the page's paired set.
     pub fn of(set: &UserSet) -> Self {
-        let mut pixels = String::with_capacity(set.data.images.pixels.len() * 2);
-        for b in &set.data.images.pixels {
-            pixels.push_str(&format!("{b:02x}"));
-        }
+        let pixels = hex::encode(&set.data.images.pixels);
         Self { name: set.name.clone(), pixels, labels: set.data.labels.clone() }
     }
 
     /// The set again, checked as a data file is (sizes that agree, labels 0–9).
     pub fn dataset(&self) -> Result<Dataset, String> {
         let bad = |why: String| format!("your files {} arrived damaged: {why}", self.name);
-        let hex = self.pixels.as_bytes();
-        if hex.len() != self.labels.len() * IMAGE_PIXELS * 2 {
-            return Err(bad(format!("{} hex digits for {} images", hex.len(), self.labels.len())));
+        let digits = self.pixels.len();
+        if digits != self.labels.len() * IMAGE_PIXELS * 2 {
+            return Err(bad(format!("{digits} hex digits for {} images", self.labels.len())));
         }
-        let pixels = hex
-            .chunks(2)
-            .map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
-            .collect::<Option<Vec<u8>>>()
+        let pixels = hex::decode(&self.pixels)
             .ok_or_else(|| bad("a pixel that is not a hex byte".into()))?;
         if let Some((i, l)) =
             self.labels.iter().enumerate().find(|(_, l)| **l as usize >= NUM_CLASSES)

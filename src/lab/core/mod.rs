@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod download;
 pub mod error;
 pub mod finite;
+pub mod hex;
 pub mod kernels;
 pub mod linear;
 pub mod mutate;

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lab::core::hex;
 use crate::lab::data::{Dataset, IMAGE_PIXELS, Images, NUM_CLASSES};
 
 /// The format this code writes and reads.
@@ -90,10 +91,7 @@ pub fn remove(set: &Dataset, index: usize) -> Dataset {
 /// The stored text of a set.
 pub fn encode(set: &Dataset) -> String {
     let digits = (0..set.len())
-        .map(|i| StoredDigit {
-            label: set.labels[i],
-            pixels: set.images.image(i).iter().map(|b| format!("{b:02x}")).collect(),
-        })
+        .map(|i| StoredDigit { label: set.labels[i], pixels: hex::encode(set.images.image(i)) })
         .collect();
     serde_json::to_string(&Stored { version: MY_DIGITS_VERSION, digits })
         .expect("a digit set serialises")
@@ -114,21 +112,15 @@ pub fn decode(text: &str) -> Result<Dataset, MyDigitsError> {
         if d.label as usize >= NUM_CLASSES {
             return Err(MyDigitsError::Label { index, label: d.label });
         }
-        let hex = d.pixels.as_bytes();
-        if hex.len() != IMAGE_PIXELS * 2 {
-            let reason = format!("{} hex digits, not {}", hex.len(), IMAGE_PIXELS * 2);
+        if d.pixels.len() != IMAGE_PIXELS * 2 {
+            let reason = format!("{} hex digits, not {}", d.pixels.len(), IMAGE_PIXELS * 2);
             return Err(MyDigitsError::Pixels { index, reason });
         }
-        for pair in hex.chunks(2) {
-            let byte = std::str::from_utf8(pair)
-                .ok()
-                .and_then(|s| u8::from_str_radix(s, 16).ok())
-                .ok_or_else(|| MyDigitsError::Pixels {
-                    index,
-                    reason: format!("{:?} is not a hex byte", String::from_utf8_lossy(pair)),
-                })?;
-            set.images.pixels.push(byte);
-        }
+        let pixels = hex::decode(&d.pixels).ok_or_else(|| MyDigitsError::Pixels {
+            index,
+            reason: "its pixels are not hex bytes".into(),
+        })?;
+        set.images.pixels.extend(pixels);
         set.images.count += 1;
         set.labels.push(d.label);
     }
