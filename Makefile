@@ -4,10 +4,15 @@ SHELL := bash
 # One persistent target dir outside the clone: CI's fresh clones reuse the 25-minute burn build.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/mnist-lab/target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The native build's cargo features. Every native cargo command here passes the same ones, so
+# that the tests, the CLI and make dist share one build of burn (a feature flip rebuilds it):
+# `vulkan` adds the CLI's --device vulkan, which tests/vulkan.rs runs on Mesa's lavapipe.
+NATIVE_FEATURES ?= vulkan
+NATIVE := --release --features "$(NATIVE_FEATURES)"
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: dist bench bench-peers serve test lint setup setup-browser data build-web test-native test-wasm test-e2e clean-dist
+.PHONY: dist bench bench-peers serve test lint setup setup-browser setup-vulkan data build-web test-native test-wasm test-e2e clean-dist
 
 ## Set up what is missing, then serve the app with live reload on http://$(ADDRESS):$(PORT)
 serve: setup
@@ -23,7 +28,7 @@ test: lint setup-browser test-native test-wasm test-e2e
 lint: setup
 	cargo fmt --check
 	python3 scripts/check-layout.py
-	cargo clippy --release --all-targets -- -D warnings
+	cargo clippy $(NATIVE) --all-targets -- -D warnings
 	cargo clippy --release --target wasm32-unknown-unknown --lib --bins --test browser -- -D warnings
 
 setup: data
@@ -32,12 +37,16 @@ setup: data
 setup-browser: data
 	./scripts/setup.sh --browser
 
+## Mesa's Vulkan drivers (lavapipe: Vulkan on the CPU) for tests/vulkan.rs.
+setup-vulkan: data
+	./scripts/setup.sh --vulkan
+
 ## Fetch and verify MNIST and Fashion-MNIST into static/data (idempotent).
 data:
 	./scripts/fetch-data.sh
 
-test-native:
-	cargo test --release --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz
+test-native: setup-vulkan
+	cargo test $(NATIVE) --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz --test vulkan
 
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:
@@ -52,24 +61,25 @@ build-web:
 ## the data and models, a strict Content-Security-Policy and no request to another origin.
 dist: setup
 	trunk build --release --offline --public-url ./ --dist site
-	cargo run --release -- harden-dist site
+	cargo run $(NATIVE) -- harden-dist site
 
 ## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/);
 ## one test serves site/ (make dist) from a sub-path.
 test-e2e: build-web dist
-	cargo test --release --test e2e -- --nocapture --test-threads 1
+	cargo test $(NATIVE) --test e2e -- --nocapture --test-threads 1
 
 ## Benchmarks (not timed tests): native CPU numbers, then the page in headless Chromium on the
 ## CPU backend and WebGPU → target/bench/results.json and BENCHMARKS.md
-bench: setup-browser build-web
-	cargo run --release -- bench --out target/bench/native.json
-	CHROMEDRIVER=$$(command -v chromedriver) cargo run --release --example bench_browser -- --out target/bench/browser.json
+bench: setup-browser setup-vulkan build-web
+	cargo run $(NATIVE) -- bench --out target/bench/native.json
+	cargo run $(NATIVE) -- bench --device vulkan --out target/bench/native-vulkan.json
+	CHROMEDRIVER=$$(command -v chromedriver) cargo run $(NATIVE) --example bench_browser -- --out target/bench/browser.json
 	$(MAKE) bench-peers || echo "bench: the peers did not run (npm or the browser failed); the report leaves them out"
-	cargo run --release -- bench-report --native target/bench/native.json --browser target/bench/browser.json \
+	cargo run $(NATIVE) -- bench-report --native target/bench/native.json --vulkan target/bench/native-vulkan.json --browser target/bench/browser.json \
 	  --json target/bench/results.json --out BENCHMARKS.md
 
 ## The peers on the same adapter (jax-js, TensorFlow.js from npm into target/peers) →
 ## target/bench/peers.json, which `make bench`'s report compares burn with.
 bench-peers: setup-browser
 	./scripts/peers-setup.sh
-	CHROMEDRIVER=$$(command -v chromedriver) cargo run --release --example bench_peers -- --out target/bench/peers.json
+	CHROMEDRIVER=$$(command -v chromedriver) cargo run $(NATIVE) --example bench_peers -- --out target/bench/peers.json

@@ -3,7 +3,7 @@
 # the CLI's own --help, which tests/cli.rs checks the README against.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=(cargo run --release -q --)
+bin=(cargo run --release --features vulkan -q --)
 {
   echo '<!-- cli-help -->'
   echo '```text'

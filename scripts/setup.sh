@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make serve` and `make test` need, skipping whatever is already there:
 #   the wasm32 target, clippy and rustfmt, wasm-bindgen-cli at the exact version in Cargo.lock, trunk 0.21.14,
-#   Debian's binaryen (wasm-opt), and with `--browser` Debian's chromium + chromium-driver.
+#   Debian's binaryen (wasm-opt), with `--browser` Debian's chromium + chromium-driver, and with
+#   `--vulkan` Debian's mesa-vulkan-drivers (lavapipe, Vulkan on the CPU, for tests/vulkan.rs).
 # Nothing is downloaded at build time afterwards: trunk finds these tools on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,5 +49,8 @@ apt_install() {
 apt_install binaryen
 if [[ ${1:-} == --browser ]]; then
   apt_install chromium chromium-driver
+fi
+if [[ ${1:-} == --vulkan ]]; then
+  apt_install mesa-vulkan-drivers libvulkan1
 fi
 echo "setup: tools ready (wasm-bindgen $wb_version, trunk $trunk_version)"

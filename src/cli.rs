@@ -1,6 +1,5 @@
 //! The native command line over the same engine the browser runs.
 
-use burn::tensor::Device;
 use futures_lite::future::block_on;
 
 use clap::Parser;
@@ -14,9 +13,11 @@ use crate::lab::data::{DatasetKind, load_dir};
 
 pub mod args;
 mod bench;
+mod bench_native;
 mod bench_report;
 mod common;
 mod compress;
+pub mod device;
 mod dist;
 mod evaluate;
 mod gan;
@@ -72,7 +73,9 @@ fn smoke(args: &SmokeArgs) -> LabResult<()> {
     let steps = args.steps;
     crate::lab::core::error::check_count("--steps", steps, 1, 1_000_000)?;
     let tt = load_dir(&args.data.dir, DatasetKind::Mnist)?;
-    let device = Device::flex().autodiff();
+    let opened = device::open(args.device.device)?;
+    eprintln!("device: {}", opened.name);
+    let device = opened.device.autodiff();
     device.seed(7);
     let config = TrainConfig {
         epochs: 1000,

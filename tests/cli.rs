@@ -107,6 +107,10 @@ fn bad_arguments_are_clear_errors_not_panics() {
         (vec!["compress", "--epochs", "x"], "--epochs"),
         (vec!["compress", "--rank-rule", "best"], "[possible values: seed, budget, both]"),
         (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (vec!["gan", "--device", "tpu"], "[possible values: flex, cpu, vulkan, cuda]"),
+        // make test builds with `vulkan` only: CUDA is a sentence naming its feature and driver.
+        (vec!["smoke", "--steps", "1", "--device", "cuda"], "--features cuda"),
+        (vec!["smoke", "--steps", "1", "--device", "cuda"], "libcuda.so"),
     ] {
         let o = cli(&args);
         assert!(!o.status.success(), "{args:?} should fail");

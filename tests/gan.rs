@@ -225,6 +225,13 @@ fn a_gan_run_resumed_twice_matches_a_straight_run_bit_for_bit() {
         assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).to_string()
     };
+    let epochs = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(dir.join("metrics.json")).unwrap(),
+        )
+        .unwrap()["epochs"]
+            .clone()
+    };
     run(&["--out", straight.to_str().unwrap()]);
     let first = run(&["--out", pieces.to_str().unwrap(), "--pause-after", "1"]);
     assert!(first.contains("paused after epoch 1 of 3"), "{first}");
@@ -241,16 +248,19 @@ fn a_gan_run_resumed_twice_matches_a_straight_run_bit_for_bit() {
     let (second, log) = resume(&["--pause-after", "1"]);
     assert!(log.contains("1 of 3 epochs done"), "{log}");
     assert!(second.contains("paused after epoch 2 of 3"), "{second}");
+    // A paused report shows where the run got to: epoch 2's samples (not a snapshot epoch).
+    let report = std::fs::read_to_string(pieces.join("report.md")).unwrap();
+    assert!(report.contains("samples-epoch-002.png"), "the paused epoch's grid is in the report");
+    // `--pause-after 0`: the report again, from the saved state, without training.
+    std::fs::remove_file(pieces.join("report.md")).unwrap();
+    let (again, log) = resume(&["--pause-after", "0"]);
+    assert!(log.contains("2 of 3 epochs done"), "{log}");
+    assert!(again.contains("paused after epoch 2 of 3"), "{again}");
+    assert!(pieces.join("report.md").is_file());
+    assert_eq!(epochs(&pieces).as_array().unwrap().len(), 2, "no epoch trained");
     let (third, _) = resume(&[]);
     assert!(!third.contains("paused"), "{third}");
 
-    let epochs = |dir: &Path| -> serde_json::Value {
-        serde_json::from_slice::<serde_json::Value>(
-            &std::fs::read(dir.join("metrics.json")).unwrap(),
-        )
-        .unwrap()["epochs"]
-            .clone()
-    };
     assert_eq!(epochs(&pieces).as_array().unwrap().len(), 3, "the report covers the whole run");
     assert_eq!(epochs(&pieces), epochs(&straight), "the same numbers, bit for bit");
     let g = |dir: &Path| {

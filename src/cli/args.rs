@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::cli::device::DeviceFlag;
+
 /// MNIST Lab's engine, headless: the exercises' runs, reports and benchmarks.
 #[derive(Debug, Parser)]
 #[command(name = "mnist-lab", version, about, long_about = None)]
@@ -46,12 +48,13 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct Pieces {
     /// Continue the run in DIR from its last saved epoch (its own settings; the other flags but
-    /// --pause-after are ignored).
+    /// --pause-after and --device are ignored; bit for bit on the same device).
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
     /// Stop after N epochs of this invocation, with the checkpoint saved (continue with
-    /// --resume).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// --resume); `gan --resume DIR --pause-after 0` writes the report of the epochs saved so
+    /// far without training.
+    #[arg(long, value_name = "N")]
     pub pause_after: Option<u64>,
 }
 
@@ -76,6 +79,8 @@ pub struct SmokeArgs {
     pub steps: usize,
     #[command(flatten)]
     pub data: DataDir,
+    #[command(flatten)]
+    pub device: DeviceFlag,
 }
 
 /// The learning-rate schedule.
@@ -145,6 +150,8 @@ pub struct CompressArgs {
     pub pieces: Pieces,
     #[command(flatten)]
     pub data: DataDir,
+    #[command(flatten)]
+    pub device: DeviceFlag,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +165,8 @@ pub struct EvaluateArgs {
     /// IDX labels (raw or .gz).
     #[arg(long, value_name = "FILE")]
     pub labels: PathBuf,
+    #[command(flatten)]
+    pub device: DeviceFlag,
 }
 
 /// Which GAN.
@@ -225,6 +234,8 @@ pub struct GanArgs {
     pub pieces: Pieces,
     #[command(flatten)]
     pub data: DataDir,
+    #[command(flatten)]
+    pub device: DeviceFlag,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +251,8 @@ pub struct JudgeArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub data: DataDir,
+    #[command(flatten)]
+    pub device: DeviceFlag,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +265,8 @@ pub struct BenchArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub data: DataDir,
+    #[command(flatten)]
+    pub device: DeviceFlag,
 }
 
 #[derive(Debug, Args)]
@@ -259,6 +274,9 @@ pub struct BenchReportArgs {
     /// Native results (mnist-lab bench).
     #[arg(long, value_name = "FILE", default_value = "target/bench/native.json")]
     pub native: PathBuf,
+    /// The native results on --device vulkan (mnist-lab bench --device vulkan), when present.
+    #[arg(long, value_name = "FILE", default_value = "target/bench/native-vulkan.json")]
+    pub vulkan: PathBuf,
     /// Browser results (examples/bench_browser).
     #[arg(long, value_name = "FILE", default_value = "target/bench/browser.json")]
     pub browser: PathBuf,

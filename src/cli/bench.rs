@@ -2,7 +2,6 @@
 
 use std::time::Instant;
 
-use burn::tensor::Device;
 use futures_lite::future::block_on;
 
 use crate::cli::args::BenchArgs;
@@ -20,7 +19,9 @@ pub(crate) fn bench(args: &BenchArgs) -> LabResult<()> {
     crate::lab::core::error::check_count("--runs", runs, 1, 100)?;
     let out = args.out.clone();
     let data = load_dir(&args.data.dir, DatasetKind::Mnist)?;
-    let device = Device::flex().autodiff();
+    let opened = crate::cli::device::open(args.device.device)?;
+    println!("device: {}", opened.name);
+    let device = opened.device.clone().autodiff();
     device.seed(1);
     let config = TrainConfig { epochs: runs, ..TrainConfig::default() };
     let mut trainer =
@@ -65,11 +66,15 @@ pub(crate) fn bench(args: &BenchArgs) -> LabResult<()> {
         );
         rows.push(serde_json::json!({"factor": factor, "ranks": ranks, "svd_rebuild_eval_ms": ms}));
     }
-    let gan_steps = crate::cli::gan::bench_steps(&args.data.dir, runs)?;
+    let gan_steps = crate::cli::gan::bench_steps(&args.data.dir, runs, &opened.device)?;
     let json = serde_json::json!({
         "gan_steps": gan_steps,
         "machine": format!("{} logical CPUs, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), std::env::consts::ARCH),
-        "backend": "Flex CPU (native, rayon + SIMD)",
+        "backend": match args.device.device {
+            crate::cli::device::DeviceArg::Flex => "Flex CPU (native, rayon + SIMD)".to_string(),
+            _ => opened.name.clone(),
+        },
+        "device": args.device.device.flag(),
         "runs": runs,
         "base_epoch_s": epoch,
         "base_samples_per_s": 60000.0 / epoch,

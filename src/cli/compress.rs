@@ -10,8 +10,11 @@ use futures_lite::future::block_on;
 
 use crate::cli::args::{CompressArgs, RankRuleArg, ScheduleArg};
 use crate::cli::common::{Progress, command_line, epoch_line, write, write_bundle};
+use crate::cli::device::open;
 use crate::cli::evaluate::user_set;
-use crate::cli::resume::{CompressRun, load_compress, new_compress_run, save_state};
+use crate::cli::resume::{
+    CompressRun, devices_text, load_compress, new_compress_run, note_device, save_state,
+};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::classifier::summary::mlp_summary;
@@ -36,6 +39,12 @@ pub(crate) const SWEEP: [f64; 12] =
 /// Exercise 1, headless: train, compress at each factor, refine, report. Every epoch is saved
 /// (DIR/checkpoint/), so `--resume DIR` continues a killed or paused run where it stopped.
 pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
+    if args.pieces.pause_after == Some(0) {
+        return Err(LabError::InvalidConfig(
+            "--pause-after must be at least 1 for compress (0, a report without training, is gan's)"
+                .into(),
+        ));
+    }
     let (mut run, out, saved) = match &args.pieces.resume {
         Some(dir) => {
             let (run, checkpoint) = load_compress(dir)?;
@@ -70,8 +79,11 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
     if data.train.is_empty() {
         return Err(LabError::EmptyDataset);
     }
+    let opened = open(args.device.device)?;
+    note_device(&mut run.devices, &opened.name, saved.is_some());
+    eprintln!("device: {}", opened.name);
     let started = Instant::now();
-    let device = Device::flex().autodiff();
+    let device = opened.device.autodiff();
     device.seed(config.seed);
     let total = config.epochs + runs.len() * refine_epochs;
     let mut progress = Progress::new(total - run.steps());
@@ -230,7 +242,7 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
         shapes,
         sweep,
         seconds: run.seconds + started.elapsed().as_secs_f64(),
-        backend: "Flex CPU".into(),
+        backend: devices_text(&run.devices),
         producer: "MNIST Lab's CLI".into(),
         base_source: None,
         plots: Vec::new(),
@@ -312,7 +324,7 @@ fn write_base(
             confusion: eval.confusion,
         },
         seconds: run.seconds,
-        backend: "Flex CPU".into(),
+        backend: devices_text(&run.devices),
         command: meta["command"].clone(),
     };
     write(

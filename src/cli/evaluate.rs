@@ -2,7 +2,6 @@
 //! the page's export) on the user's own IDX files — the CLI side of the page's "your own
 //! digits" evaluation, with the same checks on the files.
 
-use burn::tensor::Device;
 use futures_lite::future::block_on;
 
 use std::path::Path;
@@ -37,7 +36,8 @@ pub(crate) fn evaluate_files(args: &EvaluateArgs) -> LabResult<()> {
     }
     let (tensors, _) = decode_safetensors(&read(&args.weights)?)
         .map_err(|e| LabError::Data(format!("{weights}: not a weights file: {e}")))?;
-    let device = Device::flex();
+    let opened = crate::cli::device::open(args.device.device)?;
+    let device = opened.device;
     let bad = |e: &dyn std::fmt::Display| LabError::Data(format!("{weights}: {e}"));
     // A dense model names its layers `layers.{i}.weight`; a factorized one `layers.{i}.first…`.
     let dense = tensors.iter().any(|t| t.name == "layers.0.weight");
@@ -50,9 +50,10 @@ pub(crate) fn evaluate_files(args: &EvaluateArgs) -> LabResult<()> {
     };
     let correct: u32 = (0..10).map(|c| e.confusion.0[c][c]).sum();
     println!(
-        "{weights} ({} model) on {} images: accuracy {:.2}% ({correct} of {})\n",
+        "{weights} ({} model) on {} images, {}: accuracy {:.2}% ({correct} of {})\n",
         if dense { "dense" } else { "factorized" },
         set.len(),
+        opened.name,
         e.accuracy * 100.0,
         set.len()
     );

@@ -9,7 +9,8 @@ use futures_lite::future::block_on;
 
 use crate::cli::args::{ArchArg, GanArgs, JudgeArgs};
 use crate::cli::common::{Progress, command_line, write, write_bundle};
-use crate::cli::resume::{load_gan, new_gan_run, save_gan};
+use crate::cli::device::open;
+use crate::cli::resume::{devices_text, load_gan, new_gan_run, note_device, save_gan};
 use crate::lab::classifier::mlp::Mlp;
 use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
 use crate::lab::core::error::{LabError, LabResult};
@@ -40,7 +41,7 @@ fn load_judge(path: &Path, device: &Device) -> LabResult<Mlp> {
 pub fn judge(args: &JudgeArgs) -> LabResult<()> {
     let (epochs, seed, out) = (args.epochs, args.seed, args.out.clone());
     let data = load_dir(&args.data.dir, DatasetKind::FashionMnist)?;
-    let device = Device::flex().autodiff();
+    let device = open(args.device.device)?.device.autodiff();
     eprintln!("training the quality judge (784-256-64-10) on Fashion-MNIST for {epochs} epochs");
     let (model, acc) = block_on(train_classifier(&data.train, &data.test, epochs, seed, &device))?;
     let meta = BTreeMap::from([
@@ -59,7 +60,12 @@ pub fn judge(args: &JudgeArgs) -> LabResult<()> {
 /// `mnist-lab gan`: trains a GAN and writes the exercise's report.
 pub fn gan(args: &GanArgs) -> LabResult<()> {
     // A new run from the flags, or a saved one from its checkpoint folder.
-    let (run, out, saved) = match &args.pieces.resume {
+    if args.pieces.pause_after == Some(0) && args.pieces.resume.is_none() {
+        return Err(LabError::InvalidConfig(
+            "--pause-after 0 writes the report of a saved run: it needs --resume DIR".into(),
+        ));
+    }
+    let (mut run, out, saved) = match &args.pieces.resume {
         Some(dir) => {
             let (run, checkpoint, grids) = load_gan(dir)?;
             eprintln!(
@@ -114,7 +120,10 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
     if let Some(n) = run.train_subset {
         data.train = data.train.take(n);
     }
-    let device = Device::flex().autodiff();
+    let opened = open(args.device.device)?;
+    note_device(&mut run.devices, &opened.name, saved.is_some());
+    eprintln!("device: {}", opened.name);
+    let device = opened.device.autodiff();
 
     // The quality judge: the shipped one, or trained now (and saved next to the report).
     let judge_path = run.judge.clone();
@@ -160,7 +169,6 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
             (GanTrainer::new(config.clone(), data.train.len(), &device)?, Vec::new(), Vec::new())
         }
     };
-    let mut run = run;
     let (g_params, d_params) =
         (trainable_params(trainer.generator()), trainable_params(trainer.discriminator()));
     eprintln!(
@@ -176,7 +184,11 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
     let mut stopped = None;
     let mut paused = None;
     let mut epochs_now = 0;
-    while !trainer.finished() {
+    if args.pieces.pause_after == Some(0) {
+        // `--resume DIR --pause-after 0`: the report of the epochs saved so far, no training.
+        paused = Some(trainer.epochs_done());
+    }
+    while paused.is_none() && !trainer.finished() {
         let chunk = match block_on(trainer.train_chunk(&data.train, CHUNK)) {
             Ok(c) => c,
             Err(e @ LabError::NonFinite { .. }) => {
@@ -215,6 +227,17 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
             break;
         }
     }
+    // A run that stops short still shows where it got to: its last epoch's samples and quality.
+    let done = trainer.epochs_done();
+    if (paused.is_some() || stopped.is_some()) && done > 0 {
+        if !grids.iter().any(|(e, _)| *e == done) {
+            let images = block_on(trainer.generate(trainer.fixed_noise()))?;
+            grids.push((done, png(&tile(&images, 8, 2, 2)?)?));
+        }
+        if quality_every > 0 && !quality.iter().any(|q| q.epoch == done) {
+            quality.push(block_on(judge.judge_generator(trainer.generator(), config.seed, done))?);
+        }
+    }
     let seconds = run.seconds + started.elapsed().as_secs_f64();
 
     // Weights (the last good state if the run diverged).
@@ -247,7 +270,7 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
         real_score: judge.real_score,
         quality_samples: samples,
         seconds,
-        backend: "Flex CPU".into(),
+        backend: devices_text(&run.devices),
         stopped_early: match (&stopped, paused) {
             (Some(e), _) => Some(e.to_string()),
             (None, Some(epoch)) => Some(format!(
@@ -286,10 +309,14 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
 }
 
 /// Median GAN training-step time (one D step and one G step) per architecture and batch size,
-/// on the native CPU backend: rows for `bench`'s JSON.
-pub fn bench_steps(data_root: &Path, runs: usize) -> LabResult<Vec<serde_json::Value>> {
+/// on `device`: rows for `bench`'s JSON.
+pub fn bench_steps(
+    data_root: &Path,
+    runs: usize,
+    device: &Device,
+) -> LabResult<Vec<serde_json::Value>> {
     let data = load_dir(data_root, DatasetKind::FashionMnist)?;
-    let device = Device::flex().autodiff();
+    let device = device.clone().autodiff();
     let mut rows = Vec::new();
     for arch in [GanArch::Dense, GanArch::Cnn] {
         for batch in [64, 128] {

@@ -42,6 +42,10 @@ pub(crate) struct GanRun {
     pub grid_epochs: Vec<usize>,
     /// Training seconds so far (over all invocations).
     pub seconds: f64,
+    /// The devices it ran on, in order (a run resumed elsewhere names each; records written
+    /// before `--device` existed ran on Flex).
+    #[serde(default)]
+    pub devices: Vec<String>,
 }
 
 fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> LabError {
@@ -124,6 +128,22 @@ fn check_version(out: &Path, version: u32) -> LabResult<()> {
     )))
 }
 
+/// Notes that this invocation runs on `device` (`resumed`: the run has epochs from before).
+pub(crate) fn note_device(devices: &mut Vec<String>, device: &str, resumed: bool) {
+    if devices.is_empty() && resumed {
+        devices.push("Flex CPU".into());
+    }
+    if devices.last().map(String::as_str) != Some(device) {
+        devices.push(device.to_string());
+    }
+}
+
+/// The devices for a report: "Flex CPU", or "Flex CPU, then Vulkan: …" for a run resumed
+/// elsewhere.
+pub(crate) fn devices_text(devices: &[String]) -> String {
+    devices.join(", then ")
+}
+
 /// Saves a GAN run after an epoch.
 pub(crate) fn save_gan(
     out: &Path,
@@ -175,6 +195,10 @@ pub(crate) struct CompressRun {
     pub refining: Vec<EpochMetrics>,
     /// Training seconds so far (over all invocations).
     pub seconds: f64,
+    /// The devices it ran on, in order (a run resumed elsewhere names each; records written
+    /// before `--device` existed ran on Flex).
+    #[serde(default)]
+    pub devices: Vec<String>,
 }
 
 impl CompressRun {
@@ -231,6 +255,7 @@ pub(crate) fn new_compress_run(
         compressed: Vec::new(),
         refining: Vec::new(),
         seconds: 0.0,
+        devices: Vec::new(),
     }
 }
 
@@ -254,5 +279,38 @@ pub(crate) fn new_gan_run(
         quality: Vec::new(),
         grid_epochs: Vec::new(),
         seconds: 0.0,
+        devices: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_names_every_device_it_ran_on_once_in_order() {
+        let mut d = Vec::new();
+        note_device(&mut d, "Flex CPU", false);
+        note_device(&mut d, "Flex CPU", true);
+        assert_eq!(devices_text(&d), "Flex CPU");
+        note_device(&mut d, "Vulkan: llvmpipe", true);
+        assert_eq!(devices_text(&d), "Flex CPU, then Vulkan: llvmpipe");
+        // A record from before --device existed ran on Flex.
+        let mut old = Vec::new();
+        note_device(&mut old, "Vulkan: llvmpipe", true);
+        assert_eq!(devices_text(&old), "Flex CPU, then Vulkan: llvmpipe");
+        // An old record read back has no `devices` field at all.
+        let json = serde_json::to_value(new_gan_run(
+            GanConfig::default(),
+            None,
+            (0, 10),
+            PathBuf::from("j"),
+            PathBuf::from("d"),
+        ))
+        .unwrap();
+        let mut legacy = json.as_object().unwrap().clone();
+        legacy.remove("devices");
+        let run: GanRun = serde_json::from_value(legacy.into()).unwrap();
+        assert!(run.devices.is_empty());
     }
 }
