@@ -21,6 +21,7 @@ pub mod device;
 mod dist;
 mod evaluate;
 mod gan;
+mod offline;
 mod resume;
 mod step_breakdown;
 

@@ -1795,3 +1795,99 @@ fn every_stored_record_is_listed_even_unreadable_ones() {
             .filter(|&g| g)
     });
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst)
+        } else {
+            std::fs::copy(&src, &dst).map(|_| ()).unwrap()
+        }
+    }
+}
+
+fn slider_accuracy(b: &Browser, what: &str) -> String {
+    b.wait_for(120, what, |b| Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%')))
+}
+
+/// #18 item 3: after a first visit the hosted site opens with the host gone and the network
+/// offline (its service worker serves the shell, the model and the test set), says that it is
+/// offline, and a corrupted cached data file is caught by its SHA-256 and fetched again.
+#[test]
+fn the_hosted_site_opens_offline_and_refetches_a_corrupted_file() {
+    let site_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site");
+    assert!(site_dir.join("sw.js").is_file(), "build the hosted site first: make dist");
+    // A copy the test can take away, as a host that goes down.
+    let tmp = std::env::temp_dir().join(format!("mnist-lab-offline-{}", std::process::id()));
+    let (up, down) = (tmp.join("up"), tmp.join("down"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    copy_dir(&site_dir, &up);
+    let host = serve_dir_at(up.clone(), "/sub/mnist-lab");
+    let b = Browser::new(&host);
+    let page = "/sub/mnist-lab/?backend=cpu";
+    b.open(page);
+    wait_backend(&b);
+    let online = slider_accuracy(&b, "the slider's accuracy online");
+    b.wait_for(180, "the service worker in control", |b| {
+        b.js(
+            "return navigator.serviceWorker.controller ? navigator.serviceWorker.controller.state : null",
+            vec![],
+        )
+        .as_str()
+        .filter(|s| *s == "activated")
+        .map(String::from)
+    });
+    let labels = "data/mnist/t10k-labels-idx1-ubyte.gz";
+    let cached_len = |b: &Browser| {
+        b.js(
+            "return caches.open('mnist-lab-files').then(c => c.match(new URL(arguments[0], location.href).href)).then(r => r ? r.arrayBuffer().then(a => a.byteLength) : null)",
+            vec![serde_json::json!(labels)],
+        )
+        .as_u64()
+    };
+    let real_len = std::fs::metadata(up.join(labels)).unwrap().len();
+    assert_eq!(cached_len(&b), Some(real_len), "the first screen's files are cached at install");
+    assert!(b.find("offline-banner").is_none(), "no offline banner online");
+
+    // The host goes down and the browser goes offline: the page still opens and works.
+    std::fs::rename(&up, &down).unwrap();
+    b.cdp("Network.enable", serde_json::json!({}));
+    let offline = |on: bool| {
+        b.cdp(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({"offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+    };
+    offline(true);
+    b.open(page);
+    wait_backend(&b);
+    assert_eq!(slider_accuracy(&b, "the slider's accuracy offline"), online);
+    let banner = b.wait_for(30, "the offline banner", |b| {
+        b.find("offline-banner").map(|_| b.text("offline-banner"))
+    });
+    assert!(banner.contains("Offline"), "{banner}");
+    // The workers start offline too (worker-boot.js from the cache, with its query intact): the
+    // GAN worker draws the shipped generator.
+    b.wait_for(120, "the pretrained GAN canvas offline", |b| b.find("gan-canvas"));
+    b.screenshot("offline");
+
+    // Back online, with the cached test labels corrupted: the worker notices by the hash and
+    // fetches them again; the page never sees the bad bytes.
+    std::fs::rename(&down, &up).unwrap();
+    offline(false);
+    assert_eq!(
+        b.js(
+            "return caches.open('mnist-lab-files').then(c => c.put(new URL(arguments[0], location.href).href, new Response('garbage'))).then(() => 'ok')",
+            vec![serde_json::json!(labels)],
+        ),
+        serde_json::json!("ok")
+    );
+    assert_eq!(cached_len(&b), Some(7), "the corruption is in place");
+    b.open(page);
+    wait_backend(&b);
+    assert_eq!(slider_accuracy(&b, "the slider's accuracy after the corruption"), online);
+    assert_eq!(cached_len(&b), Some(real_len), "the corrupted copy was replaced");
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -40,7 +40,8 @@ pub enum Command {
     /// Merge the native, browser and peer benchmark JSON into results.json and BENCHMARKS.md.
     BenchReport(BenchReportArgs),
     /// Make trunk's output (built with --public-url ./) a static site for any sub-path: the
-    /// start-up script moves to init.js, a strict Content-Security-Policy and _headers are added.
+    /// start-up script moves to init.js, a strict Content-Security-Policy and _headers are added,
+    /// and the offline copy's service worker gets every file's SHA-256.
     HardenDist(HardenDistArgs),
 }
 
@@ -299,4 +300,7 @@ pub struct HardenDistArgs {
     /// trunk's output folder.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// The data sets' SHA-256 sums, which the service worker checks every download against.
+    #[arg(long, value_name = "FILE", default_value = "scripts/data.sha256")]
+    pub data_sha256: PathBuf,
 }

@@ -79,8 +79,10 @@ pub fn headers_file() -> String {
 /// The CLI entry: `harden-dist DIR`.
 pub fn harden_dist(args: &HardenDistArgs) -> LabResult<()> {
     harden(&args.dir)?;
+    crate::cli::offline::offline_copy(&args.dir, &args.data_sha256)?;
     println!(
-        "{}: start-up script moved to init.js, CSP and _headers added, all URLs relative",
+        "{}: start-up script moved to init.js, CSP and _headers added, all URLs relative, \
+         service worker registered with every file's SHA-256",
         args.dir.display()
     );
     Ok(())
