@@ -646,6 +646,16 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     });
     assert_eq!(totals(&b), serde_json::json!(["833985", "212865"]));
     assert!(b.text("gan-summaries").contains("7×7×128"));
+    // The shipped CNN generator (#19 item 4) fills the canvas, cleared at the switch, before any
+    // training.
+    b.wait_for(120, "the pretrained CNN generator's samples", |b| {
+        (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(())
+    });
+    assert!(
+        canvas_pixels(&b).1 > 5_000,
+        "pretrained CNN samples are not blank: {:?}",
+        canvas_pixels(&b)
+    );
     b.set_input("gan-epochs", "5");
     b.click(&b.find("gan-start").unwrap());
     b.wait_for(300, "a few CNN batches", |b| {
