@@ -508,6 +508,16 @@ fn canvas_pixels(b: &Browser) -> (u64, u64) {
     }
 }
 
+/// Waits for the shipped generator's samples on the GAN canvas (epoch 0) and checks they are not
+/// blank.
+fn wait_pretrained_canvas(b: &Browser, arch: &str) {
+    b.wait_for(120, &format!("the pretrained {arch} generator's samples"), |b| {
+        (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(())
+    });
+    let pixels = canvas_pixels(b);
+    assert!(pixels.1 > 5_000, "pretrained {arch} samples are not blank: {pixels:?}");
+}
+
 fn canvas_updates(b: &Browser) -> usize {
     b.attr("[data-canvas-updates]", "data-canvas-updates").and_then(|v| v.parse().ok()).unwrap_or(0)
 }
@@ -610,14 +620,7 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
         serde_json::json!(["581520", "533505"])
     );
     // The shipped pretrained dense generator fills the canvas before any training.
-    b.wait_for(120, "the pretrained generator's samples", |b| {
-        (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(())
-    });
-    assert!(
-        canvas_pixels(&b).1 > 5_000,
-        "pretrained samples are not blank: {:?}",
-        canvas_pixels(&b)
-    );
+    wait_pretrained_canvas(&b, "dense");
     assert_eq!(gan_status(&b), "idle");
     for (field, value, needle) in [
         ("gan-lr-g", "NaN", "generator learning rate"),
@@ -648,14 +651,7 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     assert!(b.text("gan-summaries").contains("7×7×128"));
     // The shipped CNN generator (#19 item 4) fills the canvas, cleared at the switch, before any
     // training.
-    b.wait_for(120, "the pretrained CNN generator's samples", |b| {
-        (b.attr("[data-canvas-epoch]", "data-canvas-epoch")? == "0").then_some(())
-    });
-    assert!(
-        canvas_pixels(&b).1 > 5_000,
-        "pretrained CNN samples are not blank: {:?}",
-        canvas_pixels(&b)
-    );
+    wait_pretrained_canvas(&b, "CNN");
     b.set_input("gan-epochs", "5");
     b.click(&b.find("gan-start").unwrap());
     b.wait_for(300, "a few CNN batches", |b| {

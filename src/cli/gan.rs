@@ -57,6 +57,12 @@ pub fn judge(args: &JudgeArgs) -> LabResult<()> {
     Ok(())
 }
 
+/// The report's sample grid: the generator on its fixed noise, 8 to a row, as PNG.
+fn sample_grid(trainer: &GanTrainer) -> LabResult<Vec<u8>> {
+    let images = block_on(trainer.generate(trainer.fixed_noise()))?;
+    png(&tile(&images, 8, 2, 2)?)
+}
+
 /// `mnist-lab gan`: trains a GAN and writes the exercise's report.
 pub fn gan(args: &GanArgs) -> LabResult<()> {
     // A new run from the flags, or a saved one from its checkpoint folder.
@@ -205,8 +211,7 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
         let Some(e) = chunk.finished_epoch else { continue };
         let last = trainer.finished();
         if trainer.is_snapshot_epoch(e.epoch) {
-            let images = block_on(trainer.generate(trainer.fixed_noise()))?;
-            grids.push((e.epoch, png(&tile(&images, 8, 2, 2)?)?));
+            grids.push((e.epoch, sample_grid(&trainer)?));
         }
         if quality_every > 0 && (e.epoch.is_multiple_of(quality_every) || last) {
             let q = block_on(judge.judge_generator(trainer.generator(), config.seed, e.epoch))?;
@@ -231,8 +236,7 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
     let done = trainer.epochs_done();
     if (paused.is_some() || stopped.is_some()) && done > 0 {
         if !grids.iter().any(|(e, _)| *e == done) {
-            let images = block_on(trainer.generate(trainer.fixed_noise()))?;
-            grids.push((done, png(&tile(&images, 8, 2, 2)?)?));
+            grids.push((done, sample_grid(&trainer)?));
         }
         if quality_every > 0 && !quality.iter().any(|q| q.epoch == done) {
             quality.push(block_on(judge.judge_generator(trainer.generator(), config.seed, done))?);

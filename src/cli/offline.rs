@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::hex::encode as hex;
 
 /// Where the manifest goes in `sw.js`: the whole line is rewritten, so a second run replaces it.
 const MANIFEST_LINE: &str = "const MANIFEST = ";
@@ -66,10 +67,6 @@ struct Manifest {
 
 fn err(msg: String) -> LabError {
     LabError::InvalidConfig(msg)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    crate::lab::core::hex::encode(bytes)
 }
 
 fn read(path: &Path) -> LabResult<Vec<u8>> {
