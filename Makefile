@@ -64,8 +64,9 @@ dist: setup
 	cargo run $(NATIVE) -- harden-dist site
 
 ## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/);
-## one test serves site/ (make dist) from a sub-path.
+## one test serves site/ (make dist) from a sub-path; one runs axe-core (scripts/axe-setup.sh) in every view.
 test-e2e: build-web dist
+	./scripts/axe-setup.sh
 	cargo test $(NATIVE) --test e2e -- --nocapture --test-threads 1
 
 ## Benchmarks (not timed tests): native CPU numbers, then the page in headless Chromium on the

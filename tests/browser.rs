@@ -267,6 +267,65 @@ mod lifecycle {
         let mut cpu = StepMeter::new(false);
         assert_eq!(cpu.record(10.0, 1, None, 0.0).gpu, None, "no WebGPU work on the CPU");
     }
+
+    /// #20: the elapsed time counts running stretches only, and the time left follows the pace
+    /// the run has kept (its own clock), not the first guess.
+    #[wasm_bindgen_test]
+    fn the_run_clock_excludes_pauses_and_estimates_from_the_measured_pace() {
+        use mnist_lab::app::run::clock::{RunClock, duration};
+        let mut c = RunClock::default();
+        assert_eq!(c.left_ms(0.0, 0, 100, 0.0), None, "nothing measured, no guess");
+        assert_eq!(c.left_ms(0.0, 0, 100, 20.0), Some(2000.0), "the worker's ms per step first");
+        c.tick(1000.0, true, 0);
+        assert_eq!(c.elapsed_ms(3000.0), 2000.0);
+        // 10 steps in 2 s: 200 ms a step, 90 left.
+        assert_eq!(c.left_ms(3000.0, 10, 90, 20.0), Some(18_000.0));
+        c.tick(3000.0, false, 10); // paused for a minute
+        assert_eq!(c.elapsed_ms(63_000.0), 2000.0, "a pause does not count");
+        c.tick(63_000.0, true, 10);
+        assert_eq!(c.elapsed_ms(64_000.0), 3000.0);
+        // 20 steps in 3 s of running: 150 ms a step.
+        assert_eq!(c.left_ms(64_000.0, 20, 80, 20.0), Some(12_000.0));
+        assert_eq!(duration(42_400.0), "42 s");
+        assert_eq!(duration(185_000.0), "3 min 05 s");
+        assert_eq!(duration(3_720_000.0), "1 h 02 min");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_run_says_its_elapsed_time_and_time_left() {
+        let mut s = Lifecycle::new("Training");
+        assert_eq!(s.eta_text(0.0), None, "nothing before a run starts");
+        s.status = RunStatus::Running;
+        (s.epochs, s.epochs_done, s.epoch, s.batch, s.batches) = (10, 2, 3, 0, 100);
+        assert_eq!(s.steps_done(), 200, "restored epochs count");
+        assert_eq!(s.steps_left(), 800);
+        s.tick(0.0);
+        s.batch = 50;
+        let text = s.eta_text(10_000.0).unwrap();
+        assert_eq!(text, "10 s elapsed · about 2 min 30 s left", "50 steps in 10 s, 750 left");
+        s.status = RunStatus::Paused;
+        s.tick(10_000.0);
+        let text = s.eta_text(500_000.0).unwrap();
+        assert_eq!(text, "10 s elapsed · about 2 min 30 s more to finish");
+        s.status = RunStatus::Done;
+        assert_eq!(s.eta_text(500_000.0).unwrap(), "took 10 s");
+    }
+}
+
+/// #20: the views' routes, from the hashes links carry (older one-page anchors included).
+#[wasm_bindgen_test]
+fn views_route_from_the_address_hash() {
+    use mnist_lab::app::views::View;
+    for v in View::ALL {
+        assert_eq!(View::from_hash(&v.hash()), v, "{v:?} round-trips");
+    }
+    assert_eq!(View::from_hash("#/exercise2"), View::Exercise2);
+    assert_eq!(View::from_hash("#exercise1"), View::Exercise1, "the old anchors");
+    assert_eq!(View::from_hash("#runs"), View::Runs);
+    assert_eq!(View::from_hash("#data"), View::Overview);
+    assert_eq!(View::from_hash("#/diagnostics/extra"), View::Diagnostics);
+    assert_eq!(View::from_hash(""), View::Overview);
+    assert_eq!(View::from_hash("#/nowhere"), View::Overview);
 }
 
 /// #17: the run store's records, fuzzed like the native decoders (tests/fuzz.rs): 100 000

@@ -226,6 +226,8 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
     b.set_input("train-epochs", "2");
     click_when_enabled(&b, "train-start", 30);
     b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
+    let took = b.text_in("[data-testid=run-eta][data-panel=train-status]");
+    assert!(took.starts_with("took ") && took != "took 0 s", "{took}");
     assert_eq!(
         b.attr("[data-testid=metrics-chart]", "data-points").as_deref(),
         Some("2"),
@@ -313,13 +315,20 @@ fn training_pauses_and_resumes() {
             .filter(|&p| p >= n)
     };
     b.wait_for(30, "the loop at the pause gate", |b| held(b, 0));
+    // The elapsed time stops with the run, and the estimate of what is left stays.
+    let eta = b.text_in("[data-testid=run-eta][data-panel=train-status]");
+    assert!(eta.contains("elapsed · about") && eta.ends_with("more to finish"), "{eta}");
     let frozen = b.text("train-status");
     b.wait_for(30, "20 polls at the gate", |b| held(b, 20));
     assert_eq!(b.text("train-status"), frozen, "nothing moves while paused");
+    let paused_eta = b.text_in("[data-testid=run-eta][data-panel=train-status]");
+    assert_eq!(paused_eta, eta, "a pause does not count as running time");
     b.click(&b.find("train-pause").unwrap());
     b.wait_for(60, "training to move again", |b| {
         (b.text("train-status") != frozen && train_status(b) != "paused").then_some(())
     });
+    let running = b.text_in("[data-testid=run-eta][data-panel=train-status]");
+    assert!(running.contains(" elapsed · about ") && running.ends_with(" left"), "{running}");
     b.click(&b.find("train-stop").unwrap());
     b.wait_for(30, "the stop", |b| (train_status(b) == "stopped").then_some(()));
 }
@@ -1035,6 +1044,7 @@ fn base_probs(b: &Browser) -> Option<String> {
 fn draw_a_one(b: &Browser) -> String {
     let pad = b.wait_for(60, "the drawing pad", |b| b.find("draw-pad"));
     // Pointer actions land where the element is on screen: bring it into view first.
+    b.reveal(&pad);
     b.js(
         "document.querySelector('[data-testid=draw-pad]').scrollIntoView({block: 'center'})",
         vec![],
@@ -1190,12 +1200,16 @@ fn a_share_link_restores_the_slider_and_the_settings() {
     b.wait_for(60, "the 8× model", |b| params_at(b).filter(|p| p == "11728"));
     b.set_input("train-lr", "0.003");
     b.set_input("gan-epochs", "7");
+    b.click(&b.find("view-exercise2").unwrap());
     b.click(&b.find("share-copy").unwrap());
     let link = b.wait_for(10, "the share link", |b| {
         value_of(b, "share-link").filter(|l| l.contains("ranks="))
     });
     assert!(
-        link.contains("factor=8") && link.contains("lr=0.003") && link.contains("gan_epochs=7"),
+        link.contains("factor=8")
+            && link.contains("lr=0.003")
+            && link.contains("gan_epochs=7")
+            && link.ends_with("#/exercise2"),
         "{link}"
     );
     let path = link.strip_prefix(site()).expect("a link to this site").to_string();
@@ -1211,6 +1225,62 @@ fn a_share_link_restores_the_slider_and_the_settings() {
     );
     assert_eq!(value_of(&c, "train-lr").as_deref(), Some("0.003"));
     assert_eq!(value_of(&c, "gan-epochs").as_deref(), Some("7"));
+    assert_eq!(shown_views(&c), ["exercise2"], "the link's view");
+}
+
+/// The views shown (`[data-view]` sections not hidden).
+fn shown_views(b: &Browser) -> Vec<String> {
+    let v = b.js(
+        "return [...document.querySelectorAll('[data-view]')].filter(v => !v.hidden && v.offsetParent !== null).map(v => v.dataset.view)",
+        vec![],
+    );
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn views_are_routes_the_tabs_back_and_links_follow() {
+    let b = open_ready("/?backend=cpu");
+    assert_eq!(shown_views(&b), ["overview"], "a link without a view opens the overview");
+    assert_eq!(b.attr("[data-testid=view-overview]", "aria-current").as_deref(), Some("page"));
+    b.click(&b.find("view-exercise2").unwrap());
+    b.wait_for(10, "the exercise 2 view", |b| (shown_views(b) == ["exercise2"]).then_some(()));
+    assert_eq!(b.js("return location.hash", vec![]).as_str(), Some("#/exercise2"));
+    assert_eq!(b.attr("[data-testid=view-exercise2]", "aria-current").as_deref(), Some("page"));
+    assert_eq!(b.attr("[data-testid=view-overview]", "aria-current"), None);
+
+    // Diagnostics: the backend, the adapter and the storage, and the smoke test moved there.
+    b.click(&b.find("view-diagnostics").unwrap());
+    b.wait_for(10, "the diagnostics view", |b| (shown_views(b) == ["diagnostics"]).then_some(()));
+    assert!(
+        b.text("diagnostics-backend").starts_with("CPU (Flex)"),
+        "{}",
+        b.text("diagnostics-backend")
+    );
+    let adapter = b.text("diagnostics-adapter");
+    assert!(adapter.contains("swiftshader") || adapter.starts_with("none"), "{adapter}");
+    b.wait_for(30, "the storage estimate", |b| {
+        Some(b.text("diagnostics-storage")).filter(|t| t.contains(" used of "))
+    });
+    let smoke = b.find("smoke-train").expect("the smoke test");
+    assert_eq!(
+        b.js("return arguments[0].closest('[data-view]').dataset.view", vec![serde_json::json!({"element-6066-11e4-a52e-4f735466cecf": support::element_id(&smoke)})]).as_str(),
+        Some("diagnostics")
+    );
+
+    // Back returns to the previous view, Forward comes back.
+    b.js("history.back()", vec![]);
+    b.wait_for(10, "Back to exercise 2", |b| (shown_views(b) == ["exercise2"]).then_some(()));
+    b.js("history.forward()", vec![]);
+    b.wait_for(10, "Forward to diagnostics", |b| (shown_views(b) == ["diagnostics"]).then_some(()));
+
+    // A link to a view opens it; the one-page layout's old anchors still land in their view.
+    for (path, view) in [("/?backend=cpu#/runs", "runs"), ("/?backend=cpu#exercise1", "exercise1")]
+    {
+        let c = Browser::new(site());
+        c.open(path);
+        wait_backend(&c);
+        assert_eq!(shown_views(&c), [view], "{path}");
+    }
 }
 
 /// An input's current value (the property, not the attribute).
@@ -1896,4 +1966,93 @@ fn the_hosted_site_opens_offline_and_refetches_a_corrupted_file() {
     assert_eq!(slider_accuracy(&b, "the slider's accuracy after the corruption"), online);
     assert_eq!(cached_len(&b), Some(real_len), "the corrupted copy was replaced");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The views, in the order of their tabs.
+const VIEWS: [&str; 5] = ["overview", "exercise1", "exercise2", "runs", "diagnostics"];
+
+/// Shows a view by its tab and waits until it is the one shown.
+fn show_view(b: &Browser, view: &str) {
+    b.click(&b.find(&format!("view-{view}")).unwrap());
+    b.wait_for(10, &format!("the {view} view"), |b| (shown_views(b) == [view]).then_some(()));
+}
+
+/// axe-core's violations of impact serious or critical on what the page shows now (axe skips
+/// hidden content), as "rule (impact): element, …" lines. `make test-e2e` fetches axe-core
+/// (scripts/axe-setup.sh); the test fails when it is missing rather than skipping the check.
+fn axe_serious(b: &Browser) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/axe.min.js");
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/axe-setup.sh)", path.display()));
+    if b.js("return typeof window.axe", vec![]).as_str() != Some("object") {
+        b.js(&format!("{source}\n;window.axe = axe; return true"), vec![]);
+    }
+    let v = b.js(
+        "return axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice']}})
+           .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+           .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))",
+        vec![],
+    );
+    v.as_array()
+        .unwrap_or_else(|| panic!("axe did not run: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn no_view_has_a_serious_or_critical_accessibility_violation() {
+    let b = open_ready("/?backend=cpu");
+    b.wait_for(120, "the 2× model", |b| {
+        (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(())
+    });
+    let mut found = vec![];
+    for view in VIEWS {
+        show_view(&b, view);
+        b.screenshot(&format!("view-{view}"));
+        found.extend(axe_serious(&b).into_iter().map(|v| format!("{view}: {v}")));
+    }
+    assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+}
+
+#[test]
+fn at_phone_size_no_view_scrolls_sideways_and_a_touch_stroke_predicts() {
+    let b = Browser::new(site());
+    b.set_window(390, 844);
+    b.open("/?backend=cpu");
+    wait_backend(&b);
+    wait_dataset(&b, "mnist");
+    let width = b.js("return window.innerWidth", vec![]).as_u64().unwrap();
+    assert!(width <= 400, "a phone-sized viewport ({width} px)");
+    let mut sideways = vec![];
+    for view in VIEWS {
+        show_view(&b, view);
+        let wide = b.js(
+            "const w = document.documentElement.clientWidth;
+             return [...document.querySelectorAll('body *')]
+               .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > w + 1
+                 && !e.closest('.scroll-x'))
+               .slice(0, 5).map(e => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`)",
+            vec![],
+        );
+        let overflow = b.js(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        );
+        if overflow.as_i64() != Some(0) {
+            sideways.push(format!("{view}: {overflow} px too wide: {wide}"));
+        }
+    }
+    assert!(sideways.is_empty(), "the page scrolls sideways:\n{}", sideways.join("\n"));
+    show_view(&b, "exercise1");
+    let pad = b.wait_for(60, "the drawing pad", |b| b.find("draw-pad"));
+    b.js(
+        "document.querySelector('[data-testid=draw-pad]').scrollIntoView({block: 'center'})",
+        vec![],
+    );
+    let before = b.js("return window.scrollY", vec![]);
+    b.stroke(&pad, "touch", &[(0, -100), (0, -50), (0, 0), (0, 50), (0, 100)]);
+    b.wait_for(30, "the base model's probabilities after a touch stroke", base_probs);
+    assert_eq!(b.js("return window.scrollY", vec![]), before, "drawing did not scroll the page");
+    b.screenshot("phone-exercise1");
 }

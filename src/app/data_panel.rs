@@ -265,9 +265,11 @@ pub fn UserFiles() -> Html {
         <div class="card user-files" ondrop={on_drop} ondragover={on_drag_over}>
             <h3>{"Your own IDX files"}</h3>
             <p class="hint">{"Pick or drop *-idx3-ubyte / *-idx1-ubyte files (raw or .gz), or load one from a URL."}</p>
-            <input type="file" multiple=true data-testid="data-upload" onchange={on_pick} />
+            <input type="file" multiple=true data-testid="data-upload" onchange={on_pick}
+                   aria-label="your IDX files (images and labels)" />
             <div class="url-row">
-                <input ref={url} type="url" placeholder="https://…/t10k-images-idx3-ubyte.gz" data-testid="data-url" />
+                <input ref={url} type="url" placeholder="https://…/t10k-images-idx3-ubyte.gz" data-testid="data-url"
+                       aria-label="the URL of an IDX file" />
                 <button onclick={on_url} data-testid="data-url-load" disabled={*busy}>{"Load URL"}</button>
             </div>
             if *busy { <p>{"reading…"}</p> }

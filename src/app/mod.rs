@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod context;
 pub mod data_panel;
+pub mod diagnostics;
 pub mod env;
 pub mod exercise1;
 pub mod exercise2;
@@ -16,6 +17,7 @@ pub mod page;
 pub mod run;
 pub mod runs;
 pub mod smoke;
+pub mod views;
 pub mod widgets;
 pub mod worker;
 

@@ -1,4 +1,4 @@
-//! The whole page: header, banner, sections, footer.
+//! The whole page: header, banner, the view tabs, the views (`views`), footer.
 
 use std::rc::Rc;
 
@@ -7,6 +7,7 @@ use yew::prelude::*;
 use crate::app::backend::{self, ActiveBackend};
 use crate::app::context::{LabContext, UserSet};
 use crate::app::data_panel::{DatasetCard, UserFiles};
+use crate::app::diagnostics::DeviceFacts;
 use crate::app::exercise1::compress_panel::CompressPanel;
 use crate::app::exercise1::train_panel::TrainPanel;
 use crate::app::exercise2::gan_panel::GanPanel;
@@ -17,6 +18,7 @@ use crate::app::run::resume::ResumeRequest;
 use crate::app::runs::report_panel::ReportPanel;
 use crate::app::runs::runs_panel::RunsPanel;
 use crate::app::smoke::SmokeTrain;
+use crate::app::views::{self, View, ViewSection, ViewTabs};
 use crate::app::widgets::banner::Banner;
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::data::{DatasetKind, Split};
@@ -41,9 +43,11 @@ pub fn App() -> Html {
         let resume = resume.clone();
         Callback::from(move |(id, panel): (String, &'static str)| {
             *nonce.borrow_mut() += 1;
+            views::go(if panel == "gan" { View::Exercise2 } else { View::Exercise1 });
             resume.set(Some((panel, ResumeRequest { id, nonce: *nonce.borrow() })));
         })
     };
+    let view = views::use_view();
     let resume_for =
         |panel: &str| resume.as_ref().filter(|(p, _)| *p == panel).map(|(_, r)| r.clone());
 
@@ -105,29 +109,35 @@ pub fn App() -> Html {
                 <p class="tagline">{"Compress a classifier with SVD and train GANs — in your browser, on your GPU."}</p>
             </header>
             <Banner on_switch={on_switch} />
-            <nav class="sections">
-                <a href="#runs">{"Your runs"}</a>
-                <a href="#data">{"Data"}</a>
-                <a href="#exercise1">{"Exercise 1 — SVD compression"}</a>
-                <a href="#exercise2">{"Exercise 2 — GANs"}</a>
+            <nav class="sections" aria-label="views">
+                <ViewTabs current={view} />
                 <ShareLink />
             </nav>
             <main>
-                <section class="panel" id="runs">
-                    <h2>{"Your runs"}</h2>
-                    <RunsPanel on_open={on_open} />
-                    <ReportPanel />
-                </section>
-                <section class="panel" id="data">
-                    <h2>{"Data"}</h2>
+                <ViewSection view={View::Overview} current={view}>
+                    <p>{"Two exercises of a deep-learning course, run in this page: nothing is sent anywhere, \
+                        and every run is saved in this browser."}</p>
+                    <div class="cards">
+                        <a class="card exercise-card" href={View::Exercise1.hash()}>
+                            <h3>{"Exercise 1 — SVD compression"}</h3>
+                            <p>{"Train a 784-100-50-10 classifier on MNIST, replace each weight matrix by a rank-k \
+                                SVD product, refine it, and compare 2×, 4× and 8× compression. Draw a digit to \
+                                see both models' predictions."}</p>
+                        </a>
+                        <a class="card exercise-card" href={View::Exercise2.hash()}>
+                            <h3>{"Exercise 2 — GANs"}</h3>
+                            <p>{"Train a dense GAN and a DCGAN-style convolutional GAN on Fashion-MNIST, with \
+                                samples drawn epoch by epoch."}</p>
+                        </a>
+                    </div>
+                    <h3 id="data">{"Data"}</h3>
                     <div class="cards">
                         <DatasetCard kind={DatasetKind::Mnist} />
                         <DatasetCard kind={DatasetKind::FashionMnist} />
                         <UserFiles />
                     </div>
-                </section>
-                <section class="panel" id="exercise1">
-                    <h2>{"Exercise 1 — SVD compression"}</h2>
+                </ViewSection>
+                <ViewSection view={View::Exercise1} current={view}>
                     <TrainPanel
                                 on_trained={{
                                     let (trained, from) = (trained.clone(), trained_from.clone());
@@ -143,15 +153,19 @@ pub fn App() -> Html {
                                            trained.set(Some(t));
                                        })
                                    }} />
-                </section>
-                <section class="panel" id="exercise2">
-                    <h2>{"Exercise 2 — GANs"}</h2>
+                </ViewSection>
+                <ViewSection view={View::Exercise2} current={view}>
                     <GanPanel resume={resume_for("gan")} />
-                </section>
-                <section class="panel">
-                    <h2>{"Is training real here? A smoke test"}</h2>
+                </ViewSection>
+                <ViewSection view={View::Runs} current={view}>
+                    <RunsPanel on_open={on_open} />
+                    <ReportPanel />
+                </ViewSection>
+                <ViewSection view={View::Diagnostics} current={view}>
+                    <DeviceFacts />
+                    <h3>{"Is training real here? A smoke test"}</h3>
                     <SmokeTrain />
-                </section>
+                </ViewSection>
             </main>
             <footer>
                 {"MNIST © Yann LeCun and Corinna Cortes, CC BY-SA 3.0 · Fashion-MNIST © Zalando SE, MIT"}

@@ -192,6 +192,11 @@ pub struct Browser {
 #[derive(Clone, Debug)]
 pub struct Element(String);
 
+/// The WebDriver id of an element, to pass it to `Browser::js` as an argument.
+pub fn element_id(e: &Element) -> &str {
+    &e.0
+}
+
 impl Browser {
     /// Starts headless Chromium with WebGPU enabled and opens nothing yet.
     pub fn new(site: &str) -> Browser {
@@ -229,6 +234,11 @@ impl Browser {
         let mut resp = agent().get(format!("{}/{path}", self.base)).call().expect("WebDriver GET");
         let v: Value = resp.body_mut().read_json().expect("WebDriver JSON");
         v["value"].clone()
+    }
+
+    /// Sets the window's size (headless: the viewport's), e.g. a phone's 390×844.
+    pub fn set_window(&self, width: u32, height: u32) {
+        self.cmd("window/rect", json!({"width": width, "height": height}));
     }
 
     /// Opens a page of the site, e.g. `/?backend=cpu`.
@@ -290,6 +300,17 @@ impl Browser {
         .to_string()
     }
 
+    /// Text of the first element matching a CSS selector (empty when missing).
+    pub fn text_in(&self, selector: &str) -> String {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+            vec![json!(selector)],
+        )
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
     /// An attribute of an element found by a CSS selector (`None` when missing).
     pub fn attr(&self, selector: &str, name: &str) -> Option<String> {
         self.js(
@@ -308,13 +329,39 @@ impl Browser {
             .to_string()
     }
 
-    /// Clicks an element.
-    pub fn click(&self, e: &Element) {
-        self.cmd(&format!("element/{}/click", e.0), json!({}));
+    /// Shows the view an element lives in, as a user would before touching it: when its view
+    /// (`[data-view]`) is hidden, clicks that view's tab (`view-NAME`) and waits until it shows.
+    /// Only elements in hidden views move the page; a tab that does not show its view fails.
+    pub fn reveal(&self, e: &Element) {
+        let hidden = self.js(
+            "const v = arguments[0].closest('[data-view]'); return v && v.hidden ? v.dataset.view : null;",
+            vec![json!({"element-6066-11e4-a52e-4f735466cecf": e.0})],
+        );
+        let Some(view) = hidden.as_str() else { return };
+        let tab = self
+            .find(&format!("view-{view}"))
+            .unwrap_or_else(|| panic!("no tab for the view {view}"));
+        self.cmd(&format!("element/{}/click", tab.0), json!({}));
+        self.wait_for(10, &format!("the {view} view"), |b| {
+            b.js(
+                "const v = document.querySelector(`[data-view=\"${arguments[0]}\"]`); return !!v && !v.hidden;",
+                vec![json!(view)],
+            )
+            .as_bool()
+            .filter(|shown| *shown)
+        });
     }
 
-    /// Types into an element (a file input takes a path).
+    /// Clicks an element (after showing its view).
+    pub fn click(&self, e: &Element) {
+        self.reveal(e);
+        let v = self.cmd(&format!("element/{}/click", e.0), json!({}));
+        assert!(v.is_null() || v.get("error").is_none(), "WebDriver refused the click: {v}");
+    }
+
+    /// Types into an element (after showing its view; a file input takes a path).
     pub fn send_keys(&self, e: &Element, text: &str) {
+        self.reveal(e);
         let v = self.cmd(&format!("element/{}/value", e.0), json!({"text": text}));
         assert!(v.is_null() || v.get("error").is_none(), "WebDriver refused the keys: {v}");
     }
@@ -322,6 +369,7 @@ impl Browser {
     /// Draws a stroke through `points` (offsets from the element's centre) with a pointer of
     /// `kind` ("mouse", "pen" or "touch"), via WebDriver's pointer actions.
     pub fn stroke(&self, e: &Element, kind: &str, points: &[(i64, i64)]) {
+        self.reveal(e);
         let origin = json!({"element-6066-11e4-a52e-4f735466cecf": e.0});
         let mut actions = vec![
             json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": points[0].0, "y": points[0].1}),

@@ -83,10 +83,11 @@ pub fn ConfusionHeatmap(props: &ConfusionProps) -> Html {
                 <button onclick={toggle}>{ if *normalised { "show counts" } else { "show row-normalised" } }</button>
             </div>
             <table data-testid={format!("{}-matrix", props.testid)} class="heatmap">
-                <tr><th>{"true \\ pred"}</th>{ for (0..NUM_CLASSES).map(|j| html! { <th>{j}</th> }) }</tr>
+                <caption class="sr-only">{"rows: the true digit; columns: the predicted digit; each cell's number is its count (or share of the row); the diagonal, outlined, is the correct predictions"}</caption>
+                <tr><th scope="col">{"true \\ pred"}</th>{ for (0..NUM_CLASSES).map(|j| html! { <th scope="col">{j}</th> }) }</tr>
                 { for (0..NUM_CLASSES).map(|i| html! {
                     <tr>
-                        <th>{i}</th>
+                        <th scope="row">{i}</th>
                         { for (0..NUM_CLASSES).map(|j| {
                             let count = props.matrix.0[i][j];
                             let shade = if *normalised { norm[i][j] } else { count as f64 / max };
@@ -96,7 +97,15 @@ pub fn ConfusionHeatmap(props: &ConfusionProps) -> Html {
                                 let selected = selected.clone();
                                 Callback::from(move |_| selected.set(Some((i, j))))
                             };
-                            html! { <td style={style} data-true={i.to_string()} data-pred={j.to_string()} data-count={count.to_string()} onclick={onclick}>{text}</td> }
+                            // A button in each cell: the keyboard reaches it, and its click
+                            // bubbles to the cell's handler. The number is the meaning; the
+                            // shade repeats it, and the diagonal is outlined, not only coloured.
+                            let label = format!("true {i}, predicted {j}: {text}; show these images");
+                            html! {
+                                <td style={style} class={classes!((i == j).then_some("diagonal"))} data-true={i.to_string()} data-pred={j.to_string()} data-count={count.to_string()} onclick={onclick}>
+                                    <button class="cell" aria-label={label}>{text}</button>
+                                </td>
+                            }
                         }) }
                     </tr>
                 }) }

@@ -117,8 +117,13 @@ pub fn RunControls(props: &RunControlsProps) -> Html {
                 <label>{"run"}
                     <progress data-testid={ids.run_progress} max="1" value={s.run_fraction().to_string()}></progress>
                 </label>
+                if let Some(eta) = s.eta_text(crate::app::env::now_ms()) {
+                    <span class="hint eta" data-testid="run-eta" data-panel={ids.status}>{eta}</span>
+                }
             </div>
             { status_line(props) }
+            // Announced when the job's state changes (not on every progress message).
+            <span class="sr-only" aria-live="polite">{format!("{}: {}", s.noun, s.status.slug())}</span>
             if let Some(why) = &s.chosen {
                 <p class="hint" data-testid={format!("{}-backend-choice", ids.status)}>
                     {format!("Backend for this run: {why}")}

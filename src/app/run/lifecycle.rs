@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::app::run::clock::{RunClock, duration};
 use crate::app::worker::protocol::{FromWorker, StepCost};
 
 /// Where a job stands.
@@ -94,6 +95,8 @@ pub struct Lifecycle {
     pub cost: StepCost,
     /// While paused: polls the worker's loop has spent at the pause gate (`None`: not there).
     pub held_polls: Option<u32>,
+    /// Time spent running, for the elapsed time and the estimate of the time left.
+    pub clock: RunClock,
 }
 
 /// What moves a job's state.
@@ -128,6 +131,50 @@ impl Lifecycle {
         }
         let done = (self.epoch.max(1) - 1) as f64 + self.epoch_fraction();
         (done / self.epochs as f64).min(1.0)
+    }
+
+    /// Training steps of the run done (epochs restored from a checkpoint count in full).
+    pub fn steps_done(&self) -> usize {
+        let within = (self.epoch.max(1) - 1) * self.batches + self.batch.min(self.batches);
+        within.max(self.epochs_done * self.batches)
+    }
+
+    /// Training steps of the run still to do.
+    pub fn steps_left(&self) -> usize {
+        (self.epochs * self.batches).saturating_sub(self.steps_done())
+    }
+
+    /// Moves the run's clock to `now` (ms): call after each change of state.
+    pub fn tick(&mut self, now: f64) {
+        let (running, steps) = (self.status == RunStatus::Running, self.steps_done());
+        self.clock.tick(now, running, steps);
+    }
+
+    /// Elapsed time and time left, in words, at `now`; `None` before a run starts.
+    pub fn eta_text(&self, now: f64) -> Option<String> {
+        let elapsed = duration(self.clock.elapsed_ms(now));
+        let left = || {
+            self.clock
+                .left_ms(now, self.steps_done(), self.steps_left(), self.ms_per_batch)
+                .map(duration)
+        };
+        let ran = self.clock.elapsed_ms(now) > 0.0;
+        Some(match self.status {
+            RunStatus::Idle => return None,
+            RunStatus::Starting => "starting…".to_string(),
+            RunStatus::Running => match left() {
+                Some(l) => format!("{elapsed} elapsed · about {l} left"),
+                None => format!("{elapsed} elapsed · time left: measuring…"),
+            },
+            RunStatus::Done if ran => format!("took {elapsed}"),
+            RunStatus::Done => "finished".to_string(),
+            _ => match (ran, left()) {
+                (true, Some(l)) => format!("{elapsed} elapsed · about {l} more to finish"),
+                (true, None) => format!("{elapsed} elapsed"),
+                (false, Some(l)) => format!("about {l} to finish"),
+                (false, None) => "not timed yet".to_string(),
+            },
+        })
     }
 
     /// The status line for every state but `Running` and `Done`, which the panel words itself.
@@ -238,7 +285,10 @@ impl Reducible for Lifecycle {
                 next =
                     Lifecycle { status: RunStatus::Starting, epochs, ..Lifecycle::new(self.noun) };
             }
-            RunAction::Reply(msg) => next.apply(&msg),
+            RunAction::Reply(msg) => {
+                next.apply(&msg);
+                next.tick(crate::app::env::now_ms());
+            }
             RunAction::Error(e) => next.error = Some(e),
         }
         Rc::new(next)

@@ -2,6 +2,7 @@
 //! transitions of a worker job ([`lifecycle`]), the hook that owns its worker ([`hook`]), its
 //! buttons, messages and progress ([`controls`]), and reopening a stored run ([`resume`]).
 
+pub mod clock;
 pub mod controls;
 pub mod data_choice;
 pub mod hook;

@@ -28,6 +28,9 @@ pub struct LineChartProps {
     /// Canvas size in CSS pixels.
     #[prop_or((520, 260))]
     pub size: (u32, u32),
+    /// What the chart says before it has a point.
+    #[prop_or(AttrValue::Static("No data yet: the chart fills in as the run trains."))]
+    pub empty: AttrValue,
 }
 
 const COLORS: [RGBColor; 4] =
@@ -46,7 +49,21 @@ fn draw_lines(canvas: web_sys::HtmlCanvasElement, p: &LineChartProps) -> Option<
         y1 = y1.max(y);
     }
     if x0 > x1 {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+        // Nothing to plot yet: the title and a line saying so, not an empty 0–1 grid whose
+        // axes mean nothing.
+        let (w, h) = root.dim_in_pixel();
+        let centred = |size| {
+            TextStyle::from(("sans-serif", size).into_font()).pos(
+                plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ),
+            )
+        };
+        root.draw_text(p.title.as_str(), &centred(15), (w as i32 / 2, 16)).ok()?;
+        let grey = centred(13).color(&RGBColor(110, 116, 130));
+        root.draw_text(p.empty.as_str(), &grey, (w as i32 / 2, h as i32 / 2)).ok()?;
+        return root.present().ok();
     }
     if x1 - x0 < 1e-9 {
         x1 = x0 + 1.0;
@@ -65,6 +82,7 @@ fn draw_lines(canvas: web_sys::HtmlCanvasElement, p: &LineChartProps) -> Option<
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .ok()?;
+    // The legend is HTML under the canvas (`Legend`): inside the plot it covered points.
     for (i, s) in p.series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         chart
@@ -72,18 +90,6 @@ fn draw_lines(canvas: web_sys::HtmlCanvasElement, p: &LineChartProps) -> Option<
                 s.points.iter().copied().filter(|(_, y)| y.is_finite()),
                 color.stroke_width(2),
             ))
-            .ok()?
-            .label(s.label.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
-    }
-    if p.series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
             .ok()?;
     }
     root.present().ok()
@@ -101,8 +107,26 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             }
         });
     }
+    let label = props.series.iter().map(|s| s.label.as_str()).collect::<Vec<_>>().join(", ");
     html! {
-        <canvas ref={canvas} data-testid={props.testid.clone()} width={props.size.0.to_string()} height={props.size.1.to_string()} class="chart"></canvas>
+        <figure class="chart-figure">
+            <canvas ref={canvas} data-testid={props.testid.clone()} width={props.size.0.to_string()}
+                    height={props.size.1.to_string()} class="chart" role="img"
+                    aria-label={format!("{}: {label}", props.title)}></canvas>
+            if props.series.len() > 1 && props.series.iter().any(|s| !s.points.is_empty()) {
+                <figcaption class="legend">
+                    { for props.series.iter().enumerate().map(|(i, s)| {
+                        let RGBColor(r, g, b) = COLORS[i % COLORS.len()];
+                        html! {
+                            <span class="legend-item">
+                                <span class="swatch" style={format!("background: rgb({r}, {g}, {b})")}></span>
+                                { s.label.clone() }
+                            </span>
+                        }
+                    }) }
+                </figcaption>
+            }
+        </figure>
     }
 }
 

@@ -21,30 +21,79 @@ pub fn curves_svg(title: &str, epochs: &[EpochMetrics]) -> String {
     )
 }
 
-/// Each layer's singular values (log scale) with a vertical line at each factor's rank.
+/// Singular values below this fraction of a layer's largest are "≈ 0": units the training left
+/// dead (all-zero rows or columns). On a log axis they would stretch it to 1e-13 and squash
+/// the values that matter, so they are counted in words instead of plotted.
+const NEAR_ZERO: f64 = 1e-6;
+
+/// The cumulative-energy line's colour: apart from the cuts' palette colours.
+const ENERGY: RGBColor = RGBColor(120, 120, 120);
+
+/// Fraction of a layer's energy (Σσ²) the first `k` singular values keep.
+pub fn retained_energy(sv: &[f64], k: usize) -> f64 {
+    let total: f64 = sv.iter().map(|s| s * s).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    sv.iter().take(k).map(|s| s * s).sum::<f64>() / total
+}
+
+/// Each layer's singular values (log scale, left axis) and the cumulative energy they retain
+/// (right axis, 0–100 %), with a vertical line at each factor's rank. What each cut keeps, and
+/// how many values are ≈ 0, are written above the plot, not over the points.
 pub fn spectrum_svg(spectra: &[Vec<f64>], cuts: &[(f64, Vec<usize>)]) -> String {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (300 * spectra.len().max(1) as u32, 320))
-            .into_drawing_area();
+        let header = 22 + 18 * (cuts.len() as u32 + 1);
+        let root =
+            SVGBackend::with_string(&mut svg, (320 * spectra.len().max(1) as u32, 300 + header))
+                .into_drawing_area();
         let _ = root.fill(&WHITE);
         let root = root
-            .titled("singular values per layer, with the rank cut k = int(n/f)", ("sans-serif", 16))
+            .titled("singular values per layer and the energy they keep, with the rank cut k = int(n/f)", ("sans-serif", 15))
             .unwrap_or(root);
         let panels = root.split_evenly((1, spectra.len().max(1)));
         for (layer, (panel, sv)) in panels.iter().zip(spectra).enumerate() {
-            let positive: Vec<f64> = sv.iter().copied().filter(|s| *s > 0.0).collect();
-            let hi = positive.iter().copied().fold(1e-6, f64::max) * 1.5;
-            let lo = positive.iter().copied().fold(hi, f64::min) / 1.5;
-            let Ok(mut chart) = ChartBuilder::on(panel)
-                .caption(format!("layer {}", layer + 1), ("sans-serif", 14))
+            let (top, plot) = panel.split_vertically(header);
+            let max = sv.iter().copied().fold(0.0, f64::max);
+            let shown: Vec<(usize, f64)> =
+                sv.iter().copied().enumerate().filter(|(_, s)| *s > max * NEAR_ZERO).collect();
+            let dead = sv.len() - shown.len();
+            // The words above the plot: the layer, each cut's rank and energy, the dead units.
+            let mut lines =
+                vec![(format!("layer {}: {} singular values", layer + 1, sv.len()), BLACK)];
+            for (c, (factor, ranks)) in cuts.iter().enumerate() {
+                if let Some(&k) = ranks.get(layer) {
+                    let kept = 100.0 * retained_energy(sv, k);
+                    lines.push((
+                        format!("{factor}×: k = {k} keeps {kept:.1} % of the energy"),
+                        PALETTE[(c + 1) % PALETTE.len()],
+                    ));
+                }
+            }
+            if dead > 0 {
+                lines.push((format!("{dead} ≈ 0 (dead units), not plotted"), RED));
+            }
+            for (i, (text, color)) in lines.iter().enumerate() {
+                let _ = top.draw_text(
+                    text,
+                    &("sans-serif", 13).into_font().color(color),
+                    (10, 4 + 18 * i as i32),
+                );
+            }
+            let hi = shown.iter().map(|p| p.1).fold(1e-6, f64::max) * 1.5;
+            let lo = shown.iter().map(|p| p.1).fold(hi, f64::min) / 1.5;
+            let x_max = sv.len() as f64 + 1.0;
+            let Ok(chart) = ChartBuilder::on(&plot)
                 .margin(8)
                 .x_label_area_size(30)
                 .y_label_area_size(50)
-                .build_cartesian_2d(0f64..(sv.len() as f64 + 1.0), (lo..hi).log_scale())
+                .right_y_label_area_size(44)
+                .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())
             else {
                 continue;
             };
+            let mut chart = chart.set_secondary_coord(0f64..x_max, 0f64..100.0);
             let _ = chart
                 .configure_mesh()
                 .x_desc("index i")
@@ -52,29 +101,25 @@ pub fn spectrum_svg(spectra: &[Vec<f64>], cuts: &[(f64, Vec<usize>)]) -> String 
                 .x_label_formatter(&|v| format!("{v:.0}"))
                 .y_label_formatter(&|v| format!("{v:.0e}"))
                 .draw();
+            let _ = chart
+                .configure_secondary_axes()
+                .y_desc("energy kept, % (grey line)")
+                .y_label_formatter(&|v| format!("{v:.0}"))
+                .draw();
             let _ = chart.draw_series(
-                sv.iter()
-                    .enumerate()
-                    .filter(|(_, s)| **s > 0.0)
-                    .map(|(i, &s)| Circle::new(((i + 1) as f64, s), 2, BLUE.filled())),
+                shown.iter().map(|&(i, s)| Circle::new(((i + 1) as f64, s), 2, BLUE.filled())),
             );
-            for (c, (factor, ranks)) in cuts.iter().enumerate() {
+            let cumulative = (0..=sv.len()).map(|k| (k as f64, 100.0 * retained_energy(sv, k)));
+            let _ =
+                chart.draw_secondary_series(LineSeries::new(cumulative, ENERGY.stroke_width(2)));
+            for (c, (_, ranks)) in cuts.iter().enumerate() {
                 let Some(&k) = ranks.get(layer) else { continue };
                 let color = PALETTE[(c + 1) % PALETTE.len()];
-                if let Ok(s) = chart.draw_series(LineSeries::new(
+                let _ = chart.draw_series(LineSeries::new(
                     [(k as f64 + 0.5, lo), (k as f64 + 0.5, hi)],
                     color.stroke_width(2),
-                )) {
-                    s.label(format!("{factor}×: k={k}")).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                    });
-                }
+                ));
             }
-            let _ = chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw();
         }
         let _ = root.present();
     }

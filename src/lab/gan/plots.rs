@@ -120,7 +120,13 @@ mod tests {
             &svg[..200.min(svg.len())]
         );
         let spec = spectrum_svg(&[vec![3.0, 2.0, 1.0], vec![1.0, 0.5]], &[(2.0, vec![1, 1])]);
-        assert!(spec.contains("<circle") && spec.contains("2×: k=1"));
+        assert!(spec.contains("<circle") && spec.contains("2×: k = 1 keeps 64.3 % of the energy"));
+        assert!(spec.contains("energy kept, %") && !spec.contains("dead units"));
+        // Dead units are counted in words, not plotted down to 1e-13 on the log axis.
+        let dead = spectrum_svg(&[vec![3.0, 2.0, 1e-13, 0.0]], &[(2.0, vec![2])]);
+        assert!(dead.contains("2 ≈ 0 (dead units), not plotted"), "{dead}");
+        assert_eq!(dead.matches("<circle").count(), 2, "only the live values are points");
+        assert!(!dead.contains("e-13"), "the log axis stays short");
         let pts = vec![RankPoint {
             factor: 2.0,
             ranks: vec![1],

@@ -1,0 +1,59 @@
+//! A job's elapsed time and time left: wall-clock time while it runs (pauses excluded), and the
+//! steps it took, so the estimate includes what a step's own timing leaves out (evaluation,
+//! checkpoints, the page's and the worker's messages).
+
+/// The running time and the steps done in it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RunClock {
+    /// When the current running stretch began (ms, `performance.now()`), and the run's steps
+    /// done then; `None` while not running.
+    since: Option<(f64, usize)>,
+    /// Time and steps of the finished running stretches.
+    banked_ms: f64,
+    banked_steps: usize,
+}
+
+impl RunClock {
+    /// Moves the clock to `now`: a running stretch starts when the job starts running and ends
+    /// when it stops running (paused, stopped, done, failed). `steps` is the run's steps done.
+    pub fn tick(&mut self, now: f64, running: bool, steps: usize) {
+        match (self.since, running) {
+            (None, true) => self.since = Some((now, steps)),
+            (Some((t0, s0)), false) => {
+                self.banked_ms += (now - t0).max(0.0);
+                self.banked_steps += steps.saturating_sub(s0);
+                self.since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Milliseconds spent running, up to `now`.
+    pub fn elapsed_ms(&self, now: f64) -> f64 {
+        self.banked_ms + self.since.map_or(0.0, |(t0, _)| (now - t0).max(0.0))
+    }
+
+    /// Milliseconds left for `left` more steps at the pace measured so far (`steps` done now);
+    /// before any step is timed, at `ms_per_step` (the worker's measure), when it has one.
+    pub fn left_ms(&self, now: f64, steps: usize, left: usize, ms_per_step: f64) -> Option<f64> {
+        let timed = self.banked_steps + self.since.map_or(0, |(_, s0)| steps.saturating_sub(s0));
+        let elapsed = self.elapsed_ms(now);
+        if timed > 0 && elapsed > 0.0 {
+            Some(elapsed / timed as f64 * left as f64)
+        } else if ms_per_step > 0.0 {
+            Some(ms_per_step * left as f64)
+        } else {
+            None
+        }
+    }
+}
+
+/// A duration in words a progress bar can carry: "42 s", "3 min 05 s", "1 h 02 min".
+pub fn duration(ms: f64) -> String {
+    let s = (ms / 1000.0).round().max(0.0) as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
