@@ -286,6 +286,7 @@ mod lifecycle {
         assert_eq!(c.elapsed_ms(64_000.0), 3000.0);
         // 20 steps in 3 s of running: 150 ms a step.
         assert_eq!(c.left_ms(64_000.0, 20, 80, 20.0), Some(12_000.0));
+        assert_eq!(duration(60.0), "< 1 s");
         assert_eq!(duration(42_400.0), "42 s");
         assert_eq!(duration(185_000.0), "3 min 05 s");
         assert_eq!(duration(3_720_000.0), "1 h 02 min");
@@ -326,6 +327,124 @@ fn views_route_from_the_address_hash() {
     assert_eq!(View::from_hash("#/diagnostics/extra"), View::Diagnostics);
     assert_eq!(View::from_hash(""), View::Overview);
     assert_eq!(View::from_hash("#/nowhere"), View::Overview);
+}
+
+/// #20: the guide's steps from the stored runs: which complete a step (the assignment's
+/// settings, the page's subset), how far a started one got, and the time left from the newest
+/// measured run of the same kind.
+mod guide {
+    use mnist_lab::app::backend::BackendKind;
+    use mnist_lab::app::guide::steps::{Step, StepState, next_step};
+    use mnist_lab::app::worker::protocol::{RunRecord, RunSpec};
+    use mnist_lab::lab::classifier::train::{LrSchedule, TrainConfig};
+    use mnist_lab::lab::compress::ranks::RankRule;
+    use mnist_lab::lab::gan::{GanArch, GanConfig};
+    use wasm_bindgen_test::*;
+
+    fn record(
+        id: &str,
+        spec: RunSpec,
+        epochs_done: usize,
+        finished: bool,
+        ms: Option<f64>,
+        at: f64,
+    ) -> RunRecord {
+        RunRecord {
+            schema: 2,
+            id: id.into(),
+            spec,
+            backend: BackendKind::Cpu,
+            created_ms: 0.0,
+            updated_ms: at,
+            epochs_done,
+            finished,
+            history: vec![],
+            gan_history: vec![],
+            snapshots: vec![],
+            note: None,
+            confusion: None,
+            judge: None,
+            ms_per_step: ms,
+        }
+    }
+
+    fn train(epochs: usize, subset: Option<usize>) -> RunSpec {
+        let config = TrainConfig {
+            epochs,
+            batch_size: 128,
+            lr: 1e-3,
+            seed: 42,
+            schedule: LrSchedule::Cosine,
+            weight_decay: 1e-4,
+        };
+        RunSpec::Classifier { config, subset, data: None }
+    }
+
+    fn refine(factor: f64, epochs: usize, rule: RankRule) -> RunSpec {
+        RunSpec::Refine {
+            ranks: vec![1, 1, 1],
+            factor,
+            before: 0.5,
+            config: TrainConfig { epochs, ..TrainConfig::default() },
+            subset: None,
+            base: None,
+            rule: Some(rule),
+            data: None,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn steps_follow_the_stored_runs() {
+        let steps = Step::exercise1();
+        assert_eq!(steps.len(), 4, "train, then 2×, 4×, 8×");
+        assert_eq!(next_step(&steps, &[], None), Some((Step::Train, StepState::Todo)));
+        assert_eq!(Step::Train.time_left_ms(&[], None), None, "nothing measured yet");
+
+        // A 10-epoch run is not the assignment's; a 100-epoch one half done is, and resumes.
+        let short = record("train-1", train(10, None), 10, true, Some(2.0), 1.0);
+        let half = record("train-2", train(100, None), 50, false, Some(4.0), 2.0);
+        let rs = vec![short.clone(), half.clone()];
+        let partial = StepState::Partial { id: "train-2".into(), done: 50, of: 100 };
+        assert_eq!(Step::Train.state(&rs, None), partial);
+        assert_eq!(Step::Train.state(&rs, Some(2000)), StepState::Todo, "another subset");
+        // 100 epochs × 469 batches, half left, at the newest measure (4 ms a step).
+        assert_eq!(Step::Train.steps(None), 46_900);
+        assert_eq!(Step::Train.time_left_ms(&rs, None), Some(4.0 * 23_450.0));
+
+        let done = record("train-3", train(100, None), 100, true, Some(3.0), 3.0);
+        let rs = vec![short, half, done];
+        assert_eq!(Step::Train.state(&rs, None), StepState::Done("train-3".into()));
+        assert_eq!(Step::Train.time_left_ms(&rs, None), Some(0.0));
+        assert_eq!(next_step(&steps, &rs, None).map(|n| n.0), Some(Step::Refine(2.0)));
+        // Refinements: the seed's rule and 10 epochs; a budget-rule one does not count.
+        let mut rs = rs;
+        rs.push(record("refine-1", refine(2.0, 10, RankRule::Budget), 10, true, None, 4.0));
+        assert_eq!(Step::Refine(2.0).state(&rs, None), StepState::Todo);
+        for (i, f) in [2.0, 4.0, 8.0].into_iter().enumerate() {
+            rs.push(record(
+                &format!("refine-s{i}"),
+                refine(f, 10, RankRule::Seed),
+                10,
+                true,
+                Some(1.0),
+                5.0,
+            ));
+        }
+        assert_eq!(next_step(&steps, &rs, None), None, "every step done: the report");
+
+        // The GAN: per architecture, the seed's 100 epochs at batch 128; the estimate from the
+        // same architecture only.
+        let gan = |arch, epochs| RunSpec::Gan {
+            config: GanConfig { arch, epochs, ..GanConfig::default() },
+            subset: Some(512),
+        };
+        let rs = vec![record("gan-1", gan(GanArch::Cnn, 100), 1, false, Some(300.0), 1.0)];
+        assert_eq!(Step::Gan(GanArch::Dense).time_left_ms(&rs, Some(512)), None);
+        assert_eq!(Step::Gan(GanArch::Cnn).steps(Some(512)), 400, "100 epochs × 4 full batches");
+        assert_eq!(Step::Gan(GanArch::Cnn).time_left_ms(&rs, Some(512)), Some(300.0 * 396.0));
+        assert_eq!(Step::Gan(GanArch::Cnn).state(&rs, Some(512)).slug(), "partial");
+        assert_eq!(Step::Gan(GanArch::Cnn).state(&rs, None).slug(), "todo");
+    }
 }
 
 /// #17: the run store's records, fuzzed like the native decoders (tests/fuzz.rs): 100 000

@@ -12,6 +12,7 @@ pub mod env;
 pub mod exercise1;
 pub mod exercise2;
 pub mod gpu_watch;
+pub mod guide;
 pub mod io;
 pub mod page;
 pub mod run;

@@ -7,11 +7,13 @@ use yew::prelude::*;
 use crate::app::backend::{self, ActiveBackend};
 use crate::app::context::{LabContext, UserSet};
 use crate::app::data_panel::{DatasetCard, UserFiles};
-use crate::app::diagnostics::DeviceFacts;
+use crate::app::diagnostics::{BackendBench, DeviceFacts};
 use crate::app::exercise1::compress_panel::CompressPanel;
 use crate::app::exercise1::train_panel::TrainPanel;
 use crate::app::exercise2::gan_panel::GanPanel;
 use crate::app::gpu_watch;
+use crate::app::guide::steps::Step;
+use crate::app::guide::{Guide, GuideAction};
 use crate::app::io::datasets::{DataState, load_split};
 use crate::app::io::share::ShareLink;
 use crate::app::run::resume::ResumeRequest;
@@ -48,6 +50,29 @@ pub fn App() -> Html {
         })
     };
     let view = views::use_view();
+    // The guide's "next step": a request for one panel, numbered so each click is new.
+    let assignment = use_state(|| None::<(Step, u32)>);
+    let on_guide = {
+        let (assignment, on_open) = (assignment.clone(), on_open.clone());
+        let counter = use_mut_ref(|| 0u32);
+        Callback::from(move |action: GuideAction| match action {
+            GuideAction::Start(step) => {
+                *counter.borrow_mut() += 1;
+                assignment.set(Some((step, *counter.borrow())));
+            }
+            GuideAction::Resume(id, panel) => on_open.emit((id, panel)),
+            GuideAction::Report => views::go(View::Runs),
+        })
+    };
+    let assigned_train = (*assignment).and_then(|(s, n)| (s == Step::Train).then_some(n));
+    let assigned_refine = (*assignment).and_then(|(s, n)| match s {
+        Step::Refine(f) => Some((f, n)),
+        _ => None,
+    });
+    let assigned_gan = (*assignment).and_then(|(s, n)| match s {
+        Step::Gan(a) => Some((a, n)),
+        _ => None,
+    });
     let resume_for =
         |panel: &str| resume.as_ref().filter(|(p, _)| *p == panel).map(|(_, r)| r.clone());
 
@@ -138,13 +163,14 @@ pub fn App() -> Html {
                     </div>
                 </ViewSection>
                 <ViewSection view={View::Exercise1} current={view}>
-                    <TrainPanel
+                    <Guide steps={Step::exercise1()} subset_param="train_subset" on_action={on_guide.clone()} />
+                    <TrainPanel assignment={assigned_train}
                                 on_trained={{
                                     let (trained, from) = (trained.clone(), trained_from.clone());
                                     Callback::from(move |t| { from.set(None); trained.set(Some(t)) })
                                 }}
                                 resume={resume_for("train")} />
-                    <CompressPanel trained={(*trained).clone()}
+                    <CompressPanel trained={(*trained).clone()} assignment_refine={assigned_refine}
                                    resume_refine={resume_for("refine")} trained_from={(*trained_from).clone()}
                                    on_import={{
                                        let (trained, from) = (trained.clone(), trained_from.clone());
@@ -155,7 +181,8 @@ pub fn App() -> Html {
                                    }} />
                 </ViewSection>
                 <ViewSection view={View::Exercise2} current={view}>
-                    <GanPanel resume={resume_for("gan")} />
+                    <Guide steps={Step::exercise2()} subset_param="gan_subset" on_action={on_guide} />
+                    <GanPanel resume={resume_for("gan")} assignment={assigned_gan} />
                 </ViewSection>
                 <ViewSection view={View::Runs} current={view}>
                     <RunsPanel on_open={on_open} />
@@ -163,6 +190,7 @@ pub fn App() -> Html {
                 </ViewSection>
                 <ViewSection view={View::Diagnostics} current={view}>
                     <DeviceFacts />
+                    <BackendBench />
                     <h3>{"Is training real here? A smoke test"}</h3>
                     <SmokeTrain />
                 </ViewSection>

@@ -46,6 +46,9 @@ pub struct CompressPanelProps {
     pub trained_from: Option<AttrValue>,
     /// Receives imported weights (file name, tensors).
     pub on_import: Callback<(String, Rc<Vec<NamedTensor>>)>,
+    /// The guide asks for the assignment's refinement at a factor (a new number each time).
+    #[prop_or_default]
+    pub assignment_refine: Option<(f64, u32)>,
 }
 
 /// The factorized model at the current ranks and how it scores.
@@ -465,7 +468,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 </div>
                 <RefinePanel resume={props.resume_refine.clone()} base={l.tensors.clone()} shapes={shapes.clone()} ranks={ranks.clone()} factor={*factor}
                              on_preset={on_preset} on_refined={on_refined} base_described={base_described.clone()}
-                             rule_ranks={rule_ranks} rule={*rule} />
+                             rule_ranks={rule_ranks} rule={*rule} assignment={props.assignment_refine} />
                 </>
             }
         }

@@ -12,6 +12,7 @@ use crate::app::backend::BackendKind;
 use crate::app::context::use_lab;
 use crate::app::env::url_param;
 use crate::app::exercise1::refined::{RefinedModel, Scores};
+use crate::app::guide::steps::REFINE_EPOCHS;
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::data_choice::{TrainingSetPicker, job_data};
 use crate::app::run::hook::{Reply, use_run};
@@ -20,7 +21,7 @@ use crate::app::widgets::chart::{LineChart, Series};
 use crate::app::worker::protocol::{FromWorker, RefineRow, ToWorker};
 use crate::lab::classifier::metrics::EpochMetrics;
 use crate::lab::classifier::train::{LrSchedule, TrainConfig};
-use crate::lab::compress::ranks::{RankRule, params_for};
+use crate::lab::compress::ranks::{RankRule, params_for, rank_for_factor};
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::core::summary::group;
 
@@ -47,6 +48,8 @@ pub struct RefinePanelProps {
     pub on_refined: Callback<Rc<RefinedModel>>,
     /// Where the base model came from, in words (recorded with the run).
     pub base_described: AttrValue,
+    /// The guide asks for the assignment's refinement at a factor (a new number each time).
+    pub assignment: Option<(f64, u32)>,
 }
 
 impl PartialEq for RefinePanelProps {
@@ -61,6 +64,7 @@ impl PartialEq for RefinePanelProps {
             && self.resume == o.resume
             && self.on_refined == o.on_refined
             && self.base_described == o.base_described
+            && self.assignment == o.assignment
     }
 }
 
@@ -114,6 +118,10 @@ impl Reducible for View {
         Rc::new(v)
     }
 }
+
+/// A refinement to start: factor, ranks, their rule, and epochs set by the guide (`None`: the
+/// form's).
+type Start = (f64, Vec<usize>, Option<RankRule>, Option<usize>);
 
 /// Refine button, presets, live refinement chart and the comparison table.
 #[component]
@@ -170,15 +178,17 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         let base = props.base.clone();
         let base_described = props.base_described.clone();
         let (mine, user_set) = (*mine, lab.user_set.clone());
-        Callback::from(move |(factor, ranks, rule): (f64, Vec<usize>, Option<RankRule>)| {
+        // `assigned`: the guide's epochs on MNIST, instead of the form's.
+        Callback::from(move |(factor, ranks, rule, assigned): Start| {
             if run.status().going() {
                 return;
             }
-            let data = match job_data(mine, user_set.as_deref()) {
+            let data = match job_data(mine && assigned.is_none(), user_set.as_deref()) {
                 Ok(u) => u,
                 Err(e) => return run.fail(e),
             };
-            let config = match epochs.trim().parse::<usize>() {
+            let parsed = assigned.map_or_else(|| epochs.trim().parse::<usize>(), Ok);
+            let config = match parsed {
                 Ok(e) => TrainConfig {
                     epochs: e,
                     schedule: LrSchedule::Cosine,
@@ -217,8 +227,32 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         let (factor, ranks) = (props.factor, props.ranks.clone());
         // The sliders' ranks follow the rule unless a layer's slider was moved by hand.
         let rule = (props.rule_ranks.emit(factor) == ranks).then_some(props.rule);
-        Callback::from(move |_| start.emit((factor, ranks.clone(), rule)))
+        Callback::from(move |_| start.emit((factor, ranks.clone(), rule, None)))
     };
+    {
+        // The guide's "next step": the seed's ranks k = int(n/f) at the factor, its 10 epochs.
+        let (start, epochs, on_preset) = (start.clone(), epochs.clone(), props.on_preset.clone());
+        let shapes = props.shapes.clone();
+        let run = run.clone();
+        use_effect_with(props.assignment, move |asked| {
+            if let Some((f, request)) = *asked
+                && crate::app::guide::take(request)
+            {
+                let ranks: Result<Vec<usize>, _> = shapes
+                    .iter()
+                    .map(|&(m, n)| rank_for_factor(n, f).map(|k| k.min(m.min(n))))
+                    .collect();
+                match ranks {
+                    Ok(ranks) => {
+                        epochs.set(REFINE_EPOCHS.to_string());
+                        on_preset.emit(f);
+                        start.emit((f, ranks, Some(RankRule::Seed), Some(REFINE_EPOCHS)));
+                    }
+                    Err(e) => run.fail(e.to_string()),
+                }
+            }
+        });
+    }
     {
         let run = run.clone();
         let reopen = Callback::from(move |(id, kind)| run.reopen(id, kind, None, None));
@@ -235,7 +269,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         Callback::from(move |_| {
             let ranks = rule_ranks.emit(f);
             on_preset.emit(f);
-            start.emit((f, ranks, Some(rule)));
+            start.emit((f, ranks, Some(rule), None));
         })
     };
     let s = &*run.state;

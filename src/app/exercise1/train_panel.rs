@@ -14,6 +14,7 @@ use crate::app::backend::BackendKind;
 use crate::app::context::use_lab;
 use crate::app::env::url_param;
 use crate::app::exercise1::confusion::ConfusionHeatmap;
+use crate::app::guide::steps::{BATCH, TRAIN_EPOCHS};
 use crate::app::io::datasets::DataState;
 use crate::app::io::share;
 use crate::app::run::controls::{RunControls, RunIds};
@@ -35,6 +36,9 @@ pub struct TrainPanelProps {
     /// A stored classifier run to reopen.
     #[prop_or_default]
     pub resume: Option<ResumeRequest>,
+    /// The guide asks for the assignment's run (a new number each time it asks).
+    #[prop_or_default]
+    pub assignment: Option<u32>,
 }
 
 const IDS: RunIds = RunIds {
@@ -159,16 +163,12 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         _ => None,
     };
 
-    let on_start = {
-        let (epochs, batch, lr, seed) = (epochs.clone(), batch.clone(), lr.clone(), seed.clone());
+    // Starts a run with validated settings, on MNIST's training images or the user's set.
+    let begin = {
         let (run, view, backend, data) =
             (run.clone(), view.dispatcher(), lab.backend.clone(), test_set.clone());
-        let (mine, user_set) = (*mine, lab.user_set.clone());
-        Callback::from(move |_| {
-            let config = match parse_config(&epochs, &batch, &lr, &seed) {
-                Ok(c) => c,
-                Err(e) => return run.fail(e),
-            };
+        let user_set = lab.user_set.clone();
+        Callback::from(move |(config, mine): (TrainConfig, bool)| {
             let Some(backend) = backend.clone() else {
                 return run.fail("wait until the backend has loaded".into());
             };
@@ -194,6 +194,35 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             );
         })
     };
+    let on_start = {
+        let (epochs, batch, lr, seed) = (epochs.clone(), batch.clone(), lr.clone(), seed.clone());
+        let (run, begin, mine) = (run.clone(), begin.clone(), *mine);
+        Callback::from(move |_| match parse_config(&epochs, &batch, &lr, &seed) {
+            Ok(config) => begin.emit((config, mine)),
+            Err(e) => run.fail(e),
+        })
+    };
+    {
+        // The guide's "next step": the assignment's settings, shown in the form, on MNIST.
+        let (epochs, batch, lr, seed, mine) =
+            (epochs.clone(), batch.clone(), lr.clone(), seed.clone(), mine.clone());
+        let (run, begin) = (run.clone(), begin.clone());
+        use_effect_with(props.assignment, move |asked| {
+            if !run.status().going() && asked.is_some_and(crate::app::guide::take) {
+                let config = TrainConfig {
+                    epochs: TRAIN_EPOCHS,
+                    batch_size: BATCH,
+                    ..TrainConfig::default()
+                };
+                epochs.set(config.epochs.to_string());
+                batch.set(config.batch_size.to_string());
+                lr.set(config.lr.to_string());
+                seed.set(config.seed.to_string());
+                mine.set(false);
+                begin.emit((config, false));
+            }
+        });
+    }
     // Reopens a run from its last checkpoint, in a fresh worker; `with_lr`: continue with the
     // form's learning rate (after a divergence the user lowers it); a run reopened from the list
     // keeps its own.

@@ -25,7 +25,7 @@ use crate::app::worker::protocol::{FromWorker, RunSpec, ToWorker};
 use crate::lab::gan::quality::Quality;
 use crate::lab::gan::sampling::grid_noise;
 use crate::lab::gan::summary::{discriminator_summary, generator_summary};
-use crate::lab::gan::{GanArch, GanEpoch, LATENT_DIM};
+use crate::lab::gan::{GanArch, GanConfig, GanEpoch, LATENT_DIM};
 
 /// Props: which stored run to reopen.
 #[derive(Properties, Debug, Clone, PartialEq)]
@@ -33,6 +33,9 @@ pub struct GanPanelProps {
     /// A stored GAN run to reopen.
     #[prop_or_default]
     pub resume: Option<ResumeRequest>,
+    /// The guide asks for the assignment's run of an architecture (a new number each time).
+    #[prop_or_default]
+    pub assignment: Option<(GanArch, u32)>,
 }
 
 const IDS: RunIds = RunIds {
@@ -194,26 +197,16 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         move |msg: ToWorker| run.post(msg)
     };
 
-    let on_start = {
-        let (arch, fields, soft, view, redraw, noise_seed, picked) = (
-            arch.clone(),
-            fields.clone(),
-            soft.clone(),
-            view.clone(),
-            redraw.clone(),
-            noise_seed.clone(),
-            picked.clone(),
-        );
+    // Starts a run with validated settings.
+    let begin = {
+        let (view, redraw, noise_seed, picked) =
+            (view.clone(), redraw.clone(), noise_seed.clone(), picked.clone());
         let (backend, run) = (lab.backend.clone(), run.clone());
-        Callback::from(move |_| {
+        Callback::from(move |config: GanConfig| {
             // The last worker may have ended with a lost device or a crash.
             if let Err(e) = run.client(false) {
                 return run.fail(e);
             }
-            let config = match parse(*arch, &fields, *soft) {
-                Ok(c) => c,
-                Err(e) => return run.fail(e),
-            };
             let Some(backend) = backend.clone() else {
                 return run.fail("wait until the backend is ready".into());
             };
@@ -235,6 +228,31 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
             );
         })
     };
+    let on_start = {
+        let (arch, fields, soft) = (arch.clone(), fields.clone(), soft.clone());
+        let (run, begin) = (run.clone(), begin.clone());
+        Callback::from(move |_| match parse(*arch, &fields, *soft) {
+            Ok(config) => begin.emit(config),
+            Err(e) => run.fail(e),
+        })
+    };
+    {
+        // The guide's "next step": the seed's settings for the architecture, shown in the form.
+        let (arch, fields, soft) = (arch.clone(), fields.clone(), soft.clone());
+        let (run, begin) = (run.clone(), begin.clone());
+        use_effect_with(props.assignment, move |asked| {
+            if let Some((a, request)) = *asked
+                && !run.status().going()
+                && crate::app::guide::take(request)
+            {
+                let config = GanConfig { arch: a, ..GanConfig::default() };
+                arch.set(a);
+                soft.set(config.soft_labels);
+                fields.set(Fields::of(&config));
+                begin.emit(config);
+            }
+        });
+    }
     let v = view.borrow();
     let s = &*run.state;
     let running = s.status.going();

@@ -48,9 +48,12 @@ impl RunClock {
     }
 }
 
-/// A duration in words a progress bar can carry: "42 s", "3 min 05 s", "1 h 02 min".
+/// A duration in words a progress bar can carry: "< 1 s", "42 s", "3 min 05 s", "1 h 02 min".
 pub fn duration(ms: f64) -> String {
-    let s = (ms / 1000.0).round().max(0.0) as u64;
+    if ms < 500.0 {
+        return "< 1 s".into();
+    }
+    let s = (ms / 1000.0).round() as u64;
     match s {
         0..60 => format!("{s} s"),
         60..3600 => format!("{} min {:02} s", s / 60, s % 60),

@@ -121,6 +121,11 @@ impl RunHandle {
     /// if given; refused while a run is going.
     pub fn reopen(&self, id: String, backend: BackendKind, lr: Option<f64>, lr_d: Option<f64>) {
         if self.status().going() {
+            // Asked to reopen the run already going (the guide's "resume", the run list): it
+            // is on screen, nothing to do.
+            if self.state.run_id.as_deref() == Some(id.as_str()) {
+                return;
+            }
             return self.fail(format!(
                 "{} is going: stop it before reopening another (it keeps its checkpoints)",
                 self.what

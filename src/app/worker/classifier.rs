@@ -141,6 +141,7 @@ async fn drive<M: Classifier>(
             Err(e) => return Err(e.to_string()),
         };
         let (ms_per_batch, cost) = meter.end(r.samples.div_ceil(trainer.config().batch_size));
+        record.ms_per_step = cost.steady_ms.or(Some(ms_per_batch));
         send(FromWorker::Progress {
             epoch: r.epoch,
             batch: r.batch_in_epoch,

@@ -193,6 +193,7 @@ pub(crate) async fn gan(
             Err(e) => return Err(e.to_string()),
         };
         let (ms_per_batch, cost) = meter.end(c.batches);
+        record.ms_per_step = cost.steady_ms.or(Some(ms_per_batch));
         {
             let mut sh = shared.borrow_mut();
             sh.g = Some((trainer.generator().clone(), device.clone()));

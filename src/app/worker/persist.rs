@@ -30,6 +30,7 @@ pub(crate) fn new_record(spec: RunSpec, backend: BackendKind) -> RunRecord {
         note: None,
         confusion: None,
         judge: None,
+        ms_per_step: None,
     }
 }
 

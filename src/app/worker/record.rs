@@ -164,6 +164,10 @@ pub struct RunRecord {
     /// GAN runs: the quality judge's test accuracy and the score of real images, when it ran.
     #[serde(default, with = "crate::lab::core::finite::kept_pair")]
     pub judge: Option<(f64, f64)>,
+    /// Milliseconds per training step as the worker last measured them (steady state once there
+    /// is one): the guide's estimate of a step's time on this device. Absent in older records.
+    #[serde(default)]
+    pub ms_per_step: Option<f64>,
 }
 
 /// Reads a stored record: any format up to [`RUN_SCHEMA`], migrated to the current one; a record
