@@ -306,6 +306,12 @@ fn training_pauses_and_resumes() {
     });
     b.click(&b.find("train-pause").unwrap());
     b.wait_for(10, "the paused state", |b| (train_status(b) == "paused").then_some(()));
+    // Screen readers hear the change of state (a polite live region, not every progress tick).
+    let live = b.js(
+        "return [...document.querySelectorAll('[aria-live]')].map(e => e.textContent).join('|')",
+        vec![],
+    );
+    assert!(live.as_str().unwrap_or("").contains("Training: paused"), "{live}");
     // No sleeps: the worker says when its loop reaches the pause gate, and how many 50 ms polls
     // it has waited there since.
     let held = |b: &Browser, n: u32| {
@@ -1200,6 +1206,9 @@ fn a_share_link_restores_the_slider_and_the_settings() {
     b.wait_for(60, "the 8× model", |b| params_at(b).filter(|p| p == "11728"));
     b.set_input("train-lr", "0.003");
     b.set_input("gan-epochs", "7");
+    // The drawing pad's two models, swapped.
+    pick_model(&b, "draw-model-a", "svd");
+    pick_model(&b, "draw-model-b", "base");
     b.click(&b.find("view-exercise2").unwrap());
     b.click(&b.find("share-copy").unwrap());
     let link = b.wait_for(10, "the share link", |b| {
@@ -1209,6 +1218,7 @@ fn a_share_link_restores_the_slider_and_the_settings() {
         link.contains("factor=8")
             && link.contains("lr=0.003")
             && link.contains("gan_epochs=7")
+            && link.contains("pad=svd%2Cbase")
             && link.ends_with("#/exercise2"),
         "{link}"
     );
@@ -1226,6 +1236,8 @@ fn a_share_link_restores_the_slider_and_the_settings() {
     assert_eq!(value_of(&c, "train-lr").as_deref(), Some("0.003"));
     assert_eq!(value_of(&c, "gan-epochs").as_deref(), Some("7"));
     assert_eq!(shown_views(&c), ["exercise2"], "the link's view");
+    assert_eq!(value_of(&c, "draw-model-a").as_deref(), Some("svd"), "the pad's models");
+    assert_eq!(value_of(&c, "draw-model-b").as_deref(), Some("base"));
 }
 
 /// The views shown (`[data-view]` sections not hidden).
@@ -2020,6 +2032,12 @@ fn no_view_has_a_serious_or_critical_accessibility_violation() {
     b.wait_for(120, "the 2× model", |b| {
         (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(())
     });
+    // The rank slider moves with the keyboard, and the model follows.
+    let slider = b.find("rank-factor").unwrap();
+    b.press_keys(&slider, "\u{E014}\u{E014}"); // ArrowRight twice
+    b.wait_for(60, "the slider moved by keys", |b| {
+        b.attr("[data-testid=factorized-params]", "data-params").filter(|p| p != "48410")
+    });
     let mut found = vec![];
     for view in VIEWS {
         show_view(&b, view);
@@ -2030,16 +2048,20 @@ fn no_view_has_a_serious_or_critical_accessibility_violation() {
 }
 
 #[test]
-fn at_phone_size_no_view_scrolls_sideways_and_a_touch_stroke_predicts() {
+fn at_phone_and_tablet_size_no_view_scrolls_sideways_and_a_touch_stroke_predicts() {
     let b = Browser::new(site());
-    b.set_window(390, 844);
+    b.set_window(768, 1024);
     b.open("/?backend=cpu");
     wait_backend(&b);
     wait_dataset(&b, "mnist");
-    let width = b.js("return window.innerWidth", vec![]).as_u64().unwrap();
-    assert!(width <= 400, "a phone-sized viewport ({width} px)");
     let mut sideways = vec![];
-    for view in VIEWS {
+    for (size, view) in VIEWS.map(|v| ("768", v)).into_iter().chain(VIEWS.map(|v| ("390", v))) {
+        if view == VIEWS[0] {
+            let w = size.parse().unwrap();
+            b.set_window(w, if w == 390 { 844 } else { 1024 });
+            let width = b.js("return window.innerWidth", vec![]).as_u64().unwrap();
+            assert!(width <= w as u64, "a {size}-pixel viewport ({width} px)");
+        }
         show_view(&b, view);
         let wide = b.js(
             "const w = document.documentElement.clientWidth;
@@ -2054,7 +2076,7 @@ fn at_phone_size_no_view_scrolls_sideways_and_a_touch_stroke_predicts() {
             vec![],
         );
         if overflow.as_i64() != Some(0) {
-            sideways.push(format!("{view}: {overflow} px too wide: {wide}"));
+            sideways.push(format!("{view} at {size} px: {overflow} px too wide: {wide}"));
         }
     }
     assert!(sideways.is_empty(), "the page scrolls sideways:\n{}", sideways.join("\n"));

@@ -384,6 +384,23 @@ impl Browser {
         self.cmd("actions", json!({"actions": [{"type": "pointer", "id": "p1", "parameters": {"pointerType": kind}, "actions": actions}]}));
     }
 
+    /// Focuses an element (after showing its view) and presses `keys` on the keyboard, one
+    /// after the other (WebDriver key codes, e.g. "\u{E014}" for ArrowRight), as real key events.
+    pub fn press_keys(&self, e: &Element, keys: &str) {
+        self.reveal(e);
+        self.js("arguments[0].focus()", vec![json!({"element-6066-11e4-a52e-4f735466cecf": e.0})]);
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k.to_string()}),
+                    json!({"type": "keyUp", "value": k.to_string()}),
+                ]
+            })
+            .collect();
+        self.cmd("actions", json!({"actions": [{"type": "key", "id": "k1", "actions": actions}]}));
+    }
+
     /// Sets an `<input>`'s value and fires `input`, as a user dragging a slider would.
     pub fn set_input(&self, testid: &str, value: &str) {
         self.js(

@@ -14,7 +14,9 @@ use crate::app::exercise1::base_model::{
     EvaluatorCell, Loaded, evaluator_for, load_base, predict_device,
 };
 use crate::app::exercise1::draw_pad::DrawPad;
-use crate::app::exercise1::pad_models::{PadModel, model_select, prediction_view, probabilities};
+use crate::app::exercise1::pad_models::{
+    PadModel, model_select, pair_from_link, prediction_view, probabilities, share_pair,
+};
 use crate::app::exercise1::plots_view::{SpectrumPlot, SweepPlot};
 use crate::app::exercise1::refine_panel::RefinePanel;
 use crate::app::exercise1::refined::{RefinedModel, RefinedModels};
@@ -98,7 +100,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
     let timed_emit = use_mut_ref(|| 0.0f64);
     // The refined models kept so far, and which two models the drawing pad compares.
     let refined = use_state(|| Rc::new(Vec::<Rc<RefinedModel>>::new()));
-    let pair = use_state(|| (PadModel::Base, PadModel::Svd));
+    let pair = use_state(pair_from_link);
     let generation = use_mut_ref(|| 0u64);
     let evaluator: EvaluatorCell = use_mut_ref(|| None);
     let sweep = use_state(Vec::<RankPoint>::new);
@@ -317,7 +319,9 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
             let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
             let Some(m) = PadModel::parse(&select.value()) else { return };
             let (a, b) = *pair;
-            pair.set(if second { (a, m) } else { (m, b) });
+            let picked = if second { (a, m) } else { (m, b) };
+            share_pair(picked);
+            pair.set(picked);
         })
     };
 

@@ -8,7 +8,9 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use yew::prelude::*;
 
+use crate::app::env::url_param;
 use crate::app::exercise1::refined::RefinedModel;
+use crate::app::io::share;
 use crate::lab::classifier::mlp::Classifier;
 use crate::lab::compress::ranks::join_ranks;
 
@@ -52,6 +54,22 @@ impl PadModel {
             }
         }
     }
+}
+
+/// The pair a share link names (`pad=base,svd`), where a fresh page has those models (a refined
+/// model lives only in the page that refined or imported it); the default pair otherwise.
+pub(crate) fn pair_from_link() -> (PadModel, PadModel) {
+    let fresh = |m: Option<PadModel>, default| {
+        m.filter(|m| !matches!(m, PadModel::Refined(_))).unwrap_or(default)
+    };
+    let param = url_param("pad").unwrap_or_default();
+    let mut keys = param.split(',').map(PadModel::parse);
+    (fresh(keys.next().flatten(), PadModel::Base), fresh(keys.next().flatten(), PadModel::Svd))
+}
+
+/// Keeps the picked pair in the page's address, for share links.
+pub(crate) fn share_pair((a, b): (PadModel, PadModel)) {
+    share::set_param("pad", Some(&format!("{},{}", a.key(), b.key())));
 }
 
 /// A `<select>` of every model the pad can use.
