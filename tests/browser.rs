@@ -278,14 +278,17 @@ mod lifecycle {
         assert_eq!(c.left_ms(0.0, 0, 100, 20.0), Some(2000.0), "the worker's ms per step first");
         c.tick(1000.0, true, 0);
         assert_eq!(c.elapsed_ms(3000.0), 2000.0);
-        // 10 steps in 2 s: 200 ms a step, 90 left.
-        assert_eq!(c.left_ms(3000.0, 10, 90, 20.0), Some(18_000.0));
-        c.tick(3000.0, false, 10); // paused for a minute
-        assert_eq!(c.elapsed_ms(63_000.0), 2000.0, "a pause does not count");
-        c.tick(63_000.0, true, 10);
-        assert_eq!(c.elapsed_ms(64_000.0), 3000.0);
-        // 20 steps in 3 s of running: 150 ms a step.
-        assert_eq!(c.left_ms(64_000.0, 20, 80, 20.0), Some(12_000.0));
+        // 5 steps in 2 s (the start included): too few to trust, the worker's 20 ms a step.
+        assert_eq!(c.left_ms(3000.0, 5, 95, 20.0), Some(1900.0));
+        assert_eq!(c.left_ms(3000.0, 5, 95, 0.0), Some(38_000.0), "no other measure");
+        // 25 steps in 5 s: 200 ms a step, 75 left.
+        assert_eq!(c.left_ms(6000.0, 25, 75, 20.0), Some(15_000.0));
+        c.tick(6000.0, false, 25); // paused for a minute
+        assert_eq!(c.elapsed_ms(66_000.0), 5000.0, "a pause does not count");
+        c.tick(66_000.0, true, 25);
+        assert_eq!(c.elapsed_ms(67_000.0), 6000.0);
+        // 40 steps in 6 s of running: 150 ms a step.
+        assert_eq!(c.left_ms(67_000.0, 40, 60, 20.0), Some(9000.0));
         assert_eq!(duration(60.0), "< 1 s");
         assert_eq!(duration(42_400.0), "42 s");
         assert_eq!(duration(185_000.0), "3 min 05 s");

@@ -227,7 +227,9 @@ fn training_from_scratch_fills_the_chart_and_confusion_matrix_and_replaces_the_b
     click_when_enabled(&b, "train-start", 30);
     b.wait_for(300, "training to finish", |b| (train_status(b) == "done").then_some(()));
     let took = b.text_in("[data-testid=run-eta][data-panel=train-status]");
-    assert!(took.starts_with("took ") && took != "took < 1 s", "{took}");
+    // "took …" only when the clock ran (a run never timed says "finished"); how long it took
+    // depends on the machine, so no bound on it here.
+    assert!(took.starts_with("took "), "{took}");
     assert_eq!(
         b.attr("[data-testid=metrics-chart]", "data-points").as_deref(),
         Some("2"),
@@ -1269,7 +1271,7 @@ fn views_are_routes_the_tabs_back_and_links_follow() {
         b.text("diagnostics-backend")
     );
     let adapter = b.text("diagnostics-adapter");
-    assert!(adapter.contains("swiftshader") || adapter.starts_with("none"), "{adapter}");
+    assert!(adapter.contains("swiftshader") && adapter.contains("software"), "{adapter}");
     b.wait_for(30, "the storage estimate", |b| {
         Some(b.text("diagnostics-storage")).filter(|t| t.contains(" used of "))
     });
@@ -2054,6 +2056,10 @@ fn at_phone_and_tablet_size_no_view_scrolls_sideways_and_a_touch_stroke_predicts
     b.open("/?backend=cpu");
     wait_backend(&b);
     wait_dataset(&b, "mnist");
+    // Exercise 1 at its widest: the model loaded, the tables and the spectrum drawn.
+    b.wait_for(120, "the 2× model", |b| {
+        (b.attr("[data-testid=factorized-params]", "data-params")? == "48410").then_some(())
+    });
     let mut sideways = vec![];
     for (size, view) in VIEWS.map(|v| ("768", v)).into_iter().chain(VIEWS.map(|v| ("390", v))) {
         if view == VIEWS[0] {
@@ -2066,8 +2072,7 @@ fn at_phone_and_tablet_size_no_view_scrolls_sideways_and_a_touch_stroke_predicts
         let wide = b.js(
             "const w = document.documentElement.clientWidth;
              return [...document.querySelectorAll('body *')]
-               .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > w + 1
-                 && !e.closest('.scroll-x'))
+               .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > w + 1)
                .slice(0, 5).map(e => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`)",
             vec![],
         );
@@ -2117,6 +2122,13 @@ fn the_guide_runs_the_assignment_step_by_step_and_resumes_a_started_step() {
             .filter(|&n| n >= 2)
     });
     let id = b.attr("[data-testid=train-status]", "data-run-id").unwrap();
+    // Paused in its panel, the guide's button resumes it (the same run, not a new one).
+    b.click(&b.find("train-pause").unwrap());
+    b.wait_for(30, "the pause", |b| (train_status(b) == "paused").then_some(()));
+    b.wait_for(30, "the started step", |b| guide_status(b, "train").filter(|s| s == "partial"));
+    b.click(&b.find("guide-next").unwrap());
+    b.wait_for(30, "the paused run going again", |b| (train_status(b) == "running").then_some(()));
+    assert_eq!(b.attr("[data-testid=train-status]", "data-run-id").as_deref(), Some(id.as_str()));
     b.click(&b.find("train-stop").unwrap());
     b.wait_for(60, "the stop", |b| (train_status(b) == "stopped").then_some(()));
 
@@ -2131,8 +2143,9 @@ fn the_guide_runs_the_assignment_step_by_step_and_resumes_a_started_step() {
     assert_eq!(b.attr("[data-testid=train-status]", "data-run-id").as_deref(), Some(id.as_str()));
     b.wait_for(30, "the step done", |b| guide_status(b, "train").filter(|s| s == "done"));
 
-    // Then the 2× refinement: the seed's ranks, 10 epochs.
+    // Then the 2× refinement: the seed's ranks, 10 epochs (whatever the form said).
     assert!(b.text("guide-next").contains("2×"), "{}", b.text("guide-next"));
+    b.set_input("refine-epochs", "3");
     b.click(&b.find("guide-next").unwrap());
     b.wait_for(300, "the 2× refinement step done", |b| {
         guide_status(b, "refine-2").filter(|s| s == "done")

@@ -155,6 +155,11 @@ pub fn mark_gpu_lost(why: String) {
     PAGE_GPU_LOST.with(|l| *l.borrow_mut() = Some(why));
 }
 
+/// Why the page's WebGPU device was lost, if it was.
+pub fn page_gpu_lost() -> Option<String> {
+    PAGE_GPU_LOST.with(|l| l.borrow().clone())
+}
+
 /// Picks and initialises the backend: the request if given, else WebGPU on a hardware adapter
 /// and Flex on a software one or when WebGPU is missing or fails.
 pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {

@@ -24,7 +24,6 @@ const TIMED_STEPS: usize = 10;
 /// step every training job runs, on MNIST's test images (already loaded; nothing downloads).
 async fn ms_per_step(device: Device, data: &Dataset) -> Result<f64, String> {
     let device = device.autodiff();
-    device.seed(7);
     let config = TrainConfig { epochs: 1000, ..TrainConfig::default() };
     let model = Mlp::new(&MLP_WIDTHS, &device);
     let mut trainer =
@@ -68,7 +67,9 @@ pub fn BackendBench() -> Html {
                 bench.set(b.clone());
                 b.cpu = Some(ms_per_step(Device::flex(), &test).await);
                 bench.set(b.clone());
-                b.webgpu = Some(if has_gpu {
+                b.webgpu = Some(if let Some(why) = crate::app::backend::page_gpu_lost() {
+                    Err(format!("{why}: the page's WebGPU device is gone until a reload"))
+                } else if has_gpu {
                     match webgpu_device().await {
                         Ok(d) => ms_per_step(d, &test).await,
                         Err(e) => Err(format!("no WebGPU device: {e}")),

@@ -233,11 +233,21 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
         // The guide's "next step": the seed's ranks k = int(n/f) at the factor, its 10 epochs.
         let (start, epochs, on_preset) = (start.clone(), epochs.clone(), props.on_preset.clone());
         let shapes = props.shapes.clone();
-        let run = run.clone();
+        let (run, rule) = (run.clone(), props.rule);
         use_effect_with(props.assignment, move |asked| {
-            if let Some((f, request)) = *asked
-                && crate::app::guide::take(request)
-            {
+            let Some((f, request)) = *asked else { return };
+            if run.status().going() {
+                return run.fail("a refinement is going: stop it (or let it finish) first".into());
+            }
+            if rule != RankRule::Seed {
+                // The sliders follow the page's rule: refining the seed's ranks under another
+                // rule would show ranks other than the ones training.
+                return run.fail(
+                    "the assignment's ranks are k = int(n/f): choose that rule under \"ranks\" first"
+                        .into(),
+                );
+            }
+            if crate::app::guide::take(request) {
                 let ranks: Result<Vec<usize>, _> = shapes
                     .iter()
                     .map(|&(m, n)| rank_for_factor(n, f).map(|k| k.min(m.min(n))))

@@ -208,7 +208,9 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             (epochs.clone(), batch.clone(), lr.clone(), seed.clone(), mine.clone());
         let (run, begin) = (run.clone(), begin.clone());
         use_effect_with(props.assignment, move |asked| {
-            if !run.status().going() && asked.is_some_and(crate::app::guide::take) {
+            if asked.is_some() && run.status().going() {
+                run.fail("a training run is going: stop it (or let it finish) first".into());
+            } else if asked.is_some_and(crate::app::guide::take) {
                 let config = TrainConfig {
                     epochs: TRAIN_EPOCHS,
                     batch_size: BATCH,

@@ -241,10 +241,10 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
         let (arch, fields, soft) = (arch.clone(), fields.clone(), soft.clone());
         let (run, begin) = (run.clone(), begin.clone());
         use_effect_with(props.assignment, move |asked| {
-            if let Some((a, request)) = *asked
-                && !run.status().going()
-                && crate::app::guide::take(request)
-            {
+            let Some((a, request)) = *asked else { return };
+            if run.status().going() {
+                run.fail("a GAN run is going: stop it (or let it finish) first".into());
+            } else if crate::app::guide::take(request) {
                 let config = GanConfig { arch: a, ..GanConfig::default() };
                 arch.set(a);
                 soft.set(config.soft_labels);

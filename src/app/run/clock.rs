@@ -2,6 +2,9 @@
 //! steps it took, so the estimate includes what a step's own timing leaves out (evaluation,
 //! checkpoints, the page's and the worker's messages).
 
+/// Steps the run's own pace needs before it is trusted over the worker's per-step measure.
+pub const PACE_STEPS: usize = 20;
+
 /// The running time and the steps done in it.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RunClock {
@@ -33,17 +36,18 @@ impl RunClock {
         self.banked_ms + self.since.map_or(0.0, |(t0, _)| (now - t0).max(0.0))
     }
 
-    /// Milliseconds left for `left` more steps at the pace measured so far (`steps` done now);
-    /// before any step is timed, at `ms_per_step` (the worker's measure), when it has one.
+    /// Milliseconds left for `left` more steps at the pace measured so far (`steps` done now).
+    /// Until [`PACE_STEPS`] steps are timed the pace still carries the start (data loading,
+    /// kernel compilation) and would overstate what is left many times: the worker's own
+    /// `ms_per_step` stands in then, when it has one.
     pub fn left_ms(&self, now: f64, steps: usize, left: usize, ms_per_step: f64) -> Option<f64> {
         let timed = self.banked_steps + self.since.map_or(0, |(_, s0)| steps.saturating_sub(s0));
         let elapsed = self.elapsed_ms(now);
-        if timed > 0 && elapsed > 0.0 {
-            Some(elapsed / timed as f64 * left as f64)
-        } else if ms_per_step > 0.0 {
-            Some(ms_per_step * left as f64)
-        } else {
-            None
+        let pace = (timed > 0 && elapsed > 0.0).then(|| elapsed / timed as f64);
+        match pace {
+            Some(p) if timed >= PACE_STEPS || ms_per_step <= 0.0 => Some(p * left as f64),
+            _ if ms_per_step > 0.0 => Some(ms_per_step * left as f64),
+            _ => None,
         }
     }
 }

@@ -122,8 +122,11 @@ impl RunHandle {
     pub fn reopen(&self, id: String, backend: BackendKind, lr: Option<f64>, lr_d: Option<f64>) {
         if self.status().going() {
             // Asked to reopen the run already going (the guide's "resume", the run list): it
-            // is on screen, nothing to do.
+            // is on screen; paused, it resumes.
             if self.state.run_id.as_deref() == Some(id.as_str()) {
+                if self.status() == RunStatus::Paused {
+                    self.post(ToWorker::Resume);
+                }
                 return;
             }
             return self.fail(format!(
