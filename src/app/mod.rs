@@ -20,6 +20,7 @@ pub mod runs;
 pub mod smoke;
 pub mod views;
 pub mod widgets;
+pub mod window_event;
 pub mod worker;
 
 /// Mounts the app on the page.

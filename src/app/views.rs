@@ -8,6 +8,8 @@
 
 use yew::prelude::*;
 
+use crate::app::window_event::use_window_event;
+
 /// One view of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
@@ -88,26 +90,7 @@ pub fn use_view() -> View {
     let view = use_state(current);
     {
         let view = view.clone();
-        use_effect_with((), move |_| {
-            use wasm_bindgen::JsCast;
-            use wasm_bindgen::closure::Closure;
-            let window = web_sys::window();
-            let listener = Closure::<dyn Fn()>::new(move || view.set(current()));
-            if let Some(w) = &window {
-                let _ = w.add_event_listener_with_callback(
-                    "hashchange",
-                    listener.as_ref().unchecked_ref(),
-                );
-            }
-            move || {
-                if let Some(w) = &window {
-                    let _ = w.remove_event_listener_with_callback(
-                        "hashchange",
-                        listener.as_ref().unchecked_ref(),
-                    );
-                }
-            }
-        });
+        use_window_event("hashchange", Callback::from(move |_| view.set(current())));
     }
     *view
 }
