@@ -23,13 +23,15 @@ serve: setup
 test: lint setup-browser test-native test-wasm test-e2e
 
 ## Formatting, the layout rules (no import cycle among src/ files, none over 500 lines), and
-## clippy on both targets with warnings as errors. `--release`: clippy then reuses the release
+## clippy on both targets with warnings as errors (the browser's twice: the workers' module with
+## `webgpu`, the page's without). `--release`: clippy then reuses the release
 ## build's proc-macros and build scripts instead of building them a second time.
 lint: setup
 	cargo fmt --check
 	python3 scripts/check-layout.py
 	cargo clippy $(NATIVE) --all-targets -- -D warnings
-	cargo clippy --release --target wasm32-unknown-unknown --lib --bins --test browser -- -D warnings
+	cargo clippy --release --target wasm32-unknown-unknown --features webgpu --lib --bins --test browser -- -D warnings
+	cargo clippy --release --target wasm32-unknown-unknown --lib --bins -- -D warnings
 
 setup: data
 	./scripts/setup.sh
@@ -51,7 +53,7 @@ test-native: setup-vulkan
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:
 	CHROMEDRIVER=$$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 \
-	  cargo test --release --target wasm32-unknown-unknown --test browser
+	  cargo test --release --target wasm32-unknown-unknown --features webgpu --test browser
 
 ## Build the page with trunk into dist/.
 build-web:
@@ -70,11 +72,13 @@ test-e2e: build-web dist
 	cargo test $(NATIVE) --test e2e -- --nocapture --test-threads 1
 
 ## Benchmarks (not timed tests): native CPU numbers, then the page in headless Chromium on the
-## CPU backend and WebGPU → target/bench/results.json and BENCHMARKS.md
-bench: setup-browser setup-vulkan build-web
+## CPU backend and WebGPU, then the hosted build (site/) with the network throttled: first
+## visit, second visit, offline start, module sizes → target/bench/results.json and BENCHMARKS.md
+bench: setup-browser setup-vulkan build-web dist
 	cargo run $(NATIVE) -- bench --out target/bench/native.json
 	cargo run $(NATIVE) -- bench --device vulkan --out target/bench/native-vulkan.json
 	CHROMEDRIVER=$$(command -v chromedriver) cargo run $(NATIVE) --example bench_browser -- --out target/bench/browser.json
+	CHROMEDRIVER=$$(command -v chromedriver) cargo run $(NATIVE) --example bench_site -- --out target/bench/site.json
 	$(MAKE) bench-peers || echo "bench: the peers did not run (npm or the browser failed); the report leaves them out"
 	cargo run $(NATIVE) -- bench-report --native target/bench/native.json --vulkan target/bench/native-vulkan.json --browser target/bench/browser.json \
 	  --json target/bench/results.json --out BENCHMARKS.md

@@ -273,8 +273,14 @@ fn wasm_sizes() -> Value {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         let _ = gz.write_all(&bytes);
         let gzip = gz.finish().map(|v| v.len()).unwrap_or(0);
-        // One module serves the page and its workers (`static/worker-boot.js`).
-        rows.push(json!({"file": "page and workers (one module)", "raw_bytes": bytes.len(), "gzip_bytes": gzip}));
+        // The page's module (Flex only) and the workers' (with WebGPU), #18.
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let file = if name.starts_with("mnist-lab-worker") {
+            "training workers (with WebGPU)"
+        } else {
+            "page (CPU only)"
+        };
+        rows.push(json!({"file": file, "raw_bytes": bytes.len(), "gzip_bytes": gzip}));
     }
     json!(rows)
 }

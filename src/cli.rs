@@ -15,6 +15,7 @@ pub mod args;
 mod bench;
 mod bench_native;
 mod bench_report;
+mod bench_site;
 mod common;
 mod compress;
 pub mod device;

@@ -55,16 +55,21 @@ async function verified(rel, request) {
     console.warn(`MNIST Lab: the cached ${rel} failed its SHA-256 check; fetching it again`);
     await cache.delete(key);
   }
-  let response;
-  try {
-    response = await fetch(request.url === key ? request : key, { cache: 'no-store' });
-  } catch (e) {
-    return failure(503, `offline, and ${rel} was never downloaded on this browser`);
-  }
-  if (!response.ok) return response;
-  const bytes = await response.arrayBuffer();
-  if (!(await ok(bytes))) {
-    return failure(502, `${rel} failed its SHA-256 check after download (a damaged or altered file)`);
+  // The HTTP cache's copy first (the page has usually just fetched the file: no second
+  // download), checked like any other; one that fails its hash is fetched again from the host.
+  let response, bytes;
+  for (const mode of ['default', 'reload']) {
+    try {
+      response = await fetch(key, { cache: mode });
+    } catch (e) {
+      return failure(503, `offline, and ${rel} was never downloaded on this browser`);
+    }
+    if (!response.ok) return response;
+    bytes = await response.arrayBuffer();
+    if (await ok(bytes)) break;
+    if (mode === 'reload') {
+      return failure(502, `${rel} failed its SHA-256 check after download (a damaged or altered file)`);
+    }
   }
   const headers = new Headers(response.headers);
   headers.set('Content-Length', String(bytes.byteLength));

@@ -1,5 +1,6 @@
-// MNIST Lab's training worker (a module worker). It runs the page's own wasm module, whose URLs
-// the page passes in the query string, so the browser downloads that module once for both.
+// MNIST Lab's training worker (a module worker). It runs the workers' wasm module (with the
+// WebGPU stack the page's module leaves out), whose URLs the page passes in the query string:
+// every worker loads the same file, so the browser downloads it once.
 const query = new URL(self.location.href).searchParams;
 const url = (name) => {
   const u = new URL(query.get(name) ?? "", self.location.href);

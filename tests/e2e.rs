@@ -95,14 +95,30 @@ fn banner_names_backend_and_adapter_and_both_datasets_load() {
         !data.iter().any(|p| p.contains("train-") || p.contains("fashion-mnist/t10k")),
         "no training file (nor Fashion-MNIST's test files) before a job starts: {data:?}"
     );
-    // The smoke test fetches MNIST's training set when it is asked to, and trains on it.
-    let (first, last, _) = smoke_train(&b, 300);
-    assert!(last < first, "{first} → {last}");
-    let fetched = b.js(
-        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('train-images'))",
+    // #18 item 2: the workers' module (the WebGPU stack) is fetched after the first screen
+    // works, never with it: the page marks that moment, and the server saw no request for the
+    // module before it (and one after, when the GAN panel's worker starts).
+    let opened = b.js("return performance.timeOrigin", vec![]).as_f64().unwrap();
+    let interactive = b.js(
+        "return performance.timeOrigin + performance.getEntriesByName('mnist-lab-interactive')[0].startTime",
         vec![],
     );
-    assert_eq!(fetched.as_array().map(Vec::len), Some(1), "{fetched}");
+    let interactive = interactive.as_f64().expect("the page marks when it is interactive");
+    b.wait_for(300, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
+    let module: Vec<f64> = support::requests()
+        .into_iter()
+        .filter(|(at, p)| *at >= opened && p.contains("mnist-lab-worker-") && p.ends_with(".wasm"))
+        .map(|(at, _)| at)
+        .collect();
+    assert!(!module.is_empty(), "the GAN worker loaded the workers' module");
+    assert!(
+        module.iter().all(|at| *at >= interactive),
+        "the workers' module was requested {:.0} ms before the page was interactive",
+        interactive - module.iter().cloned().fold(f64::INFINITY, f64::min)
+    );
+    // The smoke test trains in a worker, which fetches MNIST's training set when asked to.
+    let (first, last, _) = smoke_train(&b, 300);
+    assert!(last < first, "{first} → {last}");
     b.screenshot("home");
 }
 
@@ -366,31 +382,34 @@ fn an_invalid_learning_rate_shows_a_message_and_starts_nothing() {
     assert!(err.contains("between 1"), "{err}");
 }
 
-/// #17: the page's own WebGPU device (the slider's evaluations) is lost. The page moves to the
-/// CPU with the reason in the banner, and the slider works there; before, every evaluation
-/// failed on the dead device until a reload.
+/// #18 item 2: the page's module has no WebGPU stack, so a page asked for WebGPU computes its
+/// own work (the slider, the drawing pad, the pretrained generator's preview) on the CPU and
+/// never makes a WebGPU device; the smoke train, in a worker, does train on WebGPU there. A page
+/// still holding a device of its own (the old single module) fails the count.
 #[test]
-fn a_lost_page_gpu_moves_the_page_to_the_cpu() {
+fn a_webgpu_page_computes_on_the_cpu_and_its_workers_on_webgpu() {
     let b = Browser::new(site());
-    b.open("/?backend=webgpu&test_hooks=1");
+    b.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({"source": "window.__devices = 0; if (self.GPUAdapter) { const r = GPUAdapter.prototype.requestDevice; GPUAdapter.prototype.requestDevice = function (...a) { window.__devices++; return r.apply(this, a); }; }"}),
+    );
+    b.open("/?backend=webgpu&smoke_steps=3");
     assert_eq!(wait_backend(&b), "webgpu");
     wait_dataset(&b, "mnist");
-    b.wait_for(300, "the slider's accuracy on WebGPU", |b| {
+    b.wait_for(300, "the slider's accuracy", |b| {
         Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%'))
     });
-    click_when_enabled(&b, "page-lose-device", 30);
-    b.wait_for(60, "the page on the CPU", |b| {
-        b.attr("[data-testid=backend-banner]", "data-backend").filter(|k| k == "cpu")
-    });
-    let banner = b.text("backend-banner");
-    assert!(banner.contains("GPU device was lost") && banner.contains("reload"), "{banner}");
-    b.set_input("rank-factor", "8");
-    b.wait_for(120, "the 8× model on the CPU", |b| {
-        b.attr("[data-testid=factorized-params]", "data-params").filter(|p| p == "11728")
-    });
-    b.wait_for(120, "its accuracy", |b| {
-        Some(b.text("factorized-accuracy")).filter(|t| t.ends_with('%'))
-    });
+    draw_a_one(&b);
+    assert_eq!(b.text("prediction-base").trim(), "1", "a vertical stroke is a one");
+    b.wait_for(300, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
+    let (_, _, steps) = smoke_train(&b, 540);
+    assert_eq!(steps, 3.0);
+    assert!(b.text("smoke-loss").starts_with("WebGPU"), "{}", b.text("smoke-loss"));
+    assert_eq!(
+        b.js("return window.__devices", vec![]),
+        serde_json::json!(0),
+        "the page made a WebGPU device"
+    );
 }
 
 #[test]
@@ -1164,16 +1183,23 @@ fn the_static_site_works_from_a_sub_path_under_its_csp() {
     assert_eq!(refused, serde_json::json!("refused"));
     let (first, last, _) = smoke_train(&b, 300);
     assert!(last < first, "training works on the hosted build: {first} → {last}");
-    // The workers start under the CSP, as module workers running the page's own wasm (the site
-    // ships one): the GAN worker draws the shipped generator, the training worker trains and
-    // checkpoints.
-    let wasm_files: Vec<_> =
-        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("site"))
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-            .collect();
-    assert_eq!(wasm_files.len(), 1, "one module for the page and its workers: {wasm_files:?}");
+    // The workers start under the CSP, as module workers running the workers' module (the
+    // site ships two: the page's and the workers', named by its hash in the page): the GAN
+    // worker draws the shipped generator, the training worker trains and checkpoints.
+    let mut wasm_files: Vec<String> = std::fs::read_dir(&site_dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .filter(|n| n.ends_with(".wasm"))
+        .collect();
+    wasm_files.sort();
+    assert_eq!(wasm_files.len(), 2, "the page's module and the workers': {wasm_files:?}");
+    let named =
+        b.js("return document.querySelector('meta[name=mnist-lab-worker]').content", vec![]);
+    let named = named.as_str().unwrap_or_default().trim_start_matches("./");
+    assert!(
+        wasm_files.contains(&format!("{named}_bg.wasm")),
+        "the page names the workers' module it ships: {named} in {wasm_files:?}"
+    );
     b.wait_for(120, "the pretrained GAN canvas", |b| b.find("gan-canvas"));
     b.set_input("train-epochs", "1");
     click_when_enabled(&b, "train-start", 30);

@@ -1,16 +1,15 @@
-//! Choosing the compute backend in the browser: WebGPU when it is a real GPU, the Flex CPU
+//! Choosing the training backend in the browser: WebGPU when it is a real GPU, the Flex CPU
 //! backend otherwise.
 //!
-//! A software WebGPU adapter (SwiftShader, llvmpipe) emulates the GPU on the CPU and is far
-//! slower than Flex (measured here: ~836 ms vs ~10–36 ms per Adam step of a small MLP), so the
-//! default picks Flex there and says why. `?backend=webgpu|cpu` overrides the choice, and the
-//! banner lets the user switch. The WebGPU device can be initialised only once per page, so it is
-//! created once and shared.
-
-use std::cell::RefCell;
+//! The page itself always computes on Flex (the slider's evaluations, the drawing pad, the
+//! summaries): its module is built without the WebGPU stack, which only the training workers'
+//! module carries (#18). What is chosen here is where the workers train. A software WebGPU
+//! adapter (SwiftShader, llvmpipe) emulates the GPU on the CPU and is far slower than Flex
+//! (measured here: ~836 ms vs ~10–36 ms per Adam step of a small MLP), so the default picks Flex
+//! there and says why. `?backend=webgpu|cpu` overrides the choice, and the banner lets the user
+//! switch. A worker's WebGPU device can be initialised only once, so it is created once and shared.
 
 use burn::tensor::Device;
-use burn::tensor::wgpu::WgpuBackend;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -54,9 +53,9 @@ pub struct AdapterDesc {
 /// The backend in use and what the banner should say about it.
 #[derive(Debug, Clone)]
 pub struct ActiveBackend {
-    /// The backend computing now.
+    /// The backend the training workers compute on.
     pub kind: BackendKind,
-    /// The device to create tensors on (without autodiff).
+    /// The page's own device (without autodiff): Flex, whatever the workers use.
     pub device: Device,
     /// The WebGPU adapter, when the browser has one.
     pub adapter: Option<AdapterDesc>,
@@ -82,14 +81,17 @@ impl PartialEq for ActiveBackend {
     }
 }
 
+#[cfg(feature = "webgpu")]
 thread_local! {
-    static WEBGPU: RefCell<Option<Result<Device, String>>> = const { RefCell::new(None) };
+    static WEBGPU: std::cell::RefCell<Option<Result<Device, String>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The one WebGPU device of this page, created on first use.
+/// The one WebGPU device of this module (a training worker's), created on first use.
+#[cfg(feature = "webgpu")]
 pub async fn webgpu_device() -> Result<Device, String> {
-    // cubecl's shader IR is registered by static constructors; any binary (the page, the worker,
-    // the wasm tests) must have run them before the first WebGPU device exists.
+    use burn::tensor::wgpu::WgpuBackend;
+    // cubecl's shader IR is registered by static constructors; any binary (the worker, the wasm
+    // tests) must have run them before the first WebGPU device exists.
     crate::app::env::run_static_constructors();
     if let Some(done) = WEBGPU.with(|w| w.borrow().clone()) {
         return done;
@@ -101,6 +103,26 @@ pub async fn webgpu_device() -> Result<Device, String> {
         .map_err(|e| e.to_string());
     // Another task may have finished first; keep the first result (a second init fails).
     WEBGPU.with(|w| w.borrow_mut().get_or_insert(result).clone())
+}
+
+/// The page's module has no WebGPU backend: only the workers' module is built with it.
+#[cfg(not(feature = "webgpu"))]
+pub async fn webgpu_device() -> Result<Device, String> {
+    Err("this module is built without WebGPU (only the training workers' module has it)".into())
+}
+
+/// The device a worker's job computes on: WebGPU when asked and it starts, else Flex. Returns
+/// the backend actually used with it.
+pub async fn device_for(kind: BackendKind) -> (BackendKind, Device) {
+    if kind == BackendKind::WebGpu {
+        match webgpu_device().await {
+            Ok(device) => return (BackendKind::WebGpu, device),
+            Err(e) => web_sys::console::warn_1(
+                &format!("MNIST Lab: WebGPU failed to start ({e}); training on the CPU").into(),
+            ),
+        }
+    }
+    (BackendKind::Cpu, Device::flex())
 }
 
 fn get(target: &JsValue, key: &str) -> JsValue {
@@ -144,68 +166,32 @@ pub fn requested_backend() -> Option<BackendKind> {
     }
 }
 
-thread_local! {
-    /// Why the page's own WebGPU device was lost, once it was: burn makes one WebGPU device per
-    /// page, so the page stays on the CPU until it is reloaded.
-    static PAGE_GPU_LOST: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Records that the page's WebGPU device was lost ([`choose`] then picks the CPU).
-pub fn mark_gpu_lost(why: String) {
-    PAGE_GPU_LOST.with(|l| *l.borrow_mut() = Some(why));
-}
-
-/// Why the page's WebGPU device was lost, if it was.
-pub fn page_gpu_lost() -> Option<String> {
-    PAGE_GPU_LOST.with(|l| l.borrow().clone())
-}
-
-/// Picks and initialises the backend: the request if given, else WebGPU on a hardware adapter
-/// and Flex on a software one or when WebGPU is missing or fails.
+/// Picks the workers' backend: the request if given, else WebGPU on a hardware adapter and
+/// Flex on a software one or when WebGPU is missing. The page's own device is Flex either way.
+/// A worker whose WebGPU device then fails to start trains on the CPU (`device_for`).
 pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
     let adapter = probe_adapter().await;
-    let cpu = |reason: String, adapter: Option<AdapterDesc>| ActiveBackend {
-        kind: BackendKind::Cpu,
+    let pick = |kind: BackendKind, reason: &str| ActiveBackend {
+        kind,
         device: Device::flex(),
-        adapter,
-        reason,
+        adapter: adapter.clone(),
+        reason: reason.into(),
         automatic: request.is_none(),
     };
-    if let Some(why) = PAGE_GPU_LOST.with(|l| l.borrow().clone()) {
-        return cpu(
-            format!(
-                "{why}: the page computes on the CPU now (reload the page to use WebGPU again)"
-            ),
-            adapter,
-        );
-    }
-    let want_gpu = match (request, &adapter) {
-        (Some(BackendKind::Cpu), _) => return cpu("chosen with ?backend=cpu".into(), adapter),
-        (Some(BackendKind::WebGpu), _) => true,
-        (None, None) => return cpu("this browser has no WebGPU adapter".into(), None),
-        (None, Some(a)) if a.software => {
-            return cpu(
-                "the WebGPU adapter is a software emulation, slower than the CPU backend; switch to WebGPU to try it anyway"
-                    .into(),
-                adapter,
-            );
+    match (request, &adapter) {
+        (Some(BackendKind::Cpu), _) => pick(BackendKind::Cpu, "chosen with ?backend=cpu"),
+        (Some(BackendKind::WebGpu), _) => {
+            pick(BackendKind::WebGpu, "chosen with ?backend=webgpu or the switch")
         }
-        (None, Some(_)) => false,
-    };
-    match webgpu_device().await {
-        Ok(device) => ActiveBackend {
-            kind: BackendKind::WebGpu,
-            device,
-            reason: if want_gpu {
-                "chosen with ?backend=webgpu or the switch".into()
-            } else {
-                "a hardware WebGPU adapter is available; each training job times a few steps on \
-                 both backends and runs on the faster"
-                    .into()
-            },
-            adapter,
-            automatic: !want_gpu,
-        },
-        Err(e) => cpu(format!("WebGPU failed to start ({e}); using the CPU backend"), adapter),
+        (None, None) => pick(BackendKind::Cpu, "this browser has no WebGPU adapter"),
+        (None, Some(a)) if a.software => pick(
+            BackendKind::Cpu,
+            "the WebGPU adapter is a software emulation, slower than the CPU backend; switch to WebGPU to try it anyway",
+        ),
+        (None, Some(_)) => pick(
+            BackendKind::WebGpu,
+            "a hardware WebGPU adapter is available; each training job times a few steps on \
+             both backends and runs on the faster",
+        ),
     }
 }

@@ -1,43 +1,18 @@
-//! The Diagnostics view's facts: the backend computing, why, the WebGPU adapter, how much of
-//! the browser's storage the saved runs and cached files take, and a quick benchmark of both
-//! backends on this device. (The smoke test sits under it.)
+//! The Diagnostics view's facts: the backend the workers train on, why, the WebGPU adapter, how
+//! much of the browser's storage the saved runs and cached files take, and a quick benchmark of
+//! both backends on this device, run in a worker. (The smoke test sits under it.)
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use burn::tensor::Device;
 use yew::prelude::*;
 
-use crate::app::backend::webgpu_device;
+use crate::app::backend::BackendKind;
 use crate::app::context::use_lab;
-use crate::app::env::now_ms;
-use crate::app::io::datasets::DataState;
 use crate::app::io::store;
-use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::classifier::train::{ClassifierTrainer, TrainConfig};
-use crate::lab::data::Dataset;
-
-/// Steps left out of the timing (kernel compilation, first allocations), then steps timed.
-const WARMUP_STEPS: usize = 3;
-const TIMED_STEPS: usize = 10;
-
-/// Milliseconds per Adam step of the MLP (batch 128) on `device`, after the warm-up: the same
-/// step every training job runs, on MNIST's test images (already loaded; nothing downloads).
-async fn ms_per_step(device: Device, data: &Dataset) -> Result<f64, String> {
-    let device = device.autodiff();
-    let config = TrainConfig { epochs: 1000, ..TrainConfig::default() };
-    let model = Mlp::new(&MLP_WIDTHS, &device);
-    let mut trainer =
-        ClassifierTrainer::new(model, config, data.len(), &device).map_err(|e| e.to_string())?;
-    let mut start = 0.0;
-    for step in 0..WARMUP_STEPS + TIMED_STEPS {
-        if step == WARMUP_STEPS {
-            start = now_ms();
-        }
-        // Each chunk reads its loss back, so the time includes the device finishing the step.
-        trainer.train_chunk(data, 1).await.map_err(|e| e.to_string())?;
-    }
-    Ok((now_ms() - start) / TIMED_STEPS as f64)
-}
+use crate::app::worker::client::WorkerClient;
+use crate::app::worker::diagnose::{BENCH_TIMED_STEPS, BENCH_WARMUP_STEPS};
+use crate::app::worker::protocol::{FromWorker, ToWorker};
 
 /// What the benchmark measured, per backend.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -47,39 +22,67 @@ struct Bench {
     webgpu: Option<Result<f64, String>>,
 }
 
-/// Times the MLP's training step on the CPU and on WebGPU, one after the other.
+/// What a worker's reply does to the benchmark shown.
+fn apply(bench: &mut Bench, reply: Result<FromWorker, String>) {
+    match reply {
+        Ok(FromWorker::Bench { backend: BackendKind::Cpu, ms }) => bench.cpu = Some(ms),
+        Ok(FromWorker::Bench { backend: BackendKind::WebGpu, ms }) => bench.webgpu = Some(ms),
+        Ok(FromWorker::BenchDone) | Ok(FromWorker::Stopped) => bench.running = false,
+        Ok(FromWorker::Failed(e))
+        | Ok(FromWorker::Crashed(e))
+        | Ok(FromWorker::DeviceLost(e))
+        | Ok(FromWorker::DeviceLostIdle(e))
+        | Err(e) => {
+            bench.running = false;
+            for slot in [&mut bench.cpu, &mut bench.webgpu] {
+                slot.get_or_insert_with(|| Err(e.clone()));
+            }
+        }
+        Ok(_) => {}
+    }
+}
+
+/// Times the MLP's training step on the CPU and on WebGPU, one after the other, in a worker
+/// (where training runs, and where the WebGPU stack is).
 #[component]
 pub fn BackendBench() -> Html {
     let lab = use_lab();
     let bench = use_state(Bench::default);
-    let test = match &lab.mnist {
-        DataState::Ready(d) => Some(d.clone()),
-        _ => None,
-    };
+    let latest = use_mut_ref(Bench::default);
+    let worker = use_mut_ref(|| None::<WorkerClient>);
     let has_gpu = lab.backend.as_ref().is_some_and(|b| b.adapter.is_some());
+    {
+        let worker = worker.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let Some(w) = worker.borrow_mut().take() {
+                    w.terminate()
+                }
+            }
+        });
+    }
     let on_run = {
-        let (bench, test) = (bench.clone(), test.clone());
+        let (bench, latest, worker) = (bench.clone(), latest.clone(), worker.clone());
         Callback::from(move |_| {
-            let (bench, test) = (bench.clone(), test.clone());
-            let Some(test): Option<Rc<Dataset>> = test else { return };
-            wasm_bindgen_futures::spawn_local(async move {
-                let mut b = Bench { running: true, ..Bench::default() };
-                bench.set(b.clone());
-                b.cpu = Some(ms_per_step(Device::flex(), &test).await);
-                bench.set(b.clone());
-                b.webgpu = Some(if let Some(why) = crate::app::backend::page_gpu_lost() {
-                    Err(format!("{why}: the page's WebGPU device is gone until a reload"))
-                } else if has_gpu {
-                    match webgpu_device().await {
-                        Ok(d) => ms_per_step(d, &test).await,
-                        Err(e) => Err(format!("no WebGPU device: {e}")),
-                    }
-                } else {
-                    Err("this browser has no WebGPU".into())
-                });
-                b.running = false;
+            let set = |b: Bench, bench: &UseStateHandle<Bench>, latest: &Rc<RefCell<Bench>>| {
+                *latest.borrow_mut() = b.clone();
                 bench.set(b);
+            };
+            let client = match WorkerClient::ensure(&worker, false) {
+                Ok(c) => c,
+                Err(e) => {
+                    let b = Bench { cpu: Some(Err(e)), ..Bench::default() };
+                    return set(b, &bench, &latest);
+                }
+            };
+            set(Bench { running: true, ..Bench::default() }, &bench, &latest);
+            let (bench, latest) = (bench.clone(), latest.clone());
+            client.on_reply(move |reply| {
+                let mut b = latest.borrow().clone();
+                apply(&mut b, reply);
+                set(b, &bench, &latest);
             });
+            client.post(ToWorker::Bench { has_gpu });
         })
     };
     let say = |r: &Option<Result<f64, String>>| match r {
@@ -103,10 +106,10 @@ pub fn BackendBench() -> Html {
         <div class="card">
             <h3>{"Both backends on this device"}</h3>
             <p class="hint">{format!(
-                "{TIMED_STEPS} Adam steps of the 784-100-50-10 MLP at batch 128 on each, after {WARMUP_STEPS} warm-up steps."
+                "{BENCH_TIMED_STEPS} Adam steps of the 784-100-50-10 MLP at batch 128 on each, after {BENCH_WARMUP_STEPS} warm-up steps, in a worker."
             )}</p>
             <button data-testid="diagnostics-bench-run" onclick={on_run}
-                    disabled={bench.running || test.is_none() || lab.backend.is_none()}>{"Measure both"}</button>
+                    disabled={bench.running || lab.backend.is_none()}>{"Measure both"}</button>
             <dl class="facts" data-testid="diagnostics-bench" data-cpu-ms={num(&bench.cpu)}
                 data-webgpu-ms={num(&bench.webgpu)} data-running={bench.running.to_string()}>
                 <dt>{"CPU (Flex)"}</dt><dd>{say(&bench.cpu)}</dd>
@@ -161,8 +164,10 @@ pub fn DeviceFacts() -> Html {
     };
     html! {
         <dl class="facts" data-testid="diagnostics-facts">
-            <dt>{"Backend"}</dt>
+            <dt>{"Training backend (the workers)"}</dt>
             <dd data-testid="diagnostics-backend">{backend}{" "}<span class="hint">{reason}</span></dd>
+            <dt>{"The page's own work"}</dt>
+            <dd>{"CPU (Flex): the slider, the drawing pad and the previews; the page's module carries no WebGPU"}</dd>
             <dt>{"WebGPU adapter"}</dt>
             <dd data-testid="diagnostics-adapter">{adapter}</dd>
             <dt>{"Storage (saved runs, cached files)"}</dt>

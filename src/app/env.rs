@@ -23,12 +23,6 @@ pub fn run_static_constructors() {
     }
 }
 
-/// True in a Web Worker: the page's module also runs the training worker (see `src/main.rs`).
-pub fn in_worker() -> bool {
-    use wasm_bindgen::JsCast;
-    js_sys::global().dyn_into::<web_sys::Window>().is_err()
-}
-
 /// A query-string parameter of the page's URL (`?backend=cpu` → `Some("cpu")`).
 pub fn url_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
@@ -44,4 +38,35 @@ pub fn now_ms() -> f64 {
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
         .map(|p| p.now())
         .unwrap_or(0.0)
+}
+
+/// The window event fired once, when the first screen works (the slider has scored the
+/// compressed model on the test set): what waits for it (the GAN panel's worker and its
+/// module, the offline copy's service worker in `init.js`) then starts without competing with
+/// the first screen's downloads (#18).
+pub const INTERACTIVE_EVENT: &str = "mnist-lab-interactive";
+
+thread_local! {
+    static INTERACTIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Says once that the first screen works (see [`INTERACTIVE_EVENT`]).
+pub fn announce_interactive() {
+    if INTERACTIVE.with(|i| i.replace(true)) {
+        return;
+    }
+    if let Some(w) = web_sys::window() {
+        // A performance mark too, so that `make bench` reads the moment itself (#18 item 4).
+        if let Some(p) = w.performance() {
+            let _ = p.mark(INTERACTIVE_EVENT);
+        }
+        if let Ok(e) = web_sys::Event::new(INTERACTIVE_EVENT) {
+            let _ = w.dispatch_event(&e);
+        }
+    }
+}
+
+/// Whether [`announce_interactive`] has run.
+pub fn is_interactive() -> bool {
+    INTERACTIVE.with(|i| i.get())
 }

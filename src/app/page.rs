@@ -11,7 +11,6 @@ use crate::app::diagnostics::{BackendBench, DeviceFacts};
 use crate::app::exercise1::compress_panel::CompressPanel;
 use crate::app::exercise1::train_panel::TrainPanel;
 use crate::app::exercise2::gan_panel::GanPanel;
-use crate::app::gpu_watch;
 use crate::app::guide::steps::Step;
 use crate::app::guide::{Guide, GuideAction};
 use crate::app::io::datasets::{DataState, load_split};
@@ -80,18 +79,6 @@ pub fn App() -> Html {
         let backend = backend.clone();
         let mnist = mnist.clone();
         use_effect_with((), move |_| {
-            // Before the page makes its device: a lost one moves the page to the CPU, with the
-            // reason in the banner (the models reload there; the workers have their own devices).
-            {
-                let backend = backend.clone();
-                gpu_watch::watch_gpu_devices(move |why| {
-                    backend::mark_gpu_lost(why);
-                    let backend = backend.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        backend.set(Some(backend::choose(None).await));
-                    });
-                });
-            }
             wasm_bindgen_futures::spawn_local(async move {
                 backend.set(Some(backend::choose(backend::requested_backend()).await));
             });

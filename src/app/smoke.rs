@@ -1,32 +1,18 @@
-//! "Smoke train": a few hundred Adam steps of the 784-100-50-10 MLP on MNIST on the active
+//! "Smoke train": a few hundred Adam steps of the 784-100-50-10 MLP on MNIST on the training
 //! backend, with the loss plotted live — the proof that training really runs in this browser.
+//! The steps run in a worker of their own (the page's module has no WebGPU, and the UI thread
+//! never trains); this component shows what it streams.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
 use crate::app::context::use_lab;
-use crate::app::env::{now_ms, url_param};
-use crate::app::io::datasets::load_split;
+use crate::app::env::url_param;
 use crate::app::widgets::chart::{LineChart, Series};
-use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
-use crate::lab::data::{Dataset, DatasetKind, Split};
-
-thread_local! {
-    static TRAINING: std::cell::RefCell<Option<Rc<Dataset>>> = const { std::cell::RefCell::new(None) };
-}
-
-/// MNIST's training set, downloaded on the first smoke train and kept.
-async fn training_set() -> Result<Rc<Dataset>, String> {
-    if let Some(d) = TRAINING.with(|t| t.borrow().clone()) {
-        return Ok(d);
-    }
-    let d = Rc::new(load_split(DatasetKind::Mnist, Split::Train, |_| {}).await?);
-    TRAINING.with(|t| *t.borrow_mut() = Some(d.clone()));
-    Ok(d)
-}
+use crate::app::worker::client::WorkerClient;
+use crate::app::worker::protocol::{FromWorker, ToWorker};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Run {
@@ -39,90 +25,99 @@ struct Run {
     error: Option<String>,
 }
 
+/// What a worker's reply does to the run shown; `None` when it is not the smoke train's.
+fn apply(run: &Run, reply: Result<FromWorker, String>) -> Option<Run> {
+    let mut next = run.clone();
+    match reply {
+        Ok(FromWorker::SmokeStep { backend, step, loss, ms_per_step }) => {
+            next.backend = backend.title().into();
+            next.losses.push((step as f64, loss));
+            next.ms_per_step = ms_per_step;
+        }
+        Ok(FromWorker::SmokeDone) => {
+            next.running = false;
+            next.done = true;
+        }
+        Ok(FromWorker::Stopped) => next.running = false,
+        Ok(FromWorker::Failed(e)) | Ok(FromWorker::Crashed(e)) | Err(e) => {
+            next.running = false;
+            next.error = Some(e);
+        }
+        Ok(FromWorker::DeviceLost(e)) | Ok(FromWorker::DeviceLostIdle(e)) => {
+            next.running = false;
+            next.error =
+                Some(format!("{e}: start the smoke train again (on the CPU, or after a reload)"));
+        }
+        Ok(_) => return None,
+    }
+    Some(next)
+}
+
 /// The smoke-train button, its live loss chart and its status line.
 #[component]
 pub fn SmokeTrain() -> Html {
     let lab = use_lab();
     let run = use_state(Run::default);
-    let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
+    // The latest state, for replies arriving between renders.
+    let latest = use_mut_ref(Run::default);
+    let worker = use_mut_ref(|| None::<WorkerClient>);
     let steps =
         url_param("smoke_steps").and_then(|s| s.parse().ok()).unwrap_or(300usize).clamp(1, 5000);
+    {
+        // A worker left running would train on after the page moved on.
+        let worker = worker.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let Some(w) = worker.borrow_mut().take() {
+                    w.terminate()
+                }
+            }
+        });
+    }
 
     let on_start = {
-        let run = run.clone();
-        let cancel = cancel.clone();
+        let (run, latest, worker) = (run.clone(), latest.clone(), worker.clone());
         let backend = lab.backend.clone();
         Callback::from(move |_| {
+            let set = |r: Run, run: &UseStateHandle<Run>, latest: &Rc<RefCell<Run>>| {
+                *latest.borrow_mut() = r.clone();
+                run.set(r);
+            };
             let Some(backend) = backend.clone() else {
-                run.set(Run {
+                let r = Run {
                     error: Some("wait until the backend has started".into()),
                     ..Default::default()
-                });
-                return;
+                };
+                return set(r, &run, &latest);
             };
-            let flag = Rc::new(Cell::new(false));
-            *cancel.borrow_mut() = flag.clone();
-            let run = run.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let mut state = Run {
-                    steps,
-                    running: true,
-                    backend: backend.kind.title().into(),
-                    ..Default::default()
-                };
-                run.set(state.clone());
-                // MNIST's training images load on the first smoke train (not with the page).
-                let data = match training_set().await {
-                    Ok(d) => d,
-                    Err(e) => {
-                        run.set(Run { error: Some(e), ..state });
-                        return;
-                    }
-                };
-                let device = backend.device.clone().autodiff();
-                device.seed(7);
-                let config = TrainConfig {
-                    epochs: 1000,
-                    batch_size: 128,
-                    lr: 1e-3,
-                    seed: 7,
-                    schedule: LrSchedule::Constant,
-                    weight_decay: 0.0,
-                };
-                let model = Mlp::new(&MLP_WIDTHS, &device);
-                let mut trainer = match ClassifierTrainer::new(model, config, data.len(), &device) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        run.set(Run { error: Some(e.to_string()), ..state });
-                        return;
-                    }
-                };
-                let start = now_ms();
-                for step in 1..=steps {
-                    if flag.get() {
-                        break;
-                    }
-                    match trainer.train_chunk(&data, 1).await {
-                        Ok(r) => state.losses.push((step as f64, r.loss)),
-                        Err(e) => {
-                            state.error = Some(e.to_string());
-                            break;
-                        }
-                    }
-                    state.ms_per_step = (now_ms() - start) / step as f64;
-                    run.set(state.clone());
-                    // Give the page a frame between steps so it never freezes.
-                    gloo_timers::future::TimeoutFuture::new(0).await;
+            let client = match WorkerClient::ensure(&worker, false) {
+                Ok(c) => c,
+                Err(e) => return set(Run { error: Some(e), ..Default::default() }, &run, &latest),
+            };
+            let state = Run {
+                steps,
+                running: true,
+                backend: backend.kind.title().into(),
+                ..Default::default()
+            };
+            set(state, &run, &latest);
+            let (run, latest) = (run.clone(), latest.clone());
+            client.on_reply(move |reply| {
+                let next = apply(&latest.borrow(), reply);
+                if let Some(next) = next {
+                    set(next, &run, &latest);
                 }
-                state.running = false;
-                state.done = state.error.is_none();
-                run.set(state);
             });
+            client.post(ToWorker::Smoke { steps, backend: backend.kind });
         })
     };
     let on_stop = {
-        let cancel = cancel.clone();
-        Callback::from(move |_| cancel.borrow().set(true))
+        let worker = worker.clone();
+        Callback::from(move |_| {
+            if let Some(w) = worker.borrow().as_ref() {
+                w.post(ToWorker::Stop)
+            }
+        })
     };
 
     let first = run.losses.first().map(|p| p.1);
@@ -138,14 +133,14 @@ pub fn SmokeTrain() -> Html {
             run.ms_per_step,
             if run.done { " · done" } else { "" }
         ),
-        _ if run.running => "starting: loading MNIST's training images…".into(),
+        _ if run.running => "starting: loading the worker and MNIST's training images…".into(),
         _ => format!("not run yet ({steps} steps of batch 128)"),
     };
     let ready = lab.backend.is_some();
     html! {
         <div class="card">
             <h3>{"Smoke train: is training real here?"}</h3>
-            <p class="hint">{"Adam on the 784-100-50-10 MLP, MNIST batches of 128, on the active backend."}</p>
+            <p class="hint">{"Adam on the 784-100-50-10 MLP, MNIST batches of 128, on the training backend, in a worker."}</p>
             <button data-testid="smoke-train" onclick={on_start} disabled={run.running || !ready}>{"Smoke train"}</button>
             <button onclick={on_stop} disabled={!run.running}>{"Stop"}</button>
             <p data-testid="smoke-loss"

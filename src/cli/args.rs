@@ -284,6 +284,10 @@ pub struct BenchReportArgs {
     /// The peers' results (examples/bench_peers), when present.
     #[arg(long, value_name = "FILE", default_value = "target/bench/peers.json")]
     pub peers: PathBuf,
+    /// The hosted build's first visit, second visit and offline start (examples/bench_site), when
+    /// present.
+    #[arg(long, value_name = "FILE", default_value = "target/bench/site.json")]
+    pub site: PathBuf,
     /// A note for the report's head.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,

@@ -32,8 +32,12 @@ const FIRST: [&str; 7] = [
 
 /// Appended once to `init.js`.
 const REGISTER: &str = "\n// Offline copy (the hosted build's service worker, sw.js) and the banner saying when the page runs from it.
+// Registered once the first screen works (the page fires mnist-lab-interactive), so that its
+// install's downloads (the workers' module among them) never compete with the first screen's.
 if ('serviceWorker' in navigator) {
-  navigator.serviceWorker.register('./sw.js').catch(e => console.warn('MNIST Lab: no offline copy:', e));
+  addEventListener('mnist-lab-interactive', () => {
+    navigator.serviceWorker.register('./sw.js').catch(e => console.warn('MNIST Lab: no offline copy:', e));
+  }, { once: true });
 }
 const mnistLabOffline = () => {
   let banner = document.querySelector('[data-testid=offline-banner]');

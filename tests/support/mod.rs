@@ -48,6 +48,22 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// Every request the test servers answered: (ms since the Unix epoch, path), for tests that
+/// assert what was fetched when (the browser's `performance.timeOrigin` is on the same clock).
+static REQUESTS: std::sync::Mutex<Vec<(f64, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The requests answered so far (see [`REQUESTS`]).
+pub fn requests() -> Vec<(f64, String)> {
+    REQUESTS.lock().unwrap().clone()
+}
+
+fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1e3)
+        .unwrap_or(0.0)
+}
+
 fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
@@ -60,6 +76,7 @@ fn handle(stream: TcpStream, root: &Path, prefix: &str) -> std::io::Result<()> {
     }
     let target = line.split_whitespace().nth(1).unwrap_or("/");
     let full = target.split('?').next().unwrap_or("/");
+    REQUESTS.lock().unwrap().push((epoch_ms(), full.to_string()));
     let inside = full.strip_prefix(prefix).filter(|rest| rest.is_empty() || rest.starts_with('/'));
     let path = inside.unwrap_or("/..").trim_start_matches('/');
     let mut file = root.join(if path.is_empty() { "index.html" } else { path });

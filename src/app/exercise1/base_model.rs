@@ -1,6 +1,6 @@
 //! The base model the compression panel factorises: the shipped pretrained MLP (or one trained
-//! or imported in the page) on the active device and on the CPU, its spectrum, and the rank
-//! slider's evaluator made once per base model and test set.
+//! or imported in the page) on the page's device (Flex: the page's module has no WebGPU), its
+//! spectrum, and the rank slider's evaluator made once per base model and test set.
 
 use std::rc::Rc;
 
@@ -56,8 +56,8 @@ pub(crate) async fn load_base(
         }
     };
     let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
-    let cpu_base =
-        mlp_from_tensors(&tensors, &MLP_WIDTHS, &predict_device()).map_err(|e| e.to_string())?;
+    // The page computes on the CPU (#18), so the drawing's model is the same one.
+    let cpu_base = base.clone();
     let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
     Ok(Loaded {
         device: device.clone(),

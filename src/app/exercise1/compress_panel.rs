@@ -162,6 +162,9 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     None => None,
                 };
                 if *generation.borrow() == mine {
+                    if accuracy.is_some() {
+                        crate::app::env::announce_interactive();
+                    }
                     current.set(Some(Current {
                         ranks,
                         dense: Rc::new(dense),

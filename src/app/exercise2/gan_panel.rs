@@ -12,15 +12,18 @@ use yew::prelude::*;
 
 use crate::app::backend::BackendKind;
 use crate::app::context::use_lab;
+use crate::app::env;
 use crate::app::env::url_param;
 use crate::app::exercise2::gan_form::{Fields, parse};
 use crate::app::exercise2::gan_views::{Gallery, Health, SampleGrid, Snapshot};
+use crate::app::io::datasets::DataState;
 use crate::app::io::share;
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::hook::{Reply, use_run};
 use crate::app::run::resume::{ResumeRequest, use_resume};
 use crate::app::widgets::chart::{LineChart, Series};
 use crate::app::widgets::tables::summary_table;
+use crate::app::window_event::use_window_event;
 use crate::app::worker::protocol::{FromWorker, RunSpec, ToWorker};
 use crate::lab::gan::quality::Quality;
 use crate::lab::gan::sampling::grid_noise;
@@ -159,13 +162,29 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     };
     let run = use_run("Training", "a GAN run", listener);
     {
-        // One worker for the panel, started at once so the pretrained generator (if shipped)
-        // shows; replaced by a fresh one after a lost device or a crash.
+        // One worker for the panel, replaced by a fresh one after a lost device or a crash. It
+        // starts once the first screen works (or its test set failed to load), so that the
+        // workers' module (the WebGPU stack, #18) never competes with the first screen; then the
+        // pretrained generator (if shipped) shows. A job started earlier starts the worker itself.
         let run = run.clone();
         let first_arch = *arch;
-        use_effect_with((), move |_| match run.client(true) {
-            Ok(w) => w.post(ToWorker::Pretrained { arch: first_arch, noise_seed: 42 }),
-            Err(e) => run.fail(e),
+        let interactive = use_state(env::is_interactive);
+        {
+            let interactive = interactive.clone();
+            use_window_event(
+                env::INTERACTIVE_EVENT,
+                Callback::from(move |_| interactive.set(true)),
+            );
+        }
+        let first_screen_in = *interactive || matches!(lab.mnist, DataState::Failed(_));
+        let started = use_mut_ref(|| false);
+        use_effect_with(first_screen_in, move |in_| {
+            if *in_ && !std::mem::replace(&mut *started.borrow_mut(), true) {
+                match run.client(false) {
+                    Ok(w) => w.post(ToWorker::Pretrained { arch: first_arch, noise_seed: 42 }),
+                    Err(e) => run.fail(e),
+                }
+            }
         });
     }
     // Reopens a stored run (the current one after an interruption, or one from the run list) in

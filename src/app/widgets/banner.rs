@@ -1,4 +1,4 @@
-//! The banner: which backend computes, which WebGPU adapter the browser has, why, and a switch.
+//! The banner: which backend the training workers compute on, which WebGPU adapter the browser has, why, and a switch.
 
 use yew::prelude::*;
 
@@ -36,14 +36,10 @@ pub fn Banner(props: &BannerProps) -> Html {
     html! {
         <div class={classes!("banner", b.kind.slug())} data-testid="backend-banner" data-backend={b.kind.slug()}
              data-adapter={b.adapter.as_ref().map(|a| a.name.clone()).unwrap_or_default()}>
-            <strong>{format!("Backend: {}", b.kind.title())}</strong>
+            <strong>{format!("Backend: {}", b.kind.title())}</strong>{" for training (the page itself computes on the CPU)"}
             {" · "}<span>{adapter}</span>
             {" · "}<span class="reason">{&b.reason}</span>
             <button data-testid="backend-switch" onclick={on_click}>{format!("Switch to {}", other.title())}</button>
-            if crate::app::env::url_param("test_hooks").is_some() && b.kind == BackendKind::WebGpu {
-                <button data-testid="page-lose-device" onclick={Callback::from(|_| { crate::app::gpu_watch::lose_device(); })}>
-                    {"Test: lose the page's GPU device"}</button>
-            }
         </div>
     }
 }

@@ -61,10 +61,10 @@ fn trainer_for<M: Classifier>(
 
 /// The backend and the seeded autodiff device of a job.
 async fn setup(config: &TrainConfig, kind: BackendKind) -> (BackendKind, Device) {
-    let active = backend::choose(Some(kind)).await;
-    let device = active.device.clone().autodiff();
+    let (kind, device) = backend::device_for(kind).await;
+    let device = device.autodiff();
     device.seed(config.seed);
-    (active.kind, device)
+    (kind, device)
 }
 
 /// Times a few steps of the job on both backends (see `measure`). A refinement is timed on a

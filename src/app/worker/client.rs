@@ -26,8 +26,9 @@ struct Inner {
 pub struct WorkerClient(Rc<RefCell<Inner>>);
 
 impl WorkerClient {
-    /// Starts the training worker: `worker-boot.js` as a module worker, running this page's own
-    /// wasm module (already downloaded and cached), entered through `worker_entry` in `src/main.rs`.
+    /// Starts a training worker: `worker-boot.js` as a module worker, running the workers' wasm
+    /// module (downloaded once, on the first worker), entered through `worker_entry` in
+    /// `src/worker.rs`.
     pub fn start() -> Result<Self, String> {
         let worker = spawn_worker()
             .map_err(|e| format!("could not start the training worker: {}", js_error(e)))?;
@@ -142,21 +143,23 @@ impl WorkerClient {
     }
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// The URL of this module's JavaScript glue (trunk names it `mnist-lab-<hash>.js`).
-    #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
-    static MODULE_URL: String;
-}
-
-/// The glue's URL and its wasm's: wasm-bindgen names them `<name>.js` and `<name>_bg.wasm`.
+/// The workers' module's glue URL and its wasm's (#18): a module of its own, with the WebGPU
+/// stack that the page's module leaves out. `scripts/hash-worker.py` names it
+/// `mnist-lab-worker-<hash>` and writes that stem into the page's
+/// `<meta name="mnist-lab-worker">`; wasm-bindgen names the pair `<stem>.js` and `<stem>_bg.wasm`.
 fn module_urls() -> Result<(String, String), JsValue> {
-    let js = MODULE_URL.with(String::clone);
-    let wasm = js
-        .strip_suffix(".js")
-        .map(|stem| format!("{stem}_bg.wasm"))
-        .ok_or_else(|| JsValue::from_str(&format!("unexpected module URL {js}")))?;
-    Ok((js, wasm))
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("workers are started from the page"))?;
+    let stem = document
+        .query_selector("meta[name=mnist-lab-worker]")?
+        .and_then(|m| m.get_attribute("content"))
+        .ok_or_else(|| {
+            JsValue::from_str("the page does not name the workers' module (a build without scripts/hash-worker.py)")
+        })?;
+    let base = document.base_uri()?.unwrap_or_default();
+    let absolute = |rel: String| web_sys::Url::new_with_base(&rel, &base).map(|u| u.href());
+    Ok((absolute(format!("{stem}.js"))?, absolute(format!("{stem}_bg.wasm"))?))
 }
 
 fn spawn_worker() -> Result<Worker, JsValue> {

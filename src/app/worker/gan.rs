@@ -128,9 +128,9 @@ pub(crate) async fn gan(
     } else {
         None
     };
-    let active = backend::choose(Some(record.backend)).await;
-    record.backend = active.kind;
-    let device = active.device.clone().autodiff();
+    let (kind, device) = backend::device_for(record.backend).await;
+    record.backend = kind;
+    let device = device.autodiff();
     let mut trainer = match &checkpoint {
         Some(ck) => GanTrainer::restore(
             config.clone(),
@@ -161,15 +161,15 @@ pub(crate) async fn gan(
         sh.epoch = trainer.epochs_done();
     }
     send(FromWorker::GanStarted {
-        backend: active.kind.title().into(),
+        backend: kind.title().into(),
         batches_per_epoch: trainer.batches_per_epoch(),
         chosen,
     });
     send_canvas(shared).await?;
     // A software GPU takes seconds a step: one batch per chunk there; a few on the CPU.
-    let chunk = if active.kind == BackendKind::WebGpu { 1 } else { 4 };
+    let chunk = if kind == BackendKind::WebGpu { 1 } else { 4 };
     let mut last_canvas = crate::app::env::now_ms();
-    let mut meter = StepMeter::new(active.kind == BackendKind::WebGpu);
+    let mut meter = StepMeter::new(kind == BackendKind::WebGpu);
     while !trainer.finished() {
         if !hold(control).await {
             note_stop(&mut record, control).await;

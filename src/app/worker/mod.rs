@@ -7,6 +7,7 @@
 mod classifier;
 pub mod client;
 mod control;
+pub mod diagnose;
 mod gan;
 mod measure;
 pub mod meter;
@@ -192,6 +193,10 @@ pub fn start() {
                                 Err(e) => Err(e),
                             }
                         }
+                        ToWorker::Smoke { steps, backend } => {
+                            diagnose::smoke(steps, backend, &control).await
+                        }
+                        ToWorker::Bench { has_gpu } => diagnose::bench(has_gpu, &control).await,
                         _ => Ok(None),
                     };
                     // A lost GPU usually shows first as a failed readback, and its `lost` promise

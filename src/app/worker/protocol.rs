@@ -109,6 +109,18 @@ pub enum ToWorker {
         #[serde(default)]
         data: Option<UserData>,
     },
+    /// The Diagnostics view's smoke train: `steps` Adam steps of the MLP on MNIST.
+    Smoke {
+        /// How many steps.
+        steps: usize,
+        /// Where to compute.
+        backend: BackendKind,
+    },
+    /// The Diagnostics view's timing of the MLP's step on both backends.
+    Bench {
+        /// The browser has a WebGPU adapter (else WebGPU is not tried).
+        has_gpu: bool,
+    },
     /// Test hook: destroy the worker's WebGPU device, as a driver reset would.
     LoseDevice,
     /// Test hook: make the next chunk of batches count as diverged (NaN), as a too-high
@@ -125,6 +137,28 @@ pub enum ToWorker {
 /// Worker → page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum FromWorker {
+    /// One smoke-train step: its loss and the mean time per step so far.
+    SmokeStep {
+        /// Where it ran (the CPU when WebGPU was asked for and failed to start).
+        backend: BackendKind,
+        /// 1-based.
+        step: usize,
+        /// The batch's loss.
+        loss: f64,
+        /// Mean milliseconds per step so far.
+        ms_per_step: f64,
+    },
+    /// The smoke train ran all its steps.
+    SmokeDone,
+    /// One backend's time per MLP step, or why it could not be measured.
+    Bench {
+        /// Which backend.
+        backend: BackendKind,
+        /// Milliseconds per step.
+        ms: Result<f64, String>,
+    },
+    /// Both backends are timed.
+    BenchDone,
     /// The worker's wasm is up and listening. Messages posted before this are lost (the
     /// worker's `onmessage` does not exist yet), so the page queues them until it arrives.
     Ready,

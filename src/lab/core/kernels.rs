@@ -44,7 +44,7 @@ pub fn fused_adam<const D: usize>(
     moments: Option<(&Tensor<1>, &Tensor<1>)>,
     step: AdamStep,
 ) -> Option<(Tensor<D>, Tensor<1>, Tensor<1>)> {
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     {
         let out = cube::adam(w, g, moments, step);
         if out.is_some() {
@@ -52,15 +52,15 @@ pub fn fused_adam<const D: usize>(
         }
         out
     }
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
     {
-        // Native builds have only the Flex backend: nothing to fuse.
+        // Native builds and the page's module have only the Flex backend: nothing to fuse.
         let _ = (w, g, moments, step);
         None
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod cube {
     use burn::backend::{
         BackendTensor, DispatchAutodiffContext, DispatchTensor, DispatchTensorKind,
