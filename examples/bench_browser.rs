@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Browser, dist_dir, serve_dir};
+use support::{Browser, dist_dir, flag, serve_dir};
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite());
@@ -287,23 +287,12 @@ fn wasm_sizes() -> Value {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "target/bench/browser.json".into());
-    let backends: Vec<String> = args
-        .iter()
-        .position(|a| a == "--backends")
-        .and_then(|i| args.get(i + 1))
+    let out = flag(&args, "--out").unwrap_or_else(|| "target/bench/browser.json".into());
+    let backends: Vec<String> = flag(&args, "--backends")
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_else(|| vec!["cpu".into(), "webgpu".into()]);
     // `--only mlp,gan`: just those sections (cold, slider, draw, mlp, gan), e.g. for an A/B run.
-    let only: Vec<String> = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
+    let only: Vec<String> = flag(&args, "--only")
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_default();
     let site = serve_dir(dist_dir());

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Browser, serve_dir};
+use support::{Browser, flag, serve_dir};
 
 /// Every framework the page knows, in run order; the default is all of them.
 const FRAMEWORKS: &[&str] =
@@ -47,11 +47,6 @@ fn describe(modules: &Path, key: &str) -> (String, &'static str) {
         _ => "webgpu",
     };
     (format!("{label} {version}"), backend)
-}
-
-/// The value after `--flag`, if given.
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
 /// A number after `--flag`, or `default` (a typo must not silently become the default).

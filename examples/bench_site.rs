@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::Browser;
+use support::{Browser, flag};
 
 const PREFIX: &str = "/sub/mnist-lab";
 /// 20 Mbit/s in bytes per second, and the round-trip latency, as the issue sets them.
@@ -252,12 +252,7 @@ fn module_sizes(site: &Path) -> Value {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "target/bench/site.json".into());
+    let out = flag(&args, "--out").unwrap_or_else(|| "target/bench/site.json".into());
     let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("site");
     assert!(site.join("sw.js").is_file(), "build the hosted site first: make dist");
     let (host, url) = Host::start(site.clone());

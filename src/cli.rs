@@ -7,7 +7,7 @@ use clap::Parser;
 use crate::cli::args::{Cli, Command, DataArgs, SmokeArgs};
 use crate::lab::classifier::eval::evaluate;
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
+use crate::lab::classifier::train::{ClassifierTrainer, TrainConfig};
 use crate::lab::core::error::LabResult;
 use crate::lab::data::{DatasetKind, load_dir};
 
@@ -78,15 +78,8 @@ fn smoke(args: &SmokeArgs) -> LabResult<()> {
     let opened = device::open(args.device.device)?;
     eprintln!("device: {}", opened.name);
     let device = opened.device.autodiff();
-    device.seed(7);
-    let config = TrainConfig {
-        epochs: 1000,
-        batch_size: 128,
-        lr: 1e-3,
-        seed: 7,
-        schedule: LrSchedule::Constant,
-        weight_decay: 0.0,
-    };
+    let config = TrainConfig::smoke();
+    device.seed(config.seed);
     let mut trainer =
         ClassifierTrainer::new(Mlp::new(&MLP_WIDTHS, &device), config, tt.train.len(), &device)?;
     let start = std::time::Instant::now();

@@ -43,7 +43,7 @@ function failure(status, text) {
 }
 
 /** A data or model file: the cached copy if its hash is right, else the network's, checked. */
-async function verified(rel, request) {
+async function verified(rel) {
   const want = MANIFEST.hashes[rel];
   const ok = async bytes => (await digest(bytes, want.gzip)) === want.sha256;
   const cache = await caches.open(FILES);
@@ -56,15 +56,21 @@ async function verified(rel, request) {
     await cache.delete(key);
   }
   // The HTTP cache's copy first (the page has usually just fetched the file: no second
-  // download), checked like any other; one that fails its hash is fetched again from the host.
+  // download), checked like any other; a bad answer (an error, a wrong hash) is fetched again
+  // from the host itself.
   let response, bytes;
   for (const mode of ['default', 'reload']) {
     try {
       response = await fetch(key, { cache: mode });
     } catch (e) {
-      return failure(503, `offline, and ${rel} was never downloaded on this browser`);
+      return failure(503, mode === 'default'
+        ? `offline, and ${rel} was never downloaded on this browser`
+        : `${rel} could not be fetched again from the host (offline?) after a bad copy`);
     }
-    if (!response.ok) return response;
+    if (!response.ok) {
+      if (mode === 'reload') return response;
+      continue;
+    }
     bytes = await response.arrayBuffer();
     if (await ok(bytes)) break;
     if (mode === 'reload') {
@@ -117,7 +123,7 @@ self.addEventListener('install', event => {
     // The first screen's data and models, so that a second visit opens offline even though the
     // first one fetched them before this worker was in control.
     for (const rel of MANIFEST.first) {
-      const response = await verified(rel, new Request(new URL(rel, SCOPE).href));
+      const response = await verified(rel);
       if (!response.ok) throw new Error(`${rel}: ${response.status} ${response.statusText}`);
     }
     await self.skipWaiting();
@@ -139,7 +145,7 @@ self.addEventListener('fetch', event => {
   const rel = relative(request.url);
   if (rel === null) return;
   if (Object.prototype.hasOwnProperty.call(MANIFEST.hashes, rel)) {
-    event.respondWith(verified(rel, request));
+    event.respondWith(verified(rel));
   } else if (request.mode === 'navigate' || rel === '' || rel === 'index.html' || rel === 'init.js') {
     event.respondWith(networkFirst(request));
   } else {

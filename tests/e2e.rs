@@ -2022,6 +2022,40 @@ fn the_hosted_site_opens_offline_and_refetches_a_corrupted_file() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// #18: the workers' module loads apart from the page's. One that fails to load (offline, or a
+/// deploy that replaced it) is reported, and the next job starts a fresh worker; before, the
+/// page kept the dead worker and queued every command behind it, so the job never started.
+#[test]
+fn a_workers_module_that_fails_to_load_is_reported_and_the_next_job_starts_afresh() {
+    let tmp = std::env::temp_dir().join(format!("mnist-lab-noworker-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    copy_dir(&dist_dir(), &tmp);
+    let module = std::fs::read_dir(&tmp)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("mnist-lab-worker-") && name.ends_with("_bg.wasm")
+        })
+        .expect("dist/ ships the workers' module");
+    let hidden = module.with_extension("hidden");
+    std::fs::rename(&module, &hidden).unwrap();
+    let b = Browser::new(&serve_dir(tmp.clone()));
+    b.open("/?backend=cpu&smoke_steps=3");
+    wait_backend(&b);
+    click_when_enabled(&b, "smoke-train", 60);
+    let error = b.wait_for(120, "the worker's failure", |b| {
+        b.find("smoke-error").map(|_| b.text("smoke-error"))
+    });
+    assert!(error.contains("training worker failed"), "{error}");
+    // The module is back (the host recovered): the next smoke train starts a worker that loads it.
+    std::fs::rename(&hidden, &module).unwrap();
+    let (first, last, steps) = smoke_train(&b, 300);
+    assert_eq!(steps, 3.0, "the smoke train ran in a fresh worker");
+    assert!(first.is_finite() && last.is_finite());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// The views, in the order of their tabs.
 const VIEWS: [&str; 5] = ["overview", "exercise1", "exercise2", "runs", "diagnostics"];
 

@@ -180,7 +180,11 @@ pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
     };
     match (request, &adapter) {
         (Some(BackendKind::Cpu), _) => pick(BackendKind::Cpu, "chosen with ?backend=cpu"),
-        (Some(BackendKind::WebGpu), _) => {
+        (Some(BackendKind::WebGpu), None) => pick(
+            BackendKind::Cpu,
+            "WebGPU was asked for, but this browser has no WebGPU adapter: training on the CPU",
+        ),
+        (Some(BackendKind::WebGpu), Some(_)) => {
             pick(BackendKind::WebGpu, "chosen with ?backend=webgpu or the switch")
         }
         (None, None) => pick(BackendKind::Cpu, "this browser has no WebGPU adapter"),

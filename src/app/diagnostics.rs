@@ -76,11 +76,16 @@ pub fn BackendBench() -> Html {
                 }
             };
             set(Bench { running: true, ..Bench::default() }, &bench, &latest);
-            let (bench, latest) = (bench.clone(), latest.clone());
+            let (bench, latest, slot) = (bench.clone(), latest.clone(), worker.clone());
             client.on_reply(move |reply| {
                 let mut b = latest.borrow().clone();
                 apply(&mut b, reply);
+                let finished = !b.running;
                 set(b, &bench, &latest);
+                // Done: the worker and its WebGPU device go; the next measurement starts one.
+                if finished && let Some(w) = slot.borrow_mut().take() {
+                    w.terminate()
+                }
             });
             client.post(ToWorker::Bench { has_gpu });
         })

@@ -41,7 +41,7 @@ pub fn now_ms() -> f64 {
 }
 
 /// The window event fired once, when the first screen works (the slider has scored the
-/// compressed model on the test set): what waits for it (the GAN panel's worker and its
+/// compressed model on the test set) or has settled on an error it shows: what waits for it (the GAN panel's worker and its
 /// module, the offline copy's service worker in `init.js`) then starts without competing with
 /// the first screen's downloads (#18).
 pub const INTERACTIVE_EVENT: &str = "mnist-lab-interactive";

@@ -2,7 +2,8 @@
 //! wrapped (with a `Proxy`: no `eval`, so a strict CSP holds) to keep the device wgpu receives
 //! and to listen to its `lost` promise. A driver reset, a removed GPU or the test hook then
 //! becomes a sentence for the caller instead of a hang or a run of failures on a dead device.
-//! The worker pauses its run (or, idle, ends itself); the page moves to the CPU backend.
+//! The worker pauses its run (or, idle, ends itself). Only workers make WebGPU devices: the
+//! page's module has no WebGPU (#18).
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -92,7 +92,11 @@ pub fn App() -> Html {
                 };
                 mnist.set(match load_split(DatasetKind::Mnist, Split::Test, progress).await {
                     Ok(test) => DataState::Ready(Rc::new(test)),
-                    Err(e) => DataState::Failed(e),
+                    Err(e) => {
+                        // The first screen has settled on an error (see `announce_interactive`).
+                        crate::app::env::announce_interactive();
+                        DataState::Failed(e)
+                    }
                 });
             });
         });

@@ -101,22 +101,31 @@ pub fn SmokeTrain() -> Html {
                 ..Default::default()
             };
             set(state, &run, &latest);
-            let (run, latest) = (run.clone(), latest.clone());
+            let (run, latest, slot) = (run.clone(), latest.clone(), worker.clone());
             client.on_reply(move |reply| {
                 let next = apply(&latest.borrow(), reply);
                 if let Some(next) = next {
+                    let finished = !next.running;
                     set(next, &run, &latest);
+                    // Done: the worker (its device, MNIST in memory) goes; a new run starts one.
+                    if finished && let Some(w) = slot.borrow_mut().take() {
+                        w.terminate()
+                    }
                 }
             });
             client.post(ToWorker::Smoke { steps, backend: backend.kind });
         })
     };
+    // Stop ends the worker at once (it may still be downloading the training set).
     let on_stop = {
-        let worker = worker.clone();
+        let (run, latest, worker) = (run.clone(), latest.clone(), worker.clone());
         Callback::from(move |_| {
-            if let Some(w) = worker.borrow().as_ref() {
-                w.post(ToWorker::Stop)
+            if let Some(w) = worker.borrow_mut().take() {
+                w.terminate()
             }
+            let stopped = Run { running: false, ..latest.borrow().clone() };
+            *latest.borrow_mut() = stopped.clone();
+            run.set(stopped);
         })
     };
 
@@ -148,7 +157,7 @@ pub fn SmokeTrain() -> Html {
                data-last={last.map(|f| f.to_string()).unwrap_or_default()}
                data-steps={run.losses.len().to_string()}
                data-done={run.done.to_string()}>{status}</p>
-            if let Some(e) = &run.error { <p class="error" role="alert">{e}</p> }
+            if let Some(e) = &run.error { <p class="error" role="alert" data-testid="smoke-error">{e}</p> }
             <LineChart series={vec![Series { label: "training loss".into(), points: run.losses.clone() }]}
                        title="smoke-train loss per step" x_label="Adam step" testid="smoke-chart" />
         </div>

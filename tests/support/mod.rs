@@ -48,6 +48,12 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// The value after `name` in a benchmark example's arguments (`--out FILE`). The examples are
+/// dev tools with two or three flags each; the CLI proper uses clap.
+pub fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
 /// Every request the test servers answered: (ms since the Unix epoch, path), for tests that
 /// assert what was fetched when (the browser's `performance.timeOrigin` is on the same clock).
 static REQUESTS: std::sync::Mutex<Vec<(f64, String)>> = std::sync::Mutex::new(Vec::new());

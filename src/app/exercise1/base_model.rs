@@ -24,7 +24,8 @@ pub(crate) struct Loaded {
     pub(crate) device: Device,
     pub(crate) tensors: Rc<Vec<NamedTensor>>,
     pub(crate) base: Rc<Mlp>,
-    /// The base model again on the CPU, for the drawing's predictions (see [`predict_device`]).
+    /// The model the drawing's predictions use (see [`predict_device`]): the same as `base`, now
+    /// that the page computes on the CPU (#18).
     pub(crate) cpu_base: Rc<Mlp>,
     pub(crate) spectrum: Rc<MlpSpectrum>,
     pub(crate) base_acc: Option<f64>,
@@ -44,10 +45,20 @@ impl PartialEq for Loaded {
     }
 }
 
+/// The base model (the shipped one when `trained` is `None`). A failure settles the first screen
+/// on the error it shows: what waits for it (the GAN preview, the offline copy) starts anyway.
 pub(crate) async fn load_base(
     device: &Device,
     trained: Option<Rc<Vec<NamedTensor>>>,
 ) -> Result<Loaded, String> {
+    let loaded = load(device, trained).await;
+    if loaded.is_err() {
+        crate::app::env::announce_interactive();
+    }
+    loaded
+}
+
+async fn load(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Result<Loaded, String> {
     let tensors = match trained {
         Some(t) => (*t).clone(),
         None => {

@@ -110,8 +110,9 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         _ => None,
     };
 
-    // Load the pretrained base model on the active device (again after a backend switch).
-    let kind = lab.backend.as_ref().map(|b| b.kind);
+    // Load the pretrained base model on the page's device (Flex, whatever the workers use: a
+    // switch of the training backend reloads nothing), once the backend is chosen.
+    let kind = lab.backend.is_some();
     // Which base model: the shipped one, or the n-th model trained in this page.
     let source = props.trained.as_ref().map(Same::from);
     {
@@ -121,7 +122,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let trained = props.trained.clone();
         use_effect_with((kind, source.clone()), move |_| {
             if let Some(device) = device {
-                // Models live on one device: drop the old ones before loading on the new one.
+                // A new base model: drop the old one's factorizations.
                 current.set(None);
                 loaded.set(None);
                 wasm_bindgen_futures::spawn_local(async move {
@@ -162,7 +163,8 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     None => None,
                 };
                 if *generation.borrow() == mine {
-                    if accuracy.is_some() {
+                    // With the test set there, an evaluation that failed settles it too.
+                    if accuracy.is_some() || test.is_some() {
                         crate::app::env::announce_interactive();
                     }
                     current.set(Some(Current {

@@ -16,7 +16,6 @@ use crate::app::env;
 use crate::app::env::url_param;
 use crate::app::exercise2::gan_form::{Fields, parse};
 use crate::app::exercise2::gan_views::{Gallery, Health, SampleGrid, Snapshot};
-use crate::app::io::datasets::DataState;
 use crate::app::io::share;
 use crate::app::run::controls::{RunControls, RunIds};
 use crate::app::run::hook::{Reply, use_run};
@@ -163,11 +162,14 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     let run = use_run("Training", "a GAN run", listener);
     {
         // One worker for the panel, replaced by a fresh one after a lost device or a crash. It
-        // starts once the first screen works (or its test set failed to load), so that the
+        // starts once the first screen has settled (`env::announce_interactive`), so that the
         // workers' module (the WebGPU stack, #18) never competes with the first screen; then the
-        // pretrained generator (if shipped) shows. A job started earlier starts the worker itself.
+        // pretrained generator (if shipped) shows. A job started earlier starts the worker itself
+        // and keeps it: its canvas is the run's, not the shipped generator's.
         let run = run.clone();
         let first_arch = *arch;
+        let seed = *noise_seed;
+        let going = run.status().going();
         let interactive = use_state(env::is_interactive);
         {
             let interactive = interactive.clone();
@@ -176,12 +178,11 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
                 Callback::from(move |_| interactive.set(true)),
             );
         }
-        let first_screen_in = *interactive || matches!(lab.mnist, DataState::Failed(_));
         let started = use_mut_ref(|| false);
-        use_effect_with(first_screen_in, move |in_| {
-            if *in_ && !std::mem::replace(&mut *started.borrow_mut(), true) {
+        use_effect_with(*interactive, move |in_| {
+            if *in_ && !going && !std::mem::replace(&mut *started.borrow_mut(), true) {
                 match run.client(false) {
-                    Ok(w) => w.post(ToWorker::Pretrained { arch: first_arch, noise_seed: 42 }),
+                    Ok(w) => w.post(ToWorker::Pretrained { arch: first_arch, noise_seed: seed }),
                     Err(e) => run.fail(e),
                 }
             }

@@ -57,7 +57,14 @@ impl WorkerClient {
         let on_error = {
             let c = client.clone();
             Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
-                c.dispatch(Err(format!("the training worker failed: {}", e.message())))
+                // Before `Ready` the worker's module did not load (offline, or an old deploy's
+                // file gone): it will never listen, so it ends here and the next job starts a
+                // fresh one instead of queueing behind it forever.
+                let loaded = c.0.borrow().ready;
+                c.dispatch(Err(format!("the training worker failed: {}", e.message())));
+                if !loaded {
+                    c.terminate();
+                }
             })
         };
         {

@@ -12,24 +12,12 @@ use crate::app::env::now_ms;
 use crate::app::worker::control::{Control, dataset, hold, send};
 use crate::app::worker::protocol::FromWorker;
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
-use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
+use crate::lab::classifier::train::{ClassifierTrainer, TrainConfig};
 use crate::lab::data::{Dataset, DatasetKind};
 
 /// Steps left out of the timing (kernel compilation, first allocations), then steps timed.
 pub const BENCH_WARMUP_STEPS: usize = 3;
 pub const BENCH_TIMED_STEPS: usize = 10;
-
-/// The smoke train's settings: Adam at a constant rate on batches of 128, seeded.
-fn smoke_config() -> TrainConfig {
-    TrainConfig {
-        epochs: 1000,
-        batch_size: 128,
-        lr: 1e-3,
-        seed: 7,
-        schedule: LrSchedule::Constant,
-        weight_decay: 0.0,
-    }
-}
 
 /// `steps` Adam steps of the MLP on MNIST's training images on `kind`, one loss per step sent
 /// to the page (`SmokeStep`), until done or stopped.
@@ -41,10 +29,11 @@ pub(crate) async fn smoke(
     let data = dataset(DatasetKind::Mnist).await?;
     let (kind, device) = backend::device_for(kind).await;
     let device = device.autodiff();
-    device.seed(7);
+    device.seed(TrainConfig::smoke().seed);
     let model = Mlp::new(&MLP_WIDTHS, &device);
-    let mut trainer = ClassifierTrainer::new(model, smoke_config(), data.train.len(), &device)
-        .map_err(|e| e.to_string())?;
+    let mut trainer =
+        ClassifierTrainer::new(model, TrainConfig::smoke(), data.train.len(), &device)
+            .map_err(|e| e.to_string())?;
     let start = now_ms();
     for step in 1..=steps {
         if !hold(control).await {

@@ -76,9 +76,10 @@ pub fn start() {
             }
             ToWorker::Diverge => control.borrow_mut().diverge = true,
             ToWorker::Pretrained { arch, noise_seed } => {
-                if !control.borrow().running {
-                    shared.borrow_mut().g = None; // an idle page switching architecture
+                if control.borrow().running {
+                    return; // the canvas is the run's: the shipped generator must not replace it
                 }
+                shared.borrow_mut().g = None; // an idle page switching architecture
                 let shared = shared.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(e) = pretrained(arch, noise_seed, &shared).await {

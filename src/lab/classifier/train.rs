@@ -64,6 +64,19 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The smoke train's settings (the CLI's `smoke` and the page's, in a worker): Adam at a
+    /// constant rate on batches of 128, seeded, with epochs to spare for any step count.
+    pub fn smoke() -> Self {
+        Self {
+            epochs: 1000,
+            batch_size: 128,
+            lr: 1e-3,
+            seed: 7,
+            schedule: LrSchedule::Constant,
+            weight_decay: 0.0,
+        }
+    }
+
     /// Refuses settings that cannot train (NaN or non-positive lr, zero batch, …).
     pub fn validate(&self) -> LabResult<()> {
         check_count("epochs", self.epochs, 1, 10_000)?;
