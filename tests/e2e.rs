@@ -2048,11 +2048,21 @@ fn a_workers_module_that_fails_to_load_is_reported_and_the_next_job_starts_afres
         b.find("smoke-error").map(|_| b.text("smoke-error"))
     });
     assert!(error.contains("training worker failed"), "{error}");
+    // The GAN panel's worker (started once the first screen works) failed the same way.
+    let gan = b.wait_for(120, "the GAN panel's failure", |b| {
+        b.find("gan-error").map(|_| b.text("gan-error"))
+    });
+    assert!(gan.contains("training worker failed"), "{gan}");
+    assert!(b.find("gan-canvas").is_none(), "no preview without the workers' module");
     // The module is back (the host recovered): the next smoke train starts a worker that loads it.
     std::fs::rename(&hidden, &module).unwrap();
     let (first, last, steps) = smoke_train(&b, 300);
     assert_eq!(steps, 3.0, "the smoke train ran in a fresh worker");
     assert!(first.is_finite() && last.is_finite());
+    // So does the GAN panel's next request: the CNN's shipped generator draws. A panel that kept
+    // its dead worker would queue the request behind it for ever.
+    b.js("const s = document.querySelector('[data-testid=gan-arch]'); s.value = 'cnn'; s.dispatchEvent(new Event('change', {bubbles: true}));", vec![]);
+    b.wait_for(120, "the CNN's shipped generator in a fresh worker", |b| b.find("gan-canvas"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

@@ -212,9 +212,14 @@ pub fn GanPanel(props: &GanPanelProps) -> Html {
     };
     use_resume(props.resume.clone(), true, reopen.reform(|(id, kind)| (Some(id), kind, false)));
     let on_continue = reopen.reform(|kind: BackendKind| (None, kind, true));
+    // The canvas's requests (the shipped generator, new noise) go to the panel's worker, or to a
+    // fresh one when it ended (a module that failed to load, a lost device, a crash).
     let post = {
         let run = run.clone();
-        move |msg: ToWorker| run.post(msg)
+        move |msg: ToWorker| match run.client(false) {
+            Ok(w) => w.post(msg),
+            Err(e) => run.fail(e),
+        }
     };
 
     // Starts a run with validated settings.
