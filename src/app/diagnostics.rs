@@ -2,15 +2,12 @@
 //! much of the browser's storage the saved runs and cached files take, and a quick benchmark of
 //! both backends on this device, run in a worker. (The smoke test sits under it.)
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use yew::prelude::*;
 
 use crate::app::backend::BackendKind;
 use crate::app::context::use_lab;
 use crate::app::io::store;
-use crate::app::worker::client::WorkerClient;
+use crate::app::run::job::use_worker_job;
 use crate::app::worker::diagnose::{BENCH_TIMED_STEPS, BENCH_WARMUP_STEPS};
 use crate::app::worker::protocol::{FromWorker, ToWorker};
 
@@ -23,23 +20,25 @@ struct Bench {
 }
 
 /// What a worker's reply does to the benchmark shown.
-fn apply(bench: &mut Bench, reply: Result<FromWorker, String>) {
+fn apply(bench: &Bench, reply: Result<FromWorker, String>) -> Option<Bench> {
+    let mut next = bench.clone();
     match reply {
-        Ok(FromWorker::Bench { backend: BackendKind::Cpu, ms }) => bench.cpu = Some(ms),
-        Ok(FromWorker::Bench { backend: BackendKind::WebGpu, ms }) => bench.webgpu = Some(ms),
-        Ok(FromWorker::BenchDone) | Ok(FromWorker::Stopped) => bench.running = false,
+        Ok(FromWorker::Bench { backend: BackendKind::Cpu, ms }) => next.cpu = Some(ms),
+        Ok(FromWorker::Bench { backend: BackendKind::WebGpu, ms }) => next.webgpu = Some(ms),
+        Ok(FromWorker::BenchDone) | Ok(FromWorker::Stopped) => next.running = false,
         Ok(FromWorker::Failed(e))
         | Ok(FromWorker::Crashed(e))
         | Ok(FromWorker::DeviceLost(e))
         | Ok(FromWorker::DeviceLostIdle(e))
         | Err(e) => {
-            bench.running = false;
-            for slot in [&mut bench.cpu, &mut bench.webgpu] {
+            next.running = false;
+            for slot in [&mut next.cpu, &mut next.webgpu] {
                 slot.get_or_insert_with(|| Err(e.clone()));
             }
         }
-        Ok(_) => {}
+        Ok(_) => return None,
     }
+    Some(next)
 }
 
 /// Times the MLP's training step on the CPU and on WebGPU, one after the other, in a worker
@@ -47,49 +46,12 @@ fn apply(bench: &mut Bench, reply: Result<FromWorker, String>) {
 #[component]
 pub fn BackendBench() -> Html {
     let lab = use_lab();
-    let bench = use_state(Bench::default);
-    let latest = use_mut_ref(Bench::default);
-    let worker = use_mut_ref(|| None::<WorkerClient>);
+    let job = use_worker_job(apply, |b: &Bench| !b.running);
+    let bench = job.state.clone();
     let has_gpu = lab.backend.as_ref().is_some_and(|b| b.adapter.is_some());
-    {
-        let worker = worker.clone();
-        use_effect_with((), move |_| {
-            move || {
-                if let Some(w) = worker.borrow_mut().take() {
-                    w.terminate()
-                }
-            }
-        });
-    }
-    let on_run = {
-        let (bench, latest, worker) = (bench.clone(), latest.clone(), worker.clone());
-        Callback::from(move |_| {
-            let set = |b: Bench, bench: &UseStateHandle<Bench>, latest: &Rc<RefCell<Bench>>| {
-                *latest.borrow_mut() = b.clone();
-                bench.set(b);
-            };
-            let client = match WorkerClient::ensure(&worker, false) {
-                Ok(c) => c,
-                Err(e) => {
-                    let b = Bench { cpu: Some(Err(e)), ..Bench::default() };
-                    return set(b, &bench, &latest);
-                }
-            };
-            set(Bench { running: true, ..Bench::default() }, &bench, &latest);
-            let (bench, latest, slot) = (bench.clone(), latest.clone(), worker.clone());
-            client.on_reply(move |reply| {
-                let mut b = latest.borrow().clone();
-                apply(&mut b, reply);
-                let finished = !b.running;
-                set(b, &bench, &latest);
-                // Done: the worker and its WebGPU device go; the next measurement starts one.
-                if finished && let Some(w) = slot.borrow_mut().take() {
-                    w.terminate()
-                }
-            });
-            client.post(ToWorker::Bench { has_gpu });
-        })
-    };
+    let on_run = Callback::from(move |_| {
+        job.start(Bench { running: true, ..Bench::default() }, ToWorker::Bench { has_gpu })
+    });
     let say = |r: &Option<Result<f64, String>>| match r {
         None if bench.running => "measuring…".to_string(),
         None => "—".to_string(),

@@ -3,15 +3,12 @@
 //! The steps run in a worker of their own (the page's module has no WebGPU, and the UI thread
 //! never trains); this component shows what it streams.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use yew::prelude::*;
 
 use crate::app::context::use_lab;
 use crate::app::env::url_param;
+use crate::app::run::job::use_worker_job;
 use crate::app::widgets::chart::{LineChart, Series};
-use crate::app::worker::client::WorkerClient;
 use crate::app::worker::protocol::{FromWorker, ToWorker};
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -57,42 +54,18 @@ fn apply(run: &Run, reply: Result<FromWorker, String>) -> Option<Run> {
 #[component]
 pub fn SmokeTrain() -> Html {
     let lab = use_lab();
-    let run = use_state(Run::default);
-    // The latest state, for replies arriving between renders.
-    let latest = use_mut_ref(Run::default);
-    let worker = use_mut_ref(|| None::<WorkerClient>);
+    let job = use_worker_job(apply, |r: &Run| !r.running);
+    let run = job.state.clone();
     let steps =
         url_param("smoke_steps").and_then(|s| s.parse().ok()).unwrap_or(300usize).clamp(1, 5000);
-    {
-        // A worker left running would train on after the page moved on.
-        let worker = worker.clone();
-        use_effect_with((), move |_| {
-            move || {
-                if let Some(w) = worker.borrow_mut().take() {
-                    w.terminate()
-                }
-            }
-        });
-    }
 
     let on_start = {
-        let (run, latest, worker) = (run.clone(), latest.clone(), worker.clone());
+        let job = job.clone();
         let backend = lab.backend.clone();
         Callback::from(move |_| {
-            let set = |r: Run, run: &UseStateHandle<Run>, latest: &Rc<RefCell<Run>>| {
-                *latest.borrow_mut() = r.clone();
-                run.set(r);
-            };
             let Some(backend) = backend.clone() else {
-                let r = Run {
-                    error: Some("wait until the backend has started".into()),
-                    ..Default::default()
-                };
-                return set(r, &run, &latest);
-            };
-            let client = match WorkerClient::ensure(&worker, false) {
-                Ok(c) => c,
-                Err(e) => return set(Run { error: Some(e), ..Default::default() }, &run, &latest),
+                let error = Some("wait until the backend has started".into());
+                return job.state.set(Run { error, ..Default::default() });
             };
             let state = Run {
                 steps,
@@ -100,34 +73,11 @@ pub fn SmokeTrain() -> Html {
                 backend: backend.kind.title().into(),
                 ..Default::default()
             };
-            set(state, &run, &latest);
-            let (run, latest, slot) = (run.clone(), latest.clone(), worker.clone());
-            client.on_reply(move |reply| {
-                let next = apply(&latest.borrow(), reply);
-                if let Some(next) = next {
-                    let finished = !next.running;
-                    set(next, &run, &latest);
-                    // Done: the worker (its device, MNIST in memory) goes; a new run starts one.
-                    if finished && let Some(w) = slot.borrow_mut().take() {
-                        w.terminate()
-                    }
-                }
-            });
-            client.post(ToWorker::Smoke { steps, backend: backend.kind });
+            job.start(state, ToWorker::Smoke { steps, backend: backend.kind });
         })
     };
     // Stop ends the worker at once (it may still be downloading the training set).
-    let on_stop = {
-        let (run, latest, worker) = (run.clone(), latest.clone(), worker.clone());
-        Callback::from(move |_| {
-            if let Some(w) = worker.borrow_mut().take() {
-                w.terminate()
-            }
-            let stopped = Run { running: false, ..latest.borrow().clone() };
-            *latest.borrow_mut() = stopped.clone();
-            run.set(stopped);
-        })
-    };
+    let on_stop = Callback::from(move |_| job.stop());
 
     let first = run.losses.first().map(|p| p.1);
     let last = run.losses.last().map(|p| p.1);

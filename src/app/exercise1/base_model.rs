@@ -24,9 +24,6 @@ pub(crate) struct Loaded {
     pub(crate) device: Device,
     pub(crate) tensors: Rc<Vec<NamedTensor>>,
     pub(crate) base: Rc<Mlp>,
-    /// The model the drawing's predictions use (see [`predict_device`]): the same as `base`, now
-    /// that the page computes on the CPU (#18).
-    pub(crate) cpu_base: Rc<Mlp>,
     pub(crate) spectrum: Rc<MlpSpectrum>,
     pub(crate) base_acc: Option<f64>,
 }
@@ -67,14 +64,11 @@ async fn load(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Result<
         }
     };
     let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
-    // The page computes on the CPU (#18), so the drawing's model is the same one.
-    let cpu_base = base.clone();
     let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
     Ok(Loaded {
         device: device.clone(),
         tensors: Rc::new(tensors),
         base: Rc::new(base),
-        cpu_base: Rc::new(cpu_base),
         spectrum: Rc::new(spectrum),
         base_acc: None,
     })

@@ -112,7 +112,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
 
     // Load the pretrained base model on the page's device (Flex, whatever the workers use: a
     // switch of the training backend reloads nothing), once the backend is chosen.
-    let kind = lab.backend.is_some();
+    let backend_ready = lab.backend.is_some();
     // Which base model: the shipped one, or the n-th model trained in this page.
     let source = props.trained.as_ref().map(Same::from);
     {
@@ -120,7 +120,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let current = current.clone();
         let device = lab.backend.as_ref().map(|b| b.device.clone());
         let trained = props.trained.clone();
-        use_effect_with((kind, source.clone()), move |_| {
+        use_effect_with((backend_ready, source.clone()), move |_| {
             if let Some(device) = device {
                 // A new base model: drop the old one's factorizations.
                 current.set(None);
@@ -193,7 +193,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let linked_ranks = linked_ranks.clone();
         let loaded_state = loaded.clone();
         let test = test.clone();
-        let ready = (loaded_id.clone(), test.is_some(), kind);
+        let ready = (loaded_id.clone(), test.is_some(), backend_ready);
         use_effect_with(ready, move |_| {
             if let Some(Ok(l)) = (*loaded_state).clone() {
                 let shapes = l.spectrum.shapes();
@@ -221,7 +221,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let l = (*loaded).clone();
         let test = test.clone();
         let evaluator = evaluator.clone();
-        let ready = (loaded_id.clone(), test.is_some(), kind);
+        let ready = (loaded_id.clone(), test.is_some(), backend_ready);
         use_effect_with(ready, move |_| {
             sweep.set(Vec::new());
             if let (Some(Ok(l)), Some(t)) = (l, test) {
@@ -281,9 +281,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     };
                     let device = predict_device();
                     let predict = async |m: PadModel| match m {
-                        PadModel::Base => {
-                            probabilities(l.cpu_base.as_ref(), &img, &device).await.ok()
-                        }
+                        PadModel::Base => probabilities(l.base.as_ref(), &img, &device).await.ok(),
                         PadModel::Svd => match &c {
                             Some(c) => probabilities(c.dense.as_ref(), &img, &device).await.ok(),
                             None => None,
@@ -459,7 +457,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 </div>
                 <RefinedModels models={(*refined).clone()} shapes={shapes.clone()} test={test.clone()} on_import={on_refined.clone()} />
                 <UserEval image={(*image).clone()}
-                          models={eval_models(&l.cpu_base, current.as_ref().map(|c| (&c.ranks[..], &c.dense)), &refined)} />
+                          models={eval_models(&l.base, current.as_ref().map(|c| (&c.ranks[..], &c.dense)), &refined)} />
                 if probs.0.is_some() {
                     <p class="hint" data-testid="draw-latency" data-ms={format!("{:.1}", probs.2)}>
                         {format!("draw → both predictions in {:.1} ms (on the CPU, whatever the backend: one image is too little work for a GPU)", probs.2)}</p>

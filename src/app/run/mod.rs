@@ -6,5 +6,6 @@ pub mod clock;
 pub mod controls;
 pub mod data_choice;
 pub mod hook;
+pub mod job;
 pub mod lifecycle;
 pub mod resume;
