@@ -7,7 +7,7 @@
 
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
@@ -15,9 +15,11 @@ use crate::lab::classifier::mlp::{Classifier, PIXEL_SCALE};
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
 use crate::lab::core::error::{LabError, LabResult, check_count, check_range};
+use crate::lab::core::kernels::fused_xent;
 use crate::lab::core::readback::read_values;
 use crate::lab::core::rng::SplitMix64;
 use crate::lab::data::Dataset;
+use crate::lab::data::batches::Batches;
 
 /// How the learning rate moves over a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -128,9 +130,13 @@ pub struct ClassifierTrainer<M: Classifier> {
     order: Vec<usize>,
     cursor: usize,
     epochs_done: usize,
-    pending: Option<(Tensor<1>, Tensor<1, Int>)>,
+    /// The chunk's summed loss and correct count `[2]`, on the device until the chunk's read.
+    pending: Option<Tensor<1>>,
     pending_samples: usize,
     steps_done: usize,
+    batches: Batches,
+    /// Whether the loss runs as one fused kernel on WebGPU (`core::kernels::fused_xent`).
+    kernels: bool,
 }
 
 impl<M: Classifier> ClassifierTrainer<M> {
@@ -158,7 +164,19 @@ impl<M: Classifier> ClassifierTrainer<M> {
             pending: None,
             pending_samples: 0,
             steps_done: 0,
+            batches: Batches::new(false),
+            kernels: true,
         })
+    }
+
+    /// The same trainer with burn's operations only (batches built on the host, burn's loss):
+    /// the reference the WebGPU kernels are tested against.
+    pub fn without_kernels(mut self) -> Self {
+        self.batches = Batches::new(true);
+        self.kernels = false;
+        self.optim = std::mem::replace(&mut self.optim, Adam::new(AdamSettings::default()))
+            .without_kernels();
+        self
     }
 
     /// The model as trained so far.
@@ -214,26 +232,40 @@ impl<M: Classifier> ClassifierTrainer<M> {
         }
         if self.cursor == 0 {
             self.rng.shuffle(&mut self.order);
+            self.batches.reorder();
         }
         let end = (self.cursor + self.config.batch_size).min(self.order.len());
-        let batch = &self.order[self.cursor..end];
-        let x = data.images_tensor(batch, PIXEL_SCALE, 0.0, &self.device);
-        let y = data.labels_tensor(batch, &self.device);
+        let n = end - self.cursor;
+        let (x, y) = self.batches.batch(
+            data,
+            &self.order,
+            (self.cursor, end),
+            (PIXEL_SCALE, 0.0),
+            &self.device,
+        );
 
         let model = self.model.take().expect("model present between steps");
         let logits = model.logits(x);
-        let loss = self.loss_fn.forward(logits.clone(), y.clone());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let acc =
+            self.pending.get_or_insert_with(|| Tensor::zeros([2], &self.device.clone().inner()));
+        let fused = if self.kernels { fused_xent(&logits.clone().inner(), &y, acc) } else { None };
+        let grads = match fused {
+            // ∂/∂logits of sum(logits · ∇) is ∇: the kernel's gradient enters autodiff there.
+            Some(dlogits) => (logits * dlogits).sum().backward(),
+            None => {
+                let loss = self.loss_fn.forward(logits.clone(), y.clone());
+                let correct = logits.detach().inner().argmax(1).squeeze_dim::<1>(1).equal(y);
+                let sums = Tensor::cat(
+                    vec![loss.clone().detach().inner() * n as f32, correct.int().sum().float()],
+                    0,
+                );
+                *acc = acc.clone() + sums;
+                loss.backward()
+            }
+        };
+        let grads = GradientsParams::from_grads(grads, &model);
         self.model = Some(self.optim.step(self.current_lr(), model, grads));
         self.steps_done += 1;
-
-        let n = batch.len();
-        let loss_sum = loss.detach() * n as f32;
-        let correct = logits.detach().argmax(1).squeeze_dim::<1>(1).equal(y).int().sum();
-        self.pending = Some(match self.pending.take() {
-            Some((l, c)) => (l + loss_sum, c + correct),
-            None => (loss_sum, correct),
-        });
         self.pending_samples += n;
 
         self.cursor = end;
@@ -270,11 +302,11 @@ impl<M: Classifier> ClassifierTrainer<M> {
         } else {
             self.cursor.div_ceil(self.config.batch_size)
         };
-        let (loss_sum, correct) = self.pending.take().expect("at least one step ran");
+        let sums = self.pending.take().expect("at least one step ran");
         let samples = std::mem::take(&mut self.pending_samples);
         // One readback for the chunk (each is a round trip to the GPU): the correct count is
         // exact as a float (< 2^24).
-        let sums = read_values(Tensor::cat(vec![loss_sum, correct.float()], 0)).await?;
+        let sums = read_values(sums).await?;
         let [loss_sum, correct] = sums[..] else {
             return Err(LabError::device(format!("read {} values, expected 2", sums.len())));
         };
@@ -342,6 +374,7 @@ impl<M: Classifier> ClassifierTrainer<M> {
         t.order = ls.order.iter().map(|&i| i as usize).collect();
         t.epochs_done = ls.epochs_done;
         t.steps_done = ls.steps_done;
+        t.batches.reorder();
         Ok(t)
     }
 

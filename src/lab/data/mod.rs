@@ -1,5 +1,6 @@
 //! Data sets: MNIST digits and Fashion-MNIST clothing, as checked image/label pairs.
 
+pub mod batches;
 pub mod draw;
 pub mod idx;
 pub mod my_digits;

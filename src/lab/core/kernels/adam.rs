@@ -1,24 +1,11 @@
-//! Hand-written WebGPU kernels for the hot elementwise chains that burn (built without fusion)
-//! runs as one dispatch per operation.
-//!
 //! Adam's update of one parameter is 13 burn operations (two moment updates, the bias-corrected
-//! step, the weight update): 13 compute dispatches per parameter per step, over half of the MLP
-//! step's dispatches. [`fused_adam`] does it in one kernel that reads the weight, its gradient and
-//! both moments once and writes the three new tensors. Elsewhere (the Flex CPU backend, native
-//! builds) it declines and the caller keeps burn's operations, which are the reference the kernel
-//! is tested against (`tests/browser.rs`).
+//! step, the weight update): 13 compute dispatches per parameter per step. [`fused_adam`] does it
+//! in one kernel that reads the weight, its gradient and both moments once and writes the three
+//! new tensors.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+use super::launches::{Kernel, count};
 use burn::tensor::Tensor;
-
-static FUSED_ADAM_LAUNCHES: AtomicUsize = AtomicUsize::new(0);
-
-/// How many fused Adam updates this process has launched, so that a test can tell the kernel ran
-/// rather than the fallback (both give the same numbers).
-pub fn fused_adam_launches() -> usize {
-    FUSED_ADAM_LAUNCHES.load(Ordering::Relaxed)
-}
 
 /// The per-step constants of one Adam update, folded on the host so that the kernel is a few
 /// fused multiply-adds: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `w ← w − step·m / (√v + ε)`,
@@ -48,7 +35,7 @@ pub fn fused_adam<const D: usize>(
     {
         let out = cube::adam(w, g, moments, step);
         if out.is_some() {
-            FUSED_ADAM_LAUNCHES.fetch_add(1, Ordering::Relaxed);
+            count(Kernel::Adam);
         }
         out
     }
@@ -62,16 +49,11 @@ pub fn fused_adam<const D: usize>(
 
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod cube {
-    use burn::backend::{
-        BackendTensor, DispatchAutodiffContext, DispatchTensor, DispatchTensorKind,
-    };
     use burn::tensor::{DType, Shape, Tensor};
     // The `#[cube]` macro names `cubecl::…` paths.
     use burn_cubecl::cubecl::{self, calculate_cube_count_elemwise, prelude::*};
-    use burn_cubecl::kernel::into_contiguous;
-    use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
-    use burn_cubecl::tensor::CubeTensor;
 
+    use super::super::cube::{empty, f32_of, wrap};
     use super::AdamStep;
 
     /// One thread per element; every input is read once, every output written once.
@@ -104,24 +86,6 @@ mod cube {
         }
     }
 
-    /// The WebGPU tensor under a burn tensor (a reference-counted handle: no copy), laid out in
-    /// rows; `None` on another backend or dtype.
-    fn cube_f32<const D: usize>(t: &Tensor<D>) -> Option<CubeTensor> {
-        match t.clone().into_dispatch().kind {
-            DispatchTensorKind::Cube(BackendTensor::Float(c)) if c.dtype == DType::F32 => {
-                Some(into_contiguous(c))
-            }
-            _ => None,
-        }
-    }
-
-    fn wrap<const D: usize>(c: CubeTensor) -> Tensor<D> {
-        Tensor::from_dispatch(DispatchTensor {
-            kind: DispatchTensorKind::Cube(BackendTensor::Float(c)),
-            autodiff: DispatchAutodiffContext::Disabled,
-        })
-    }
-
     pub(super) fn adam<const D: usize>(
         w: &Tensor<D>,
         g: &Tensor<D>,
@@ -132,20 +96,18 @@ mod cube {
         if n == 0 || g.shape().num_elements() != n {
             return None;
         }
-        let (w_c, g) = (cube_f32(w)?, cube_f32(g)?);
+        let (w_c, g) = (f32_of(w)?, f32_of(g)?);
         let (m, v) = match moments {
-            Some((m, v)) if m.dims()[0] == n && v.dims()[0] == n => (cube_f32(m)?, cube_f32(v)?),
+            Some((m, v)) if m.dims()[0] == n && v.dims()[0] == n => (f32_of(m)?, f32_of(v)?),
             Some(_) => return None,
             None => {
                 let zeros = Tensor::<1>::zeros([n], &w.device());
-                (cube_f32(&zeros)?, cube_f32(&zeros)?)
+                (f32_of(&zeros)?, f32_of(&zeros)?)
             }
         };
         let w = w_c;
-        let (client, device) = (w.client.clone(), w.device.clone());
-        let out = |shape: Shape| {
-            empty_device_contiguous_dtype(client.clone(), device.clone(), shape, DType::F32)
-        };
+        let client = w.client.clone();
+        let out = |shape: Shape| empty(&w, shape, DType::F32);
         let (w_out, m_out, v_out) =
             (out(w.meta.shape().clone()), out(Shape::new([n])), out(Shape::new([n])));
         let cube_dim = CubeDim::new(&client, n);
