@@ -53,6 +53,7 @@ fn step_cost(b: &Browser, status: &str) -> Value {
             "upload_bytes": num(b, &sel, "data-upload-bytes"),
             "readbacks": num(b, &sel, "data-readbacks"),
             "pipelines": num(b, &sel, "data-pipelines"),
+            "kernels": num(b, &sel, "data-kernels"),
         })
     });
     json!({

@@ -422,6 +422,14 @@ fn the_worker_trains_on_webgpu_too() {
     click_when_enabled(&b, "train-start", 30);
     wait_train_done(&b, 480, "a WebGPU epoch in the worker");
     assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("1"));
+    // #15: each step ran our kernels in the worker, not burn's fallbacks: six fused Adam updates,
+    // one fused loss and one batch gathered on the device.
+    assert_eq!(
+        b.attr("[data-testid=train-status]", "data-kernels").as_deref(),
+        Some("8.0"),
+        "{}",
+        b.text("train-status")
+    );
     // The worker says where it computed, not only the page's banner.
     assert_eq!(
         b.attr("[data-testid=train-status]", "data-worker-backend").as_deref(),

@@ -267,7 +267,7 @@ const FUSION_TRIAL: &str = "\n## Tried: burn's fusion, without autotune (measure
     | GAN step (cnn, B = 128) | 525 → 272 | 21 → 13 | 45 588 → 46 753 |\n";
 
 const KERNEL_TRIAL: &str = "\n## Done: Adam in one kernel per parameter (A/B measured once on 2026-12-04, SwiftShader)\n\n\
-    `src/lab/core/kernels.rs` updates a parameter and both Adam moments in one CubeCL kernel instead of 13 burn \
+    `src/lab/core/kernels/adam.rs` updates a parameter and both Adam moments in one CubeCL kernel instead of 13 burn \
     operations (WebGPU only; the CPU path keeps burn's operations). The builds before and after it, measured back to \
     back with `bench_browser --backends webgpu --only mlp`: the seeded epoch's training loss is identical to the last \
     digit (2.1800377130508424 at B = 128, 2.2789836883544923 at B = 512), and the dispatches drop by 57 %. The \
@@ -294,10 +294,11 @@ fn count(v: &Value) -> String {
 /// One row of the work table: ms per step and the WebGPU work of a step.
 fn work_row(name: &str, cost: &Value, gpu: &Value) -> String {
     format!(
-        "| {name} | {} | {} | {} | {} | {} ({}) | {} | {} |\n",
+        "| {name} | {} | {} | {} | {} | {} | {} ({}) | {} | {} |\n",
         ms(&cost["steady_ms"]),
         ms(&cost["warmup_ms"]),
         count(&gpu["dispatches"]),
+        count(&gpu["kernels"]),
         count(&gpu["submits"]),
         count(&gpu["uploads"]),
         gpu["upload_bytes"].as_f64().map(|b| format!("{:.1} kB", b / 1000.0)).unwrap_or("–".into()),
@@ -306,8 +307,8 @@ fn work_row(name: &str, cost: &Value, gpu: &Value) -> String {
     )
 }
 
-const WORK_HEADER: &str = "| job | steady state, ms per step | warm-up, ms per step | dispatches | submits | \
-     uploads (bytes) | readbacks | pipelines compiled |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+const WORK_HEADER: &str = "| job | steady state, ms per step | warm-up, ms per step | dispatches | of them our \
+     kernels | submits | uploads (bytes) | readbacks | pipelines compiled |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
 
 /// What each training step asks of the GPU, as the worker counted it on WebGPU.
 fn work_section(results: &Value) -> String {
@@ -455,7 +456,7 @@ mod tests {
         let mut r = results("google swiftshader", 2.9, 530.0);
         let cost = |steady: f64, dispatches: f64| {
             json!({"steady_ms": steady, "warmup_ms": 2300.0,
-            "gpu": {"dispatches": dispatches, "submits": 8.0, "uploads": 3.0, "upload_bytes": 401_408.0, "readbacks": 0.5, "pipelines": 80.0}})
+            "gpu": {"dispatches": dispatches, "kernels": 6.0, "submits": 8.0, "uploads": 3.0, "upload_bytes": 401_408.0, "readbacks": 0.5, "pipelines": 80.0}})
         };
         r["webgpu"]["mlp_training"][0]["cost"] = cost(530.0, 135.0);
         r["webgpu"]["gan_steps"] = json!([{"arch": "dense", "batch_size": 64, "step_ms": 900.0, "cost": cost(900.0, 250.0)}]);
@@ -467,12 +468,13 @@ mod tests {
         let md = render(&r);
         assert!(
             md.contains(
-                "| MLP Adam step, B = 128 | 530 ms | 2.30 s | 135 | 8 | 3 (401.4 kB) | 0.5 | 80 |"
+                "| MLP Adam step, B = 128 | 530 ms | 2.30 s | 135 | 6 | 8 | 3 (401.4 kB) | 0.5 | 80 |"
             ),
             "{md}"
         );
-        assert!(md.contains("| GAN step (dense, B = 64) | 900 ms | 2.30 s | 250 |"), "{md}");
-        assert!(md.contains("| jax-js 0.1.25 (webgpu) | 100 ms | 900 ms | 54 | 54 |"), "{md}");
+        assert!(md.contains("| GAN step (dense, B = 64) | 900 ms | 2.30 s | 250 | 6 |"), "{md}");
+        // A peer has no kernels of ours: a dash, not a zero.
+        assert!(md.contains("| jax-js 0.1.25 (webgpu) | 100 ms | 900 ms | 54 | – | 54 |"), "{md}");
         assert!(md.contains("135 compute dispatches per step (target ≤ 54: not met)"), "{md}");
         assert!(
             md.contains("530 ms per step against jax-js's 100 ms: 5.30× (target ≤ 1.0×: not met"),

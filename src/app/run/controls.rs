@@ -142,9 +142,11 @@ fn cost_line(s: &Lifecycle) -> Option<String> {
     let g = c.gpu?;
     let ms = |v: Option<f64>| v.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "…".into());
     Some(format!(
-        "WebGPU work per step: {:.0} dispatches, {:.1} submits, {:.1} uploads ({:.1} kB), {:.2} \
-         readbacks · {:.0} pipelines compiled · warm-up {} per step, steady {} per step",
+        "WebGPU work per step: {:.0} dispatches ({:.0} of them our fused kernels), {:.1} submits, \
+         {:.1} uploads ({:.1} kB), {:.2} readbacks · {:.0} pipelines compiled · warm-up {} per \
+         step, steady {} per step",
         g.dispatches,
+        g.kernels,
         g.submits,
         g.uploads,
         g.upload_bytes / 1000.0,
@@ -185,6 +187,7 @@ fn status_line(props: &RunControlsProps) -> Html {
         tag.add_attribute("data-upload-bytes", format!("{:.0}", g.upload_bytes));
         tag.add_attribute("data-readbacks", format!("{:.2}", g.readbacks));
         tag.add_attribute("data-pipelines", format!("{:.0}", c.pipelines));
+        tag.add_attribute("data-kernels", format!("{:.1}", g.kernels));
     }
     for (name, value) in &props.status_data {
         tag.add_attribute(name, value.clone());

@@ -5,6 +5,7 @@
 
 use crate::app::env::now_ms;
 use crate::app::worker::protocol::{GpuCounts, StepCost};
+use crate::lab::core::kernels::{Kernel, launches};
 
 /// The worker's WebGPU counters now (none where the browser has no WebGPU).
 fn gpu_counts() -> Option<GpuCounts> {
@@ -22,6 +23,7 @@ fn gpu_counts() -> Option<GpuCounts> {
         upload_bytes: get("upload_bytes"),
         readbacks: get("readbacks"),
         pipelines: get("pipelines"),
+        kernels: Kernel::ALL.into_iter().map(|k| launches(k) as f64).sum(),
     })
 }
 

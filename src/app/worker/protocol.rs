@@ -349,6 +349,10 @@ pub struct GpuCounts {
     pub readbacks: f64,
     /// Compute pipelines compiled.
     pub pipelines: f64,
+    /// Launches of our own kernels (`lab::core::kernels`), counted by the engine: a step whose
+    /// kernels silently fell back to burn's operations shows 0 here.
+    #[serde(default)]
+    pub kernels: f64,
 }
 
 impl GpuCounts {
@@ -362,6 +366,7 @@ impl GpuCounts {
             upload_bytes: (self.upload_bytes - earlier.upload_bytes) / n,
             readbacks: (self.readbacks - earlier.readbacks) / n,
             pipelines: (self.pipelines - earlier.pipelines) / n,
+            kernels: (self.kernels - earlier.kernels) / n,
         }
     }
 }

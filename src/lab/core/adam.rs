@@ -79,7 +79,8 @@ impl ModuleMapper for Stepper<'_> {
                 beta1: s.beta1,
                 beta2: s.beta2,
                 decay: s.weight_decay,
-                step: (self.lr * f64::from(factor)) as f32,
+                factor,
+                lr: self.lr as f32,
                 epsilon: s.epsilon * bc2,
             };
             fused_adam(&w, &grad, prev.as_ref().map(|mo| (&mo.m, &mo.v)), step)

@@ -40,8 +40,11 @@ impl Batches {
         (scale, shift): (f32, f32),
         device: &Device,
     ) -> (Tensor<2>, Tensor<1, Int>) {
-        if let Some(out) = self.on_device(data, order, (start, end), (scale, shift), device) {
-            return out;
+        if let Some((x, y)) = self.on_device(data, order, (start, end), (scale, shift), device) {
+            // On the caller's device as the host's batch would be (an autodiff device's tensors
+            // draw their dropout and noise from the same generator as everything else).
+            let x = if device.is_autodiff() { x.autodiff() } else { x };
+            return (x, y);
         }
         let items = &order[start..end];
         (data.images_tensor(items, scale, shift, device), data.labels_tensor(items, device))

@@ -14,7 +14,6 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::lab::core::adam::{Adam, AdamSettings};
@@ -24,8 +23,9 @@ use crate::lab::core::params::{LayerNorm, layer_sq_norms};
 use crate::lab::core::readback::read_values;
 use crate::lab::core::rng::SplitMix64;
 use crate::lab::data::Dataset;
+use crate::lab::data::batches::Batches;
 use crate::lab::gan::config::GanConfig;
-use crate::lab::gan::loss::bce_with_logits;
+use crate::lab::gan::loss::{d_step_grads, g_step_grads, step_sums};
 use crate::lab::gan::models::{Discriminator, Generator, SIDE};
 use crate::lab::gan::progress::GanChunk;
 use crate::lab::gan::progress::GanEpoch;
@@ -89,6 +89,9 @@ pub struct GanTrainer {
     device: Device,
     fixed_noise: Vec<f32>,
     history: Vec<GanEpoch>,
+    batches: Batches,
+    /// Whether the losses run as fused kernels on WebGPU (`core::kernels::fused_bce`).
+    kernels: bool,
 }
 
 const LOOP_SALT: u64 = 0x6A_17;
@@ -112,11 +115,14 @@ fn adam(config: &GanConfig) -> Adam {
     Adam::new(adam_settings(config))
 }
 
-fn add(a: Option<Tensor<1>>, b: Tensor<1>) -> Option<Tensor<1>> {
-    Some(match a {
-        Some(a) => a + b,
-        None => b,
-    })
+/// `x` plus Gaussian instance noise of deviation `sigma` (none at 0), from the device's generator.
+fn with_noise(x: Tensor<4>, sigma: f64, device: &Device) -> Tensor<4> {
+    if sigma > 0.0 {
+        let noise = Tensor::random(x.dims(), Distribution::Normal(0.0, sigma), device);
+        x + noise
+    } else {
+        x
+    }
 }
 
 fn add_norms(
@@ -175,7 +181,21 @@ impl GanTrainer {
             device: device.clone(),
             fixed_noise,
             history: Vec::new(),
+            batches: Batches::new(false),
+            kernels: true,
         })
+    }
+
+    /// The same trainer with burn's operations only (batches built on the host, burn's losses,
+    /// burn's Adam): the reference the WebGPU kernels are tested against.
+    pub fn without_kernels(mut self) -> Self {
+        self.batches = Batches::new(true);
+        self.kernels = false;
+        let s = &mut self.state;
+        let none = || Adam::new(AdamSettings::default());
+        s.optim_g = std::mem::replace(&mut s.optim_g, none()).without_kernels();
+        s.optim_d = std::mem::replace(&mut s.optim_d, none()).without_kernels();
+        self
     }
 
     /// A checkpoint at this epoch boundary (refused mid-epoch), both Adams' moments included.
@@ -234,6 +254,7 @@ impl GanTrainer {
         s.epochs_done = ls.epochs_done;
         s.steps_done = ls.steps_done;
         t.history = history;
+        t.batches.reorder();
         Ok(t)
     }
 
@@ -288,15 +309,6 @@ impl GanTrainer {
         if self.config.soft_labels { (0.9, 0.1) } else { (1.0, 0.0) }
     }
 
-    fn with_noise(&self, x: Tensor<4>, sigma: f64) -> Tensor<4> {
-        if sigma > 0.0 {
-            let noise = Tensor::random(x.dims(), Distribution::Normal(0.0, sigma), &self.device);
-            x + noise
-        } else {
-            x
-        }
-    }
-
     /// One D step and one G step on the next batch. Metrics stay on the device.
     pub fn step(&mut self, data: &Dataset) -> LabResult<()> {
         if data.len() != self.state.order.len() {
@@ -310,19 +322,22 @@ impl GanTrainer {
         if self.state.cursor == 0 {
             let s = &mut self.state;
             s.rng.shuffle(&mut s.order);
+            self.batches.reorder();
             // D's dropout and the instance noise draw from the device's generator, whose state
             // a checkpoint cannot read: reseeding it from the seed and the epoch at each epoch's
             // start makes a run restored at an epoch boundary continue bit for bit.
             self.device
                 .seed(self.config.seed ^ LOOP_SALT.rotate_left(17) ^ (s.epochs_done as u64 + 1));
         }
-        let batch: Vec<usize> = self.state.order[self.state.cursor..self.state.cursor + b].to_vec();
         let sigma = self.config.noise_at(self.state.epochs_done + 1);
         let (real_label, fake_label) = self.real_fake_labels();
-        let real: Tensor<4> =
-            data.images_tensor(&batch, 2.0 / 255.0, -1.0, &self.device).reshape([b, 1, SIDE, SIDE]);
+        let range = (self.state.cursor, self.state.cursor + b);
+        let (real, _) =
+            self.batches.batch(data, &self.state.order, range, (2.0 / 255.0, -1.0), &self.device);
+        let real: Tensor<4> = real.reshape([b, 1, SIDE, SIDE]);
         let measure_norms = (self.state.steps_done + 1).is_multiple_of(NORM_EVERY)
             || self.state.cursor + 2 * b > self.state.order.len();
+        let sums = self.pending.sums.get_or_insert_with(|| step_sums(&self.device));
 
         // 1. The D step on real ‖ fake, permuted.
         let z = latent(&mut self.state.rng, b, &self.device);
@@ -330,30 +345,23 @@ impl GanTrainer {
         let mut perm: Vec<usize> = (0..2 * b).collect();
         self.state.rng.shuffle(&mut perm);
         let (x, targets, is_real) = shuffle_batch(real, fake, &perm, real_label, fake_label);
-        let x = self.with_noise(x, sigma);
+        let x = with_noise(x, sigma, &self.device);
         let d = self.state.d.clone();
-        let logits = d.logits(x);
-        let d_loss = bce_with_logits(logits.clone(), targets);
-        let d_grads = GradientsParams::from_grads(d_loss.backward(), &d);
+        let grads = d_step_grads(d.logits(x), targets, is_real, sums, self.kernels);
+        let d_grads = GradientsParams::from_grads(grads, &d);
         let d_norms = measure_norms.then(|| layer_sq_norms(&d, Some(&d_grads)));
         self.state.d = self.state.optim_d.step(self.config.lr_d, d, d_grads);
-        let probs = sigmoid(logits.detach());
-        let d_real = (probs.clone() * is_real).sum();
-        let d_fake = probs.sum() - d_real.clone();
 
         // 2. The G step through a frozen D.
         let z = latent(&mut self.state.rng, b, &self.device);
         let frozen = self.state.d.clone().no_grad();
         let g = self.state.g.clone();
-        let images = self.with_noise(g.forward(z), sigma);
-        let ones = Tensor::<2>::ones([b, 1], &self.device);
-        let g_loss = bce_with_logits(frozen.logits(images), ones);
-        let g_grads = GradientsParams::from_grads(g_loss.backward(), &g);
+        let images = with_noise(g.forward(z), sigma, &self.device);
+        let grads = g_step_grads(frozen.logits(images), sums, self.kernels);
+        let g_grads = GradientsParams::from_grads(grads, &g);
         let g_norms = measure_norms.then(|| layer_sq_norms(&g, Some(&g_grads)));
         self.state.g = self.state.optim_g.step(self.config.lr_g, g, g_grads);
 
-        let sums = Tensor::cat(vec![d_loss.detach(), g_loss.detach(), d_real, d_fake], 0);
-        self.pending.sums = add(self.pending.sums.take(), sums);
         self.pending.batches += 1;
         self.pending.images += b;
         if let (Some(gn), Some(dn)) = (g_norms, d_norms) {
@@ -399,6 +407,7 @@ impl GanTrainer {
         for (what, v) in [("discriminator loss", d_loss), ("generator loss", g_loss)] {
             if !v.is_finite() {
                 self.state = self.last_good.as_ref().expect("set above").snapshot();
+                self.batches.reorder();
                 return Err(LabError::NonFinite { what, value: v as f32, epoch });
             }
         }
@@ -488,6 +497,7 @@ mod tests {
     use super::*;
     use crate::lab::core::params::module_tensors;
     use crate::lab::data::{IMAGE_PIXELS, Images};
+    use crate::lab::gan::loss::bce_with_logits;
     use crate::lab::gan::models::GanArch;
     use crate::lab::gan::sampling::GRID_SAMPLES;
     use crate::lab::gan::sampling::interpolate;

@@ -8,10 +8,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub enum Kernel {
     Adam,
     Xent,
+    Bce,
     Gather,
 }
 
-static LAUNCHES: [AtomicUsize; 3] = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+impl Kernel {
+    /// Every kernel.
+    pub const ALL: [Kernel; 4] = [Kernel::Adam, Kernel::Xent, Kernel::Bce, Kernel::Gather];
+}
+
+static LAUNCHES: [AtomicUsize; 4] =
+    [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
 
 /// How many times this process has launched `kernel`.
 pub fn launches(kernel: Kernel) -> usize {

@@ -5,6 +5,8 @@
 //! - [`fused_xent`]: softmax cross-entropy's gradient, the batch's loss and its correct count in
 //!   one kernel, which replaces log-softmax, the loss's backward pass and the accuracy count
 //!   (about 25 dispatches) and accumulates both metrics on the device until the chunk's one read.
+//! - [`fused_bce`]: the same for a GAN's binary cross-entropy on logits, with D's mean outputs on
+//!   real and fake images.
 //! - [`DeviceImages`]: a training set uploaded once per job, batches gathered from it on the
 //!   device: no upload per step.
 //!
@@ -14,6 +16,7 @@
 //! rather than its fallback (both give the same numbers).
 
 mod adam;
+mod bce;
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod cube;
 mod gather;
@@ -21,6 +24,7 @@ mod launches;
 mod xent;
 
 pub use adam::{AdamStep, fused_adam};
+pub use bce::fused_bce;
 pub use gather::DeviceImages;
 pub use launches::{Kernel, fused_adam_launches, launches};
 pub use xent::fused_xent;
