@@ -209,10 +209,14 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
         out.insert("mlp_training".into(), json!(training));
     }
 
-    if want("gan") {
+    if want("gan") || only.iter().any(|s| s.starts_with("gan-")) {
         // GAN training step (D step + G step), per architecture and batch size.
         let mut gan = Vec::new();
-        for arch in ["dense", "cnn"] {
+        // `--only gan-dense` (or `gan-cnn`): that architecture only.
+        let archs = ["dense", "cnn"]
+            .into_iter()
+            .filter(|a| want("gan") || only.iter().any(|s| s.strip_prefix("gan-") == Some(*a)));
+        for arch in archs {
             b.js(&format!("const s = document.querySelector('[data-testid=gan-arch]'); s.value = '{arch}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));"), vec![]);
             for batch in [64usize, 128] {
                 b.set_input("gan-epochs", "50");
@@ -292,7 +296,8 @@ fn main() {
     let backends: Vec<String> = flag(&args, "--backends")
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_else(|| vec!["cpu".into(), "webgpu".into()]);
-    // `--only mlp,gan`: just those sections (cold, slider, draw, mlp, gan), e.g. for an A/B run.
+    // `--only mlp,gan`: just those sections (cold, slider, draw, mlp, gan, or gan-dense / gan-cnn
+    // for one architecture), e.g. for an A/B run.
     let only: Vec<String> = flag(&args, "--only")
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_default();

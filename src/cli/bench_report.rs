@@ -188,6 +188,7 @@ pub fn render(results: &Value) -> String {
           | wasm a user downloads to train (gzip) | 11.4 MB (page 5.6 + worker 5.8) | 4.4 MB (one module) | Symbol names stripped at link time (`build.rs`, −1.2 MB per binary); the workers are module workers that run the page's own module (`static/worker-boot.js`), so it is downloaded once; cubecl's kernel compiler built with `opt-level = \"s\"` (5.02 → 4.39 MB; on SwiftShader the MLP step went 352 → 253 ms and the rank slider 3.8 → 3.1 s, so nothing slowed down). Tried and dropped: binaryen 132's `wasm-opt -Oz` cut the raw size by 39 % but the gzip size grew 1 % (4.60 → 4.67 MB), at 5 minutes per build. |\n\
           | wasm before the page works (gzip; measured 2026-12-05) | 4.4 MB (one module) | 0.92 MB (page); the workers' 4.0 MB after the first screen works | #18: the page's module is built without WebGPU (1.18 MB), then for size (`page` profile, opt-level \"s\" but gemm: 0.92 MB; the slider and the pad kept their times, 19–28 ms and 4.5 ms). `wasm-opt -Oz` on it was tried: 1.18 → 1.25 MB gzip. |\n";
     s += KERNEL_TRIAL;
+    s += LOSS_KERNELS;
     s += FUSION_TRIAL;
     s += AUTOTUNE_TRIAL;
     s += &crate::cli::bench_site::site_section(&results["site"]);
@@ -275,6 +276,23 @@ const KERNEL_TRIAL: &str = "\n## Done: Adam in one kernel per parameter (A/B mea
     | MLP Adam step | dispatches per step, before → after | submits | uploads | steady ms per step, before → after |\n|---|---:|---:|---:|---:|\n\
     | B = 128 | 146.5 → 62.5 | 6 → 3 | 17 → 8 | 1 239 → 1 101 |\n\
     | B = 512 | 147 → 63 | 6 → 4 | 2 → 8 | 2 807 → 3 755 (5 steps) |\n";
+
+const LOSS_KERNELS: &str = "\n\
+    ## Done: the losses in one kernel, batches gathered on the device (A/B measured once on 2026-12-06, SwiftShader)\n\
+    \n\
+    `src/lab/core/kernels/`: the classifier's softmax cross-entropy (`xent.rs`) and a GAN step's two binary cross-entropies (`bce.rs`) each give the logits' gradient and add the loss and the step's metrics into a small tensor that stays on the device until the chunk's one readback, in one kernel; each job uploads its training set once (u8 pixels) and gathers every batch on the device (`gather.rs`); the fused Adam now rounds operation for operation as burn's operations do. The builds before (379ffc2) and after, measured back to back with `bench_browser --backends webgpu --only mlp,gan-dense` (the CNN's before is the 2026-12-04 run's count), then the peers with `bench_peers --only jaxjs,tfjs-webgpu`, in one session. The seeded epoch's training loss: 2.1800377130508424 → 2.180037593841553 at B = 128, 2.2789836883544923 → 2.2789838790893553 at B = 512. The wasm tests train both ways and compare: the MLP after 50 steps and the dense GAN after 12 agree to 1e-5 in losses and weights (the GAN's weights identically on SwiftShader).\n\
+    \n\
+    | job | dispatches per step, before → after | of them our kernels | submits | uploads per step (bytes) | steady ms per step, before → after |\n\
+    |---|---:|---:|---:|---:|---:|\n\
+    | MLP Adam step, B = 128 | 62.5 → 37.5 | 8 | 3 → 2 | 8 (402 kB) → 7 (432 B) | 474 → 486 |\n\
+    | MLP Adam step, B = 512 | 63 → 38 | 8 | 4 → 3 | 8 (1 608 kB) → 7 (432 B) | 1 768 → 2 000 (5 steps) |\n\
+    | GAN step (dense, B = 64) | 394 → 338 | 23 | 17 → 16 | 19 (254 kB) → 19 (54 kB) | 6 119 → 6 038 |\n\
+    | GAN step (dense, B = 128) | 394 → 338 | 23 | 17 → 16 | 10 (507 kB) → 10 (106 kB) | 11 581 → 11 738 |\n\
+    | GAN step (cnn, B = 64) | 357 → 301 | 17 | 16 → 15 | 15 (254 kB) → 14 (53 kB) | 37 260 → 39 086 |\n\
+    | GAN step (cnn, B = 128) | 357 → 301 | 17 | 16 → 15 | 10 (507 kB) → 9 (106 kB) | 52 810 → 54 873 |\n\
+    \n\
+    Peers in the same session: jax-js 0.1.25 (webgpu) 62.5 ms per step with 55 dispatches and 56 submits; TF.js 4.22.0 (webgpu) 330 ms with 127 dispatches and 9 submits. Against issue #15's targets: the MLP step's 37.5 dispatches meet ≤ 54; its 486 ms is 7.8× jax-js's 62.5 ms on this emulator (target ≤ 1.0×: not met; the emulator's time is in burn's matmul kernels, which run on the same two CPU cores, and it did not move with the dispatch count). The dense GAN step's 338 dispatches are 47 % fewer than the 634 of the issue's day, short of halving them (≤ 317): the rest is burn's forward and backward passes (batch norm, dropout, LeakyReLU, the instance noise, the real ‖ fake permutation). The CNN step's convolutions are still burn's.\n\
+    ";
 
 const AUTOTUNE_TRIAL: &str = "\n## Tried: burn's autotune, without fusion (2026-12-04, SwiftShader)\n\n\
     The same tree with `\"autotune\"` added to the wasm `burn` features (16 min to build in its own target dir). On \
