@@ -18,6 +18,11 @@ fn toy(n: usize) -> Dataset {
     Dataset::new(Images { count: n, pixels }, (0..n).map(|i| (i % 10) as u8).collect()).unwrap()
 }
 
+/// A tensor's values, read back asynchronously (the only read WebGPU allows).
+async fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap()
+}
+
 /// One Adam step then an evaluation, every read async: the path the page uses.
 async fn train_and_read(device: &Device) -> (f64, f64) {
     let ad = device.clone().autodiff();
@@ -103,10 +108,7 @@ async fn webgpu_fused_adam_matches_burns_operations() {
         b = reference.step(1e-2, b, gb);
     }
     assert_eq!(fused_adam_launches() - before, 50 * 4, "one launch per parameter per step");
-    let read = |t: Tensor<1>| async move {
-        t.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap()[0]
-    };
-    let (la, lb) = (read(loss(&a).reshape([1])).await, read(loss(&b).reshape([1])).await);
+    let (la, lb) = (floats(loss(&a)).await[0], floats(loss(&b)).await[0]);
     assert!((la - lb).abs() <= 1e-4 * lb.abs().max(1.0), "loss {la} vs {lb}");
     let (ta, tb) = (module_tensors(&a).await.unwrap(), module_tensors(&b).await.unwrap());
     let (sa, sb) = (fused.save(&a).await.unwrap(), reference.save(&b).await.unwrap());
@@ -146,10 +148,7 @@ async fn webgpu_fused_loss_matches_burns_cross_entropy() {
     let loss =
         CrossEntropyLossConfig::new().init(&ad).forward(tracked.clone(), y.clone().autodiff());
     let want = tracked.grad(&loss.backward()).unwrap();
-    let read = |t: Tensor<2>| async move {
-        t.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap()
-    };
-    let (got, want) = (read(grad).await, read(want).await);
+    let (got, want) = (floats(grad).await, floats(want).await);
     for (g, w) in got.iter().zip(&want) {
         assert!((g - w).abs() <= 1e-5, "gradient {g} vs {w}");
     }
@@ -268,16 +267,13 @@ async fn webgpu_fused_gan_loss_matches_burns() {
     let tracked = Tensor::<2>::from_inner(logits.clone()).require_grad();
     let loss = bce_with_logits(tracked.clone(), targets.clone().autodiff());
     let want = tracked.grad(&loss.backward()).unwrap();
-    let read = |t: Tensor<2>| async move {
-        t.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap()
-    };
-    let (gv, wv) = (read(grad).await, read(want).await);
+    let (gv, wv) = (floats(grad).await, floats(want).await);
     for (g, w) in gv.iter().zip(&wv) {
         assert!((g - w).abs() <= 1e-6, "gradient {g} vs {w}");
     }
     let loss = loss.inner().into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap()[0];
-    let p = read(sigmoid(logits)).await;
-    let is_real = read(real).await;
+    let p = floats(sigmoid(logits)).await;
+    let is_real = floats(real).await;
     let d_real: f32 = p.iter().zip(&is_real).map(|(p, r)| p * r).sum();
     let d_fake: f32 = p.iter().zip(&is_real).map(|(p, r)| p * (1.0 - r)).sum();
     let sums = acc.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap();

@@ -36,18 +36,31 @@ impl Batches {
         &mut self,
         data: &Dataset,
         order: &[usize],
-        (start, end): (usize, usize),
+        range: (usize, usize),
         (scale, shift): (f32, f32),
         device: &Device,
     ) -> (Tensor<2>, Tensor<1, Int>) {
-        if let Some((x, y)) = self.on_device(data, order, (start, end), (scale, shift), device) {
-            // On the caller's device as the host's batch would be (an autodiff device's tensors
-            // draw their dropout and noise from the same generator as everything else).
-            let x = if device.is_autodiff() { x.autodiff() } else { x };
-            return (x, y);
+        if let Some(out) = self.on_device(data, order, range, (scale, shift), device) {
+            return out;
         }
-        let items = &order[start..end];
+        let items = &order[range.0..range.1];
         (data.images_tensor(items, scale, shift, device), data.labels_tensor(items, device))
+    }
+
+    /// [`Batches::batch`]'s images alone, for a trainer with no use for labels (a GAN's real
+    /// images): the host path then builds no label tensor.
+    pub fn images(
+        &mut self,
+        data: &Dataset,
+        order: &[usize],
+        range: (usize, usize),
+        (scale, shift): (f32, f32),
+        device: &Device,
+    ) -> Tensor<2> {
+        match self.on_device(data, order, range, (scale, shift), device) {
+            Some((x, _)) => x,
+            None => data.images_tensor(&order[range.0..range.1], scale, shift, device),
+        }
     }
 
     fn on_device(
@@ -72,6 +85,9 @@ impl Batches {
         if self.order.is_none() {
             self.order = Some(set.order(order)?);
         }
-        set.gather(self.order.as_ref()?, start, end - start, scale, shift)
+        let (x, y) = set.gather(self.order.as_ref()?, start, end - start, scale, shift)?;
+        // On the caller's device as the host's batch would be (an autodiff device's tensors
+        // draw their dropout and noise from the same generator as everything else).
+        Some((if device.is_autodiff() { x.autodiff() } else { x }, y))
     }
 }

@@ -332,8 +332,8 @@ impl GanTrainer {
         let sigma = self.config.noise_at(self.state.epochs_done + 1);
         let (real_label, fake_label) = self.real_fake_labels();
         let range = (self.state.cursor, self.state.cursor + b);
-        let (real, _) =
-            self.batches.batch(data, &self.state.order, range, (2.0 / 255.0, -1.0), &self.device);
+        let real =
+            self.batches.images(data, &self.state.order, range, (2.0 / 255.0, -1.0), &self.device);
         let real: Tensor<4> = real.reshape([b, 1, SIDE, SIDE]);
         let measure_norms = (self.state.steps_done + 1).is_multiple_of(NORM_EVERY)
             || self.state.cursor + 2 * b > self.state.order.len();
