@@ -199,8 +199,9 @@ async fn webgpu_gathered_batches_are_the_hosts() {
     assert_eq!(i(y).await, i(want_y).await);
 }
 
-/// The classifier's step with its WebGPU kernels (batches gathered on the device, the fused loss,
-/// fused Adam) and with burn's operations only: after 50 seeded steps the losses agree to 1e-4
+/// The classifier's step with its WebGPU kernels (batches gathered on the device, the layers'
+/// products and the loss by our kernels instead of autodiff, fused Adam) and with burn's
+/// operations only: after 50 seeded steps the losses agree to 1e-4
 /// and the weights to 1e-5, and the kernels did run (one gather and one loss per step).
 #[wasm_bindgen_test]
 async fn webgpu_kernels_train_like_burns_operations() {
@@ -222,6 +223,7 @@ async fn webgpu_kernels_train_like_burns_operations() {
     let mut a = ClassifierTrainer::new(model.clone(), cfg.clone(), data.len(), &device).unwrap();
     let mut b = ClassifierTrainer::new(model, cfg, data.len(), &device).unwrap().without_kernels();
     let (xent, gather) = (launches(Kernel::Xent), launches(Kernel::Gather));
+    let (matmul, col_sums) = (launches(Kernel::Matmul), launches(Kernel::ColSums));
     for _ in 0..10 {
         let (ra, rb) =
             (a.train_chunk(&data, 5).await.unwrap(), b.train_chunk(&data, 5).await.unwrap());
@@ -231,6 +233,9 @@ async fn webgpu_kernels_train_like_burns_operations() {
     }
     assert_eq!(launches(Kernel::Xent) - xent, 50, "one fused loss per step");
     assert_eq!(launches(Kernel::Gather) - gather, 50, "one gathered batch per step");
+    // Two layers: two products forward, two weight gradients, one gradient through the ReLU.
+    assert_eq!(launches(Kernel::Matmul) - matmul, 50 * 5, "our products, not autodiff's");
+    assert_eq!(launches(Kernel::ColSums) - col_sums, 50 * 2, "one bias gradient per layer");
     let (ta, tb) =
         (module_tensors(a.model()).await.unwrap(), module_tensors(b.model()).await.unwrap());
     for (p, q) in ta.iter().zip(&tb) {
@@ -238,6 +243,199 @@ async fn webgpu_kernels_train_like_burns_operations() {
             assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0), "{}: {x} vs {y}", p.name);
         }
     }
+
+    // The evaluation's forward pass is our products too (two per batch of 64: four batches), and
+    // gives burn's forward pass's loss and predictions.
+    let before = launches(Kernel::Matmul);
+    let eval = evaluate(a.model(), &data, 64, &device).await.unwrap();
+    assert_eq!(launches(Kernel::Matmul) - before, 2 * 4);
+    let inner = device.clone().inner();
+    let all: Vec<usize> = (0..data.len()).collect();
+    let logits = burn::module::Module::valid(a.model()).forward(data.images_tensor(
+        &all,
+        mnist_lab::lab::classifier::mlp::PIXEL_SCALE,
+        0.0,
+        &inner,
+    ));
+    let loss = burn::nn::loss::CrossEntropyLossConfig::new()
+        .init(&inner)
+        .forward(logits.clone(), data.labels_tensor(&all, &inner));
+    let loss = floats(loss).await[0] as f64;
+    assert!((eval.loss - loss).abs() <= 1e-5 * loss.max(1.0), "{} vs {loss}", eval.loss);
+    let top = logits.argmax(1).into_data_async().await.unwrap().try_into_vec_as::<i64>().unwrap();
+    let top: Vec<u8> = top.into_iter().map(|p| p as u8).collect();
+    assert_eq!(eval.predictions, top);
+}
+
+/// The dense stack's kernels give autodiff's gradients for every parameter of a factorized MLP
+/// (layers without bias, without ReLU between a pair, widths and a batch that are not multiples
+/// of the kernels' 8×8 blocks), and add the batch's loss and correct count as burn computes them.
+#[wasm_bindgen_test]
+async fn webgpu_dense_kernels_give_autodiffs_gradients() {
+    use burn::nn::loss::CrossEntropyLossConfig;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::GradientsParams;
+    use burn::tensor::Int;
+    use mnist_lab::lab::classifier::mlp::Classifier;
+    use mnist_lab::lab::compress::factorized::{FactorizedLayer, FactorizedMlp};
+    use mnist_lab::lab::core::kernels::{Kernel, fused_dense_grads, launches};
+
+    let device = webgpu_device().await.expect("WebGPU initialises").autodiff();
+    device.seed(21);
+    let dense = |i: usize, o: usize, bias: bool| -> Linear {
+        LinearConfig::new(i, o).with_bias(bias).init(&device)
+    };
+    let model = FactorizedMlp::from_layers(vec![
+        FactorizedLayer { first: dense(13, 3, false), second: dense(3, 7, true) },
+        FactorizedLayer { first: dense(7, 5, false), second: dense(5, 6, true) },
+    ]);
+    let rows = 9;
+    let x = Tensor::<2>::from_data(
+        TensorData::new(
+            (0..rows * 13).map(|i| (i as f32 * 0.61).sin()).collect::<Vec<_>>(),
+            [rows, 13],
+        ),
+        &device,
+    );
+    let labels: Vec<i32> = (0..rows as i32).map(|i| (i * 5) % 6).collect();
+    let int = |d: &Device| Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [rows]), d);
+    let y = int(&device.clone().inner());
+
+    let acc = Tensor::<1>::zeros([2], &device.clone().inner());
+    let layers = model.dense_layers().expect("a stack of dense layers");
+    let before = launches(Kernel::Matmul);
+    let mut ours = fused_dense_grads(&layers, &x.clone().inner(), &y, &acc).expect("on WebGPU");
+    // Four layers: four products forward, four weight gradients, three gradients flowing down.
+    assert_eq!(launches(Kernel::Matmul) - before, 11);
+
+    let logits = model.logits(x);
+    let loss = CrossEntropyLossConfig::new().init(&device).forward(logits.clone(), int(&device));
+    let mut want = GradientsParams::from_grads(loss.backward(), &model);
+    let mut ids = Vec::new();
+    for pair in &model.layers {
+        for l in [&pair.first, &pair.second] {
+            ids.push((l.weight.id, true));
+            if let Some(b) = &l.bias {
+                ids.push((b.id, false));
+            }
+        }
+    }
+    assert_eq!(ours.len(), ids.len(), "one gradient per parameter");
+    for (id, matrix) in ids {
+        let (g, w) = if matrix {
+            (
+                ours.remove::<2>(id).unwrap().flatten(0, 1),
+                want.remove::<2>(id).unwrap().flatten(0, 1),
+            )
+        } else {
+            (ours.remove::<1>(id).unwrap(), want.remove::<1>(id).unwrap())
+        };
+        let (g, w): (Vec<f32>, Vec<f32>) = (floats(g).await, floats(w).await);
+        assert_eq!(g.len(), w.len());
+        assert!(w.iter().any(|v| *v != 0.0), "a gradient that tests nothing");
+        for (a, b) in g.iter().zip(&w) {
+            assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "gradient {a} vs {b}");
+        }
+    }
+    let sums = acc.into_data_async().await.unwrap().try_into_vec_as::<f32>().unwrap();
+    let loss = floats(loss.inner()).await[0] * rows as f32;
+    assert!((sums[0] - loss).abs() <= 1e-5 * loss.abs().max(1.0), "{sums:?} vs {loss}");
+    let p = floats(logits.inner()).await;
+    let correct = (0..rows)
+        .filter(|&r| {
+            let row = &p[r * 6..r * 6 + 6];
+            let top = (0..6).fold(0, |t, j| if row[j] > row[t] { j } else { t });
+            top as i32 == labels[r]
+        })
+        .count();
+    assert_eq!(sums[1], correct as f32);
+}
+
+/// A dense layer and LeakyReLU as our autodiff operations give burn's `Linear` and `LeakyRelu`
+/// values and gradients, for the weights, the bias and an input that itself comes from a tracked
+/// layer (as D's input does in the G step); frozen weights get no gradient, and the plain forward pass
+/// (no autodiff) is the same too. Sizes cross the kernels' 8×8 blocks.
+#[wasm_bindgen_test]
+async fn webgpu_linear_kernel_is_burns_linear_under_autodiff() {
+    use burn::module::Module;
+    use burn::nn::{LeakyReluConfig, LinearConfig};
+    use burn::tensor::activation::sigmoid;
+    use mnist_lab::lab::core::kernels::{Kernel, launches, layer_kernels, leaky_relu, linear};
+
+    let device = webgpu_device().await.expect("WebGPU initialises").autodiff();
+    device.seed(4);
+    let (first, second) =
+        (LinearConfig::new(19, 11).init(&device), LinearConfig::new(11, 3).init(&device));
+    let act = LeakyReluConfig::new().with_negative_slope(0.2).init();
+    let x = Tensor::<2>::from_data(
+        TensorData::new(
+            (0..13 * 19).map(|i| (i as f32 * 0.29).cos()).collect::<Vec<_>>(),
+            [13, 19],
+        ),
+        &device,
+    )
+    .require_grad();
+    let run = |off: bool| {
+        layer_kernels(off, || {
+            let y = linear(&second, leaky_relu(&act, linear(&first, x.clone())));
+            let loss = sigmoid(y.clone()).powi_scalar(2).sum();
+            let grads = loss.backward();
+            let g = |t: Tensor<2>| t.grad(&grads).unwrap().flatten::<1>(0, 1);
+            let bias = |l: &burn::nn::Linear| l.bias.as_ref().unwrap().val().grad(&grads).unwrap();
+            (
+                y.inner().flatten::<1>(0, 1),
+                vec![
+                    g(x.clone()),
+                    g(first.weight.val()),
+                    bias(&first),
+                    g(second.weight.val()),
+                    bias(&second),
+                ],
+            )
+        })
+    };
+    let (before, leaky) = (launches(Kernel::Matmul), launches(Kernel::Leaky));
+    let (y, grads) = run(false);
+    // Forward two products; backward dW for both, dx for the second layer and for x.
+    assert_eq!(launches(Kernel::Matmul) - before, 2 + 4);
+    assert_eq!(launches(Kernel::Leaky) - leaky, 2, "LeakyReLU forward and backward");
+    let mid = (launches(Kernel::Matmul), launches(Kernel::Leaky));
+    let (want_y, want) = run(true);
+    assert_eq!((launches(Kernel::Matmul), launches(Kernel::Leaky)), mid, "off: burn's operations");
+    let close = |a: Vec<f32>, b: Vec<f32>, what: &str| {
+        assert_eq!(a.len(), b.len());
+        assert!(b.iter().any(|v| *v != 0.0), "{what}: nothing to compare");
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() <= 1e-6 * q.abs().max(1.0), "{what}: {p} vs {q}");
+        }
+    };
+    close(floats(y).await, floats(want_y).await, "output");
+    for (i, (g, w)) in grads.into_iter().zip(want).enumerate() {
+        close(floats(g).await, floats(w).await, &format!("gradient {i}"));
+    }
+
+    // A frozen layer (as D in the G step): the input's gradient only.
+    let frozen = second.clone().no_grad();
+    let h = x.clone().slice([0..13, 0..11]);
+    let before = launches(Kernel::Matmul);
+    let grads = linear(&frozen, h.clone()).sum().backward();
+    assert_eq!(launches(Kernel::Matmul) - before, 2, "forward and dx only");
+    assert!(frozen.weight.val().grad(&grads).is_none());
+    let dx = floats(x.grad(&grads).unwrap().flatten::<1>(0, 1)).await;
+    let row_sums = floats(second.weight.val().inner().sum_dim(1).flatten::<1>(0, 1)).await;
+    for r in 0..13 {
+        for c in 0..19 {
+            let want = if c < 11 { row_sums[c] } else { 0.0 };
+            assert!((dx[r * 19 + c] - want).abs() <= 1e-6, "dx[{r},{c}]");
+        }
+    }
+
+    // No autodiff: the plain backend's forward pass.
+    let plain = first.valid();
+    let xi = x.clone().inner();
+    let ours = floats(linear(&plain, xi.clone())).await;
+    let burns = floats(plain.forward(xi)).await;
+    close(ours, burns, "plain forward");
 }
 
 /// The fused GAN loss kernel's gradient is burn's autodiff gradient of the stable BCE, and what
@@ -282,10 +480,11 @@ async fn webgpu_fused_gan_loss_matches_burns() {
     assert!(close(sums[2], d_real) && close(sums[3], d_fake), "{sums:?} vs {d_real}, {d_fake}");
 }
 
-/// The dense GAN's step with its WebGPU kernels (real images gathered on the device, both fused
-/// losses, fused Adam) and with burn's operations only, epoch by epoch from the same seeds:
-/// losses and D's outputs agree to 1e-5 for three epochs (12 steps), the generator's weights to
-/// 1e-5, and the kernels ran (one gather and two losses per step). The kernels round as burn's
+/// The dense GAN's step with its WebGPU kernels (real images gathered on the device, dense layers
+/// as our autodiff operation, both fused losses, fused Adam) and with burn's operations only,
+/// epoch by epoch from the same seeds: losses and D's outputs agree to 1e-5 for three epochs (12
+/// steps), the generator's weights to 1e-5, and the kernels ran (one gather, 29 products, 17
+/// LeakyReLUs and two losses per step). The kernels round as burn's
 /// operations do (on SwiftShader the weights come out identical): a GAN amplifies a last-bit
 /// difference in a gradient or an update, to 4e-4 in the losses after 8 steps when the fused
 /// Adam folded its step size differently.
@@ -311,6 +510,7 @@ async fn webgpu_gan_kernels_train_like_burns_operations() {
         ..GanConfig::default()
     };
     let (bce, gather) = (launches(Kernel::Bce), launches(Kernel::Gather));
+    let (matmul, leaky) = (launches(Kernel::Matmul), launches(Kernel::Leaky));
     // One run after the other: each trainer seeds the device's generator when it starts and at
     // each epoch's start, so both draw the same dropout masks and noise.
     let mut a = GanTrainer::new(config.clone(), data.len(), &device).unwrap();
@@ -331,6 +531,14 @@ async fn webgpu_gan_kernels_train_like_burns_operations() {
     }
     assert_eq!(launches(Kernel::Bce) - bce, 24, "two fused losses per step");
     assert_eq!(launches(Kernel::Gather) - gather, 12, "one gathered batch per step");
+    // Dense layers as our autodiff operation (none in the run without kernels). D step: G's 4
+    // forward products, D's 3 forward, 3 weight gradients and 2 input gradients (the images need
+    // none). G step: G's 4 and D's 3 forward, 3 input gradients through frozen D (no weight
+    // gradients), G's 4 weight gradients and 3 input gradients (z needs none).
+    assert_eq!(launches(Kernel::Matmul) - matmul, 12 * (12 + 17), "our dense layers");
+    // LeakyReLU: forward after G's 3 hidden layers and D's 2, in both steps; backward through
+    // D's 2 in the D step, and D's 2 and G's 3 in the G step.
+    assert_eq!(launches(Kernel::Leaky) - leaky, 12 * (10 + 7), "our LeakyReLUs");
     let (ta, tb) = (
         module_tensors(a.generator()).await.unwrap(),
         module_tensors(b.generator()).await.unwrap(),

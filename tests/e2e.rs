@@ -423,10 +423,11 @@ fn the_worker_trains_on_webgpu_too() {
     wait_train_done(&b, 480, "a WebGPU epoch in the worker");
     assert_eq!(b.attr("[data-testid=metrics-chart]", "data-points").as_deref(), Some("1"));
     // #15: each step ran our kernels in the worker, not burn's fallbacks: six fused Adam updates,
-    // one fused loss and one batch gathered on the device.
+    // one fused loss, one batch gathered on the device, and the three layers' eight products
+    // (three forward, three weight gradients, two gradients flowing down) and three bias sums.
     assert_eq!(
         b.attr("[data-testid=train-status]", "data-kernels").as_deref(),
-        Some("8.0"),
+        Some("19.0"),
         "{}",
         b.text("train-status")
     );

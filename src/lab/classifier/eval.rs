@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::lab::classifier::metrics::ConfusionMatrix;
 use crate::lab::classifier::mlp::{Classifier, PIXEL_SCALE};
 use crate::lab::core::error::{LabError, LabResult, check_count};
+use crate::lab::core::kernels::fused_dense_logits;
 use crate::lab::core::readback::read_f32;
 use crate::lab::data::Dataset;
 
@@ -46,7 +47,9 @@ pub async fn evaluate<M: Classifier>(
     for batch in indices.chunks(batch_size) {
         let x = data.images_tensor(batch, PIXEL_SCALE, 0.0, &device);
         let y = data.labels_tensor(batch, &device);
-        let logits = model.logits(x);
+        // A stack of dense layers on WebGPU: our products (burn's matmul is slow in this build).
+        let fused = model.dense_layers().and_then(|layers| fused_dense_logits(&layers, &x));
+        let logits = fused.unwrap_or_else(|| model.logits(x));
         let l = loss_fn.forward(logits.clone(), y) * batch.len() as f32;
         loss_sum = Some(match loss_sum {
             Some(s) => s + l,

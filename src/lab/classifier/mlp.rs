@@ -4,6 +4,8 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor};
 
+use crate::lab::core::kernels::DenseLayer;
+
 /// Layer widths of the exercise's network, input first.
 pub const MLP_WIDTHS: [usize; 4] = [784, 100, 50, 10];
 
@@ -62,11 +64,29 @@ impl Mlp {
 pub trait Classifier: Module + Clone {
     /// Class logits (no softmax).
     fn logits(&self, x: Tensor<2>) -> Tensor<2>;
+
+    /// The model as a stack of dense layers, each with whether a ReLU follows it, where it is
+    /// one: the trainer then computes its gradients with our WebGPU kernels
+    /// (`core::kernels::fused_dense_grads`) instead of burn's autodiff. `None`: autodiff only.
+    fn dense_layers(&self) -> Option<Vec<DenseLayer<'_>>> {
+        None
+    }
 }
 
 impl Classifier for Mlp {
     fn logits(&self, x: Tensor<2>) -> Tensor<2> {
         self.forward(x)
+    }
+
+    fn dense_layers(&self) -> Option<Vec<DenseLayer<'_>>> {
+        let last = self.layers.len().checked_sub(1)?;
+        Some(
+            self.layers
+                .iter()
+                .enumerate()
+                .map(|(i, linear)| DenseLayer { linear, relu: i < last })
+                .collect(),
+        )
     }
 }
 

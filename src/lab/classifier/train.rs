@@ -15,7 +15,7 @@ use crate::lab::classifier::mlp::{Classifier, PIXEL_SCALE};
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
 use crate::lab::core::error::{LabError, LabResult, check_count, check_range};
-use crate::lab::core::kernels::fused_xent;
+use crate::lab::core::kernels::{fused_dense_grads, fused_xent};
 use crate::lab::core::readback::read_values;
 use crate::lab::core::rng::SplitMix64;
 use crate::lab::data::Dataset;
@@ -245,9 +245,18 @@ impl<M: Classifier> ClassifierTrainer<M> {
         );
 
         let model = self.model.take().expect("model present between steps");
-        let logits = model.logits(x);
         let acc =
             self.pending.get_or_insert_with(|| Tensor::zeros([2], &self.device.clone().inner()));
+        // A stack of dense layers: forward and backward passes by our kernels, no autodiff.
+        let dense = match model.dense_layers() {
+            Some(layers) if self.kernels => fused_dense_grads(&layers, &x.clone().inner(), &y, acc),
+            _ => None,
+        };
+        if let Some(grads) = dense {
+            self.finish_step(model, grads, n, end);
+            return Ok(());
+        }
+        let logits = model.logits(x);
         let fused = if self.kernels { fused_xent(&logits.clone().inner(), &y, acc) } else { None };
         let grads = match fused {
             // ∂/∂logits of sum(logits · ∇) is ∇: the kernel's gradient enters autodiff there.
@@ -264,16 +273,20 @@ impl<M: Classifier> ClassifierTrainer<M> {
             }
         };
         let grads = GradientsParams::from_grads(grads, &model);
+        self.finish_step(model, grads, n, end);
+        Ok(())
+    }
+
+    /// The optimiser's step and the bookkeeping after a batch of `n` items ending at `end`.
+    fn finish_step(&mut self, model: M, grads: GradientsParams, n: usize, end: usize) {
         self.model = Some(self.optim.step(self.current_lr(), model, grads));
         self.steps_done += 1;
         self.pending_samples += n;
-
         self.cursor = end;
         if self.cursor >= self.order.len() {
             self.cursor = 0;
             self.epochs_done += 1;
         }
-        Ok(())
     }
 
     /// Runs up to `max_batches` steps (never past the end of an epoch), then reads the chunk's

@@ -12,6 +12,7 @@ use crate::lab::compress::ranks::{
 };
 use crate::lab::compress::svd::Svd;
 use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::kernels::DenseLayer;
 use crate::lab::core::linear::{DenseWeights, linear_from, read_linear};
 
 /// One original layer as a pair: `first` is U' (`m×k`, no bias), `second` is Vᵀ (`k×n`, bias).
@@ -58,6 +59,17 @@ impl FactorizedMlp {
 impl Classifier for FactorizedMlp {
     fn logits(&self, x: Tensor<2>) -> Tensor<2> {
         self.forward(x)
+    }
+
+    /// U' then Vᵀ for each pair, ReLU after a pair's Vᵀ except the last (as [`Self::forward`]).
+    fn dense_layers(&self) -> Option<Vec<DenseLayer<'_>>> {
+        let last = self.layers.len().checked_sub(1)?;
+        let mut out = Vec::with_capacity(2 * self.layers.len());
+        for (i, pair) in self.layers.iter().enumerate() {
+            out.push(DenseLayer { linear: &pair.first, relu: false });
+            out.push(DenseLayer { linear: &pair.second, relu: i < last });
+        }
+        Some(out)
     }
 }
 

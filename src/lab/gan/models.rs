@@ -18,6 +18,8 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::lab::core::kernels::{leaky_relu, linear};
+
 /// Length of the latent vector z.
 pub const LATENT_DIM: usize = 100;
 /// Side of an image.
@@ -93,9 +95,9 @@ impl DenseGenerator {
         let mut x = z;
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
+            x = linear(layer, x);
             if i < last {
-                x = self.act.forward(self.norms[i].forward(x));
+                x = leaky_relu(&self.act, self.norms[i].forward(x));
             }
         }
         let b = x.dims()[0];
@@ -126,9 +128,9 @@ impl DenseDiscriminator {
         let mut x: Tensor<2> = images.reshape([b, SIDE * SIDE]);
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
+            x = linear(layer, x);
             if i < last {
-                x = self.dropout.forward(self.act.forward(x));
+                x = self.dropout.forward(leaky_relu(&self.act, x));
             }
         }
         x
@@ -198,9 +200,9 @@ impl CnnGenerator {
     /// Images `[B, 1, 28, 28]` in [-1, 1].
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let b = z.dims()[0];
-        let x: Tensor<4> = self.dense.forward(z).reshape([b, CNN_CHANNELS[2], CNN_GRID, CNN_GRID]);
-        let x = self.act.forward(self.norm0.forward(x));
-        let x = self.act.forward(self.norm1.forward(self.up1.forward(x)));
+        let x: Tensor<4> = linear(&self.dense, z).reshape([b, CNN_CHANNELS[2], CNN_GRID, CNN_GRID]);
+        let x = leaky_relu(&self.act, self.norm0.forward(x));
+        let x = leaky_relu(&self.act, self.norm1.forward(self.up1.forward(x)));
         self.up2.forward(x).tanh()
     }
 }
@@ -234,11 +236,11 @@ impl CnnDiscriminator {
 
     /// Feature maps after each convolution (for the shape tests) and the logit.
     pub fn trace(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>, Tensor<2>) {
-        let h1 = self.dropout.forward(self.act.forward(self.conv1.forward(images)));
-        let h2 = self.dropout.forward(self.act.forward(self.conv2.forward(h1.clone())));
+        let h1 = self.dropout.forward(leaky_relu(&self.act, self.conv1.forward(images)));
+        let h2 = self.dropout.forward(leaky_relu(&self.act, self.conv2.forward(h1.clone())));
         let b = h2.dims()[0];
         let logit =
-            self.out.forward(h2.clone().reshape([b, CNN_CHANNELS[2] * CNN_GRID * CNN_GRID]));
+            linear(&self.out, h2.clone().reshape([b, CNN_CHANNELS[2] * CNN_GRID * CNN_GRID]));
         (h1, h2, logit)
     }
 

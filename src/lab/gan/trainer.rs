@@ -19,6 +19,7 @@ use burn::tensor::{Device, Distribution, Tensor};
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
 use crate::lab::core::error::{LabError, LabResult};
+use crate::lab::core::kernels::layer_kernels;
 use crate::lab::core::params::{LayerNorm, layer_sq_norms};
 use crate::lab::core::readback::read_values;
 use crate::lab::core::rng::SplitMix64;
@@ -311,6 +312,11 @@ impl GanTrainer {
 
     /// One D step and one G step on the next batch. Metrics stay on the device.
     pub fn step(&mut self, data: &Dataset) -> LabResult<()> {
+        // A trainer built without kernels runs its dense layers on burn's operations too.
+        layer_kernels(!self.kernels, || self.step_on(data))
+    }
+
+    fn step_on(&mut self, data: &Dataset) -> LabResult<()> {
         if data.len() != self.state.order.len() {
             return Err(LabError::InvalidConfig(format!(
                 "the training set changed size ({} → {} items) during the run",

@@ -10,15 +10,29 @@ pub enum Kernel {
     Xent,
     Bce,
     Gather,
+    /// A dense layer's product (forward, weight gradient or gradient flowing down).
+    Matmul,
+    /// A bias's gradient (column sums).
+    ColSums,
+    /// LeakyReLU, forward or backward.
+    Leaky,
 }
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 4] = [Kernel::Adam, Kernel::Xent, Kernel::Bce, Kernel::Gather];
+    pub const ALL: [Kernel; 7] = [
+        Kernel::Adam,
+        Kernel::Xent,
+        Kernel::Bce,
+        Kernel::Gather,
+        Kernel::Matmul,
+        Kernel::ColSums,
+        Kernel::Leaky,
+    ];
 }
 
-static LAUNCHES: [AtomicUsize; 4] =
-    [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+static LAUNCHES: [AtomicUsize; Kernel::ALL.len()] =
+    [const { AtomicUsize::new(0) }; Kernel::ALL.len()];
 
 /// How many times this process has launched `kernel`.
 pub fn launches(kernel: Kernel) -> usize {

@@ -1,0 +1,129 @@
+//! LeakyReLU inside burn's autodiff graph as one kernel forward and one backward.
+//!
+//! burn composes LeakyReLU from three operations (a comparison, a scaled copy, a select), and
+//! autodiff differentiates the select and the scaling separately and adds the two gradients:
+//! about eight dispatches per layer and step where [`leaky_relu`] takes two. The GANs apply it
+//! after every hidden layer, in both steps. It computes what burn's operations do, bit for bit:
+//! `x < 0 ? x·slope : x` forward, `x < 0 ? dy·slope : dy` backward.
+
+use burn::nn::LeakyRelu;
+use burn::tensor::Tensor;
+
+/// `act.forward(x)`: by our kernels on WebGPU (f32, kernels on: see [`super::layer_kernels`]), by
+/// burn's operations elsewhere.
+pub fn leaky_relu<const D: usize>(act: &LeakyRelu, x: Tensor<D>) -> Tensor<D> {
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    if super::switch::layer_kernels_on()
+        && super::cube::is_cube(&x.device())
+        && x.dtype() == burn::tensor::DType::F32
+        && act.negative_slope > 0.0
+    {
+        return cube::leaky_relu(x, act.negative_slope as f32);
+    }
+    act.forward(x)
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+mod cube {
+    use burn::backend::autodiff::checkpoint::base::Checkpointer;
+    use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+    use burn::backend::autodiff::grads::Gradients;
+    use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+    use burn::backend::tensor::FloatTensor;
+    use burn::backend::{Autodiff, Backend, Cube, Dispatch, backend_extension};
+    use burn::tensor::{DType, Tensor};
+    use burn_cubecl::cubecl::{self, calculate_cube_count_elemwise, prelude::*};
+    use burn_cubecl::kernel::into_contiguous;
+    use burn_cubecl::tensor::CubeTensor;
+
+    use super::super::cube::empty;
+    use super::super::launches::{Kernel, count};
+
+    pub(super) fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
+        Tensor::from_dispatch(<Dispatch as LeakyOps>::leaky(x.into_dispatch(), slope))
+    }
+
+    /// The operation, routed by burn to the plain WebGPU backend or to its autodiff wrapper.
+    #[backend_extension(Cube, Autodiff)]
+    pub trait LeakyOps: Backend {
+        /// `x < 0 ? x·slope : x`, elementwise.
+        fn leaky(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self>;
+    }
+
+    /// `out = x < 0 ? v·slope : v` with `v = x` forward or `v = dy` backward.
+    #[cube(launch_unchecked)]
+    fn leaky_kernel(x: &[f32], v: &[f32], out: &mut [f32], n: usize, slope: f32) {
+        let i = ABSOLUTE_POS;
+        if i < n {
+            let vi = v[i];
+            if x[i] < 0.0f32 {
+                out[i] = vi * slope;
+            } else {
+                out[i] = vi;
+            }
+        }
+    }
+
+    /// `leaky_kernel` over `x` (and `v`, the same shape), both row-major.
+    fn launch(x: &CubeTensor, v: &CubeTensor, slope: f32) -> CubeTensor {
+        let n = x.meta.shape().num_elements();
+        let out = empty(x, x.meta.shape().clone(), DType::F32);
+        let client = out.client.clone();
+        let cube_dim = CubeDim::new(&client, n);
+        let cube_count = calculate_cube_count_elemwise(&client, n, cube_dim);
+        // SAFETY: `x`, `v` and `out` each hold `n` f32 in rows; index `i` is used only when i < n.
+        unsafe {
+            leaky_kernel::launch_unchecked(
+                &client,
+                cube_count,
+                cube_dim,
+                x.clone().into_buffer_arg(),
+                v.clone().into_buffer_arg(),
+                out.clone().into_buffer_arg(),
+                n,
+                slope,
+            );
+        }
+        count(Kernel::Leaky);
+        out
+    }
+
+    impl LeakyOps for Cube {
+        fn leaky(x: CubeTensor, slope: f32) -> CubeTensor {
+            let x = into_contiguous(x);
+            launch(&x, &x, slope)
+        }
+    }
+
+    #[derive(Debug)]
+    struct LeakyBackward;
+
+    impl Backward<Cube, 1> for LeakyBackward {
+        /// The input (row-major) and the slope.
+        type State = (CubeTensor, f32);
+
+        fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+            let [node] = ops.parents;
+            let dy = into_contiguous(grads.consume::<Cube>(&ops.node));
+            let (x, slope) = ops.state;
+            if let Some(node) = node {
+                grads.register::<Cube>(node.id, launch(&x, &dy, slope));
+            }
+        }
+    }
+
+    impl<C: CheckpointStrategy> LeakyOps for Autodiff<Cube, C> {
+        fn leaky(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
+            match LeakyBackward.prepare::<C>([x.node()]).compute_bound().stateful() {
+                OpsKind::Tracked(prep) => {
+                    let x = into_contiguous(x.into_primitive());
+                    let y = launch(&x, &x, slope);
+                    prep.finish((x, slope), y)
+                }
+                OpsKind::UnTracked(prep) => {
+                    prep.finish(<Cube as LeakyOps>::leaky(x.into_primitive(), slope))
+                }
+            }
+        }
+    }
+}
