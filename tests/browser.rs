@@ -272,6 +272,7 @@ async fn webgpu_kernels_train_like_burns_operations() {
 /// of the kernels' 8×8 blocks), and add the batch's loss and correct count as burn computes them.
 #[wasm_bindgen_test]
 async fn webgpu_dense_kernels_give_autodiffs_gradients() {
+    use burn::module::Module;
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::nn::{Linear, LinearConfig};
     use burn::optim::GradientsParams;
@@ -285,11 +286,12 @@ async fn webgpu_dense_kernels_give_autodiffs_gradients() {
     let dense = |i: usize, o: usize, bias: bool| -> Linear {
         LinearConfig::new(i, o).with_bias(bias).init(&device)
     };
+    // 70 rows and 130 columns: products that span two workgroups (64×64 outputs each).
     let model = FactorizedMlp::from_layers(vec![
-        FactorizedLayer { first: dense(13, 3, false), second: dense(3, 7, true) },
-        FactorizedLayer { first: dense(7, 5, false), second: dense(5, 6, true) },
+        FactorizedLayer { first: dense(13, 3, false), second: dense(3, 130, true) },
+        FactorizedLayer { first: dense(130, 5, false), second: dense(5, 6, true) },
     ]);
-    let rows = 9;
+    let rows = 70;
     let x = Tensor::<2>::from_data(
         TensorData::new(
             (0..rows * 13).map(|i| (i as f32 * 0.61).sin()).collect::<Vec<_>>(),
@@ -307,6 +309,16 @@ async fn webgpu_dense_kernels_give_autodiffs_gradients() {
     let mut ours = fused_dense_grads(&layers, &x.clone().inner(), &y, &acc).expect("on WebGPU");
     // Four layers: four products forward, four weight gradients, three gradients flowing down.
     assert_eq!(launches(Kernel::Matmul) - before, 11);
+    // Stacks the hand-written backward pass does not cover go to autodiff, launching nothing: a
+    // ReLU after the logits, frozen parameters.
+    let mut relu_last = layers.clone();
+    relu_last.last_mut().unwrap().relu = true;
+    let frozen = model.clone().no_grad();
+    let before = launches(Kernel::Matmul);
+    assert!(fused_dense_grads(&relu_last, &x.clone().inner(), &y, &acc).is_none());
+    let frozen_layers = frozen.dense_layers().unwrap();
+    assert!(fused_dense_grads(&frozen_layers, &x.clone().inner(), &y, &acc).is_none());
+    assert_eq!(launches(Kernel::Matmul), before);
 
     let logits = model.logits(x);
     let loss = CrossEntropyLossConfig::new().init(&device).forward(logits.clone(), int(&device));
@@ -395,9 +407,11 @@ async fn webgpu_linear_kernel_is_burns_linear_under_autodiff() {
         })
     };
     let (before, leaky) = (launches(Kernel::Matmul), launches(Kernel::Leaky));
+    let col_sums = launches(Kernel::ColSums);
     let (y, grads) = run(false);
     // Forward two products; backward dW for both, dx for the second layer and for x.
     assert_eq!(launches(Kernel::Matmul) - before, 2 + 4);
+    assert_eq!(launches(Kernel::ColSums) - col_sums, 2, "one bias gradient per layer");
     assert_eq!(launches(Kernel::Leaky) - leaky, 2, "LeakyReLU forward and backward");
     let mid = (launches(Kernel::Matmul), launches(Kernel::Leaky));
     let (want_y, want) = run(true);
@@ -418,9 +432,10 @@ async fn webgpu_linear_kernel_is_burns_linear_under_autodiff() {
     let frozen = second.clone().no_grad();
     let h = x.clone().slice([0..13, 0..11]);
     let before = launches(Kernel::Matmul);
+    let col_sums = launches(Kernel::ColSums);
     let grads = linear(&frozen, h.clone()).sum().backward();
     assert_eq!(launches(Kernel::Matmul) - before, 2, "forward and dx only");
-    assert!(frozen.weight.val().grad(&grads).is_none());
+    assert_eq!(launches(Kernel::ColSums), col_sums, "no bias gradient");
     let dx = floats(x.grad(&grads).unwrap().flatten::<1>(0, 1)).await;
     let row_sums = floats(second.weight.val().inner().sum_dim(1).flatten::<1>(0, 1)).await;
     for r in 0..13 {
@@ -433,7 +448,9 @@ async fn webgpu_linear_kernel_is_burns_linear_under_autodiff() {
     // No autodiff: the plain backend's forward pass.
     let plain = first.valid();
     let xi = x.clone().inner();
+    let before = launches(Kernel::Matmul);
     let ours = floats(linear(&plain, xi.clone())).await;
+    assert_eq!(launches(Kernel::Matmul) - before, 1, "the plain forward pass is ours too");
     let burns = floats(plain.forward(xi)).await;
     close(ours, burns, "plain forward");
 }

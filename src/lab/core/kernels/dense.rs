@@ -66,7 +66,7 @@ mod cube {
     use burn::tensor::{Int, Tensor};
     use burn_cubecl::tensor::CubeTensor;
 
-    use super::super::cube::{f32_of, i32_of, wrap};
+    use super::super::cube::{f32_of, i32_of, is_cube, wrap};
     use super::super::fused_xent;
     use super::super::matmul::{Epilogue, Operand, col_sums, matmul};
     use super::DenseLayer;
@@ -78,6 +78,18 @@ mod cube {
         acc: &Tensor<1>,
     ) -> Option<GradientsParams> {
         let rows = x.dims()[0];
+        if !is_cube(&x.device()) {
+            return None;
+        }
+        // The backward pass masks with the ReLUs between layers only, and registers a gradient
+        // for every parameter (autodiff skips frozen ones): other stacks go to autodiff.
+        let frozen = |l: &DenseLayer| {
+            !l.linear.weight.val().is_require_grad()
+                || l.linear.bias.as_ref().is_some_and(|b| !b.val().is_require_grad())
+        };
+        if layers.last().is_none_or(|l| l.relu) || layers.iter().any(frozen) {
+            return None;
+        }
         if rows == 0 || labels.dims()[0] != rows || acc.dims()[0] != 2 {
             return None;
         }

@@ -18,7 +18,8 @@ pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
     #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     if let Some(bias) = &layer.bias
         && super::switch::layer_kernels_on()
-        && cube::applies(&layer.weight.val(), &x)
+        && super::cube::is_cube(&x.device())
+        && cube::applies(&x, &layer.weight.val(), &bias.val())
     {
         return cube::linear(x, layer.weight.val(), bias.val());
     }
@@ -37,17 +38,16 @@ mod cube {
     use burn_cubecl::kernel::into_contiguous;
     use burn_cubecl::tensor::CubeTensor;
 
-    use super::super::cube::is_cube;
     use super::super::matmul::{Epilogue, Operand, col_sums, matmul};
 
-    /// Whether the kernels take `x·w`: f32 on WebGPU, shapes that chain.
-    pub(super) fn applies(w: &Tensor<2>, x: &Tensor<2>) -> bool {
-        let ([_, inputs], [rows, outputs]) = (x.dims(), w.dims());
-        is_cube(&x.device())
-            && x.dtype() == DType::F32
-            && w.dtype() == DType::F32
-            && inputs == rows
+    /// Whether the kernels take `x·w + b` (on WebGPU): f32, shapes that chain, no empty batch.
+    pub(super) fn applies(x: &Tensor<2>, w: &Tensor<2>, b: &Tensor<1>) -> bool {
+        let ([rows, inputs], [w_rows, outputs]) = (x.dims(), w.dims());
+        [x.dtype(), w.dtype(), b.dtype()] == [DType::F32; 3]
+            && rows > 0
+            && inputs == w_rows
             && outputs > 0
+            && b.dims()[0] == outputs
     }
 
     pub(super) fn linear(x: Tensor<2>, w: Tensor<2>, b: Tensor<1>) -> Tensor<2> {

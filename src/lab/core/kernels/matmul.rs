@@ -98,8 +98,9 @@ fn matmul_kernel(
                     if bias {
                         v += extra[col];
                     }
-                    if relu {
-                        v = f32::max(v, 0.0f32);
+                    // As burn's ReLU: zero where ≤ 0 (a NaN stays NaN, as it does there).
+                    if relu && v <= 0.0f32 {
+                        v = 0.0f32;
                     }
                     if mask && extra[row * n + col] <= 0.0f32 {
                         v = 0.0f32;
