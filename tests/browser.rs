@@ -97,7 +97,8 @@ async fn webgpu_fused_adam_matches_burns_operations() {
     );
     let settings = AdamSettings { weight_decay: 1e-2, ..AdamSettings::default() };
     let mut fused = Adam::new(settings);
-    let mut reference = Adam::new(settings).without_kernels();
+    let mut reference = Adam::new(settings);
+    reference.disable_kernels();
     let loss = |m: &Mlp| m.forward(x.clone()).powi_scalar(2).mean();
     let (mut a, mut b) = (model.clone(), model);
     let before = fused_adam_launches();

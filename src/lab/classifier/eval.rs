@@ -44,11 +44,12 @@ pub async fn evaluate<M: Classifier>(
     let mut loss_sum: Option<Tensor<1>> = None;
     let mut preds = Vec::new();
     let indices: Vec<usize> = (0..data.len()).collect();
+    // A stack of dense layers on WebGPU: our products (burn's matmul is slow in this build).
+    let layers = model.dense_layers();
     for batch in indices.chunks(batch_size) {
         let x = data.images_tensor(batch, PIXEL_SCALE, 0.0, &device);
         let y = data.labels_tensor(batch, &device);
-        // A stack of dense layers on WebGPU: our products (burn's matmul is slow in this build).
-        let fused = model.dense_layers().and_then(|layers| fused_dense_logits(&layers, &x));
+        let fused = layers.as_deref().and_then(|layers| fused_dense_logits(layers, &x));
         let logits = fused.unwrap_or_else(|| model.logits(x));
         let l = loss_fn.forward(logits.clone(), y) * batch.len() as f32;
         loss_sum = Some(match loss_sum {

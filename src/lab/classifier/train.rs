@@ -174,8 +174,7 @@ impl<M: Classifier> ClassifierTrainer<M> {
     pub fn without_kernels(mut self) -> Self {
         self.batches = Batches::new(true);
         self.kernels = false;
-        self.optim = std::mem::replace(&mut self.optim, Adam::new(AdamSettings::default()))
-            .without_kernels();
+        self.optim.disable_kernels();
         self
     }
 

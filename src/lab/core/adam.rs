@@ -132,11 +132,10 @@ impl Adam {
         Self { settings, state: HashMap::new(), kernels: true }
     }
 
-    /// The same optimiser with every update done by burn's operations, never by a fused kernel:
-    /// the reference the kernel is checked against, and the "before" of the benchmark.
-    pub fn without_kernels(mut self) -> Self {
+    /// Every update from now on done by burn's operations, never by a fused kernel: the
+    /// reference the kernel is checked against, and the "before" of the benchmark.
+    pub fn disable_kernels(&mut self) {
         self.kernels = false;
-        self
     }
 
     /// One step: every parameter with a gradient moves.

@@ -192,10 +192,8 @@ impl GanTrainer {
     pub fn without_kernels(mut self) -> Self {
         self.batches = Batches::new(true);
         self.kernels = false;
-        let s = &mut self.state;
-        let none = || Adam::new(AdamSettings::default());
-        s.optim_g = std::mem::replace(&mut s.optim_g, none()).without_kernels();
-        s.optim_d = std::mem::replace(&mut s.optim_d, none()).without_kernels();
+        self.state.optim_g.disable_kernels();
+        self.state.optim_d.disable_kernels();
         self
     }
 
