@@ -13,6 +13,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "browser/conv.rs"]
+mod conv;
+
 fn toy(n: usize) -> Dataset {
     let pixels = (0..n * IMAGE_PIXELS).map(|i| ((i / IMAGE_PIXELS) * 25 + i % 7) as u8).collect();
     Dataset::new(Images { count: n, pixels }, (0..n).map(|i| (i % 10) as u8).collect()).unwrap()

@@ -18,7 +18,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::lab::core::kernels::{leaky_relu, linear};
+use crate::lab::core::kernels::{conv_transpose2d, conv2d, leaky_relu, linear};
 
 /// Length of the latent vector z.
 pub const LATENT_DIM: usize = 100;
@@ -202,8 +202,8 @@ impl CnnGenerator {
         let b = z.dims()[0];
         let x: Tensor<4> = linear(&self.dense, z).reshape([b, CNN_CHANNELS[2], CNN_GRID, CNN_GRID]);
         let x = leaky_relu(&self.act, self.norm0.forward(x));
-        let x = leaky_relu(&self.act, self.norm1.forward(self.up1.forward(x)));
-        self.up2.forward(x).tanh()
+        let x = leaky_relu(&self.act, self.norm1.forward(conv_transpose2d(&self.up1, x)));
+        conv_transpose2d(&self.up2, x).tanh()
     }
 }
 
@@ -236,8 +236,8 @@ impl CnnDiscriminator {
 
     /// Feature maps after each convolution (for the shape tests) and the logit.
     pub fn trace(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>, Tensor<2>) {
-        let h1 = self.dropout.forward(leaky_relu(&self.act, self.conv1.forward(images)));
-        let h2 = self.dropout.forward(leaky_relu(&self.act, self.conv2.forward(h1.clone())));
+        let h1 = self.dropout.forward(leaky_relu(&self.act, conv2d(&self.conv1, images)));
+        let h2 = self.dropout.forward(leaky_relu(&self.act, conv2d(&self.conv2, h1.clone())));
         let b = h2.dims()[0];
         let logit =
             linear(&self.out, h2.clone().reshape([b, CNN_CHANNELS[2] * CNN_GRID * CNN_GRID]));

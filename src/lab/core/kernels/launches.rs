@@ -16,11 +16,15 @@ pub enum Kernel {
     ColSums,
     /// LeakyReLU, forward or backward.
     Leaky,
+    /// A convolution's product: forward, data gradient or weight gradient (`conv_kernels.rs`).
+    Conv,
+    /// A convolution's bias gradient (sums per channel).
+    ChannelSums,
 }
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 7] = [
+    pub const ALL: [Kernel; 9] = [
         Kernel::Adam,
         Kernel::Xent,
         Kernel::Bce,
@@ -28,6 +32,8 @@ impl Kernel {
         Kernel::Matmul,
         Kernel::ColSums,
         Kernel::Leaky,
+        Kernel::Conv,
+        Kernel::ChannelSums,
     ];
 }
 

@@ -193,8 +193,15 @@ fn col_sums_kernel(a: &[f32], out: &mut [f32], rows: usize, cols: usize) {
 
 /// Each column's sum of a row-major `[rows, cols]` tensor: a bias's gradient.
 pub(super) fn col_sums(a: &CubeTensor) -> CubeTensor {
+    sum_rows(a, [a.meta.shape()[1]])
+}
+
+/// The same sums as a new tensor of `shape` (which holds `cols` values): the chunked weight
+/// gradients of `conv_kernels.rs` come out `[chunks, weights]` and go on as the weights' shape.
+pub(super) fn sum_rows(a: &CubeTensor, shape: impl Into<burn::tensor::Shape>) -> CubeTensor {
     let (rows, cols) = (a.meta.shape()[0], a.meta.shape()[1]);
-    let out = empty(a, [cols], DType::F32);
+    let out = empty(a, shape, DType::F32);
+    debug_assert_eq!(out.meta.shape().num_elements(), cols);
     let client = out.client.clone();
     let cube_dim = CubeDim::new_1d(64);
     // SAFETY: `a` holds rows × cols f32 in rows and `out` cols f32; thread `col` reads column

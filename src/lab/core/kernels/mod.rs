@@ -13,6 +13,8 @@
 //! - [`linear`]: a dense layer inside burn's autodiff graph (the GANs') with those products
 //!   forward and backward, as a custom autodiff operation; [`leaky_relu`] likewise for the GANs'
 //!   LeakyReLU (one kernel each way instead of burn's composed operations).
+//! - [`conv2d`], [`conv_transpose2d`]: the CNN GAN's convolutions likewise, as register-blocked
+//!   products read straight from the images, forward and backward.
 //! - [`DeviceImages`]: a training set uploaded once per job, batches gathered from it on the
 //!   device: no upload per step.
 //!
@@ -23,6 +25,11 @@
 
 mod adam;
 mod bce;
+mod conv;
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+mod conv_grads;
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+mod conv_kernels;
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod cube;
 mod dense;
@@ -37,6 +44,7 @@ mod xent;
 
 pub use adam::{AdamStep, fused_adam};
 pub use bce::fused_bce;
+pub use conv::{conv_transpose2d, conv2d};
 pub use dense::{DenseLayer, fused_dense_grads, fused_dense_logits};
 pub use gather::DeviceImages;
 pub use launches::{Kernel, fused_adam_launches, launches};

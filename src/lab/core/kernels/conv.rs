@@ -1,0 +1,327 @@
+//! The CNN GAN's Conv2d and ConvTranspose2d inside burn's autodiff graph, computed by our
+//! convolution kernels on WebGPU (`conv_kernels.rs`).
+//!
+//! As for the dense layers (`linear.rs`), each is a custom autodiff operation (burn's
+//! `backend_extension`): forward, one kernel with the bias added; backward, one kernel for each
+//! of the input's and the weight's gradients that autodiff asks for, and one sum per channel for
+//! the bias's. A Conv2d's input gradient is a transposed convolution of its output's gradient and
+//! the reverse, so the two operations share their kernels.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::tensor::Tensor;
+
+/// A square kernel, one stride and one padding on every side, no groups or dilation: the only
+/// convolutions the kernels take (all the CNN GAN has). Returns (kernel, stride, padding).
+fn square(
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    groups: usize,
+    pad: Option<usize>,
+) -> Option<(usize, usize, usize)> {
+    let pad = pad?;
+    (kernel[0] == kernel[1]
+        && stride[0] == stride[1]
+        && dilation == [1, 1]
+        && groups == 1
+        && stride[0] >= 1
+        // The transposed kernel's valid taps start below the stride.
+        && kernel[0] >= stride[0])
+        .then_some((kernel[0], stride[0], pad))
+}
+
+/// `layer.forward(x)` for images `x` `[B, C, H, W]`: by our kernels on WebGPU (f32, a square
+/// kernel no narrower than its stride, even padding, kernels on: see [`super::layer_kernels`]),
+/// by burn's operations elsewhere. Both give the same values and gradients to rounding
+/// (`tests/browser.rs`).
+pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    if super::switch::layer_kernels_on() && super::cube::is_cube(&x.device()) {
+        let pad = match layer.padding {
+            PaddingConfig2d::Valid => Some(0),
+            PaddingConfig2d::Explicit(t, l, b, r) if [l, b, r] == [t; 3] => Some(t),
+            _ => None,
+        };
+        if let Some((k, s, p)) =
+            square(layer.kernel_size, layer.stride, layer.dilation, layer.groups, pad)
+        {
+            let geo = super::conv_kernels::Geometry { kernel: k, stride: s, pad: p };
+            let (w, bias) = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+            if cube::applies(&x, &w, bias.as_ref(), geo, 0, false) {
+                return cube::conv(x, w, bias, geo, 0, false);
+            }
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+    let _ = (square, PaddingConfig2d::Valid);
+    layer.forward(x)
+}
+
+/// `layer.forward(x)` for a ConvTranspose2d, on the same terms as [`conv2d`].
+pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    if super::switch::layer_kernels_on()
+        && super::cube::is_cube(&x.device())
+        && layer.padding[0] == layer.padding[1]
+        && layer.padding_out[0] == layer.padding_out[1]
+        && let Some((k, s, p)) = square(
+            layer.kernel_size,
+            layer.stride,
+            layer.dilation,
+            layer.groups,
+            Some(layer.padding[0]),
+        )
+    {
+        let geo = super::conv_kernels::Geometry { kernel: k, stride: s, pad: p };
+        let (w, bias) = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+        let pad_out = layer.padding_out[0];
+        if cube::applies(&x, &w, bias.as_ref(), geo, pad_out, true) {
+            return cube::conv(x, w, bias, geo, pad_out, true);
+        }
+    }
+    layer.forward(x)
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+mod cube {
+    use burn::backend::autodiff::checkpoint::base::Checkpointer;
+    use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+    use burn::backend::autodiff::grads::Gradients;
+    use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+    use burn::backend::tensor::FloatTensor;
+    use burn::backend::{Autodiff, Backend, Cube, Dispatch, backend_extension};
+    use burn::tensor::{DType, Tensor};
+    use burn_cubecl::kernel::into_contiguous;
+    use burn_cubecl::tensor::CubeTensor;
+
+    use super::super::conv_grads::{channel_sums, conv_weight_grad};
+    use super::super::conv_kernels::{Geometry, conv_down, conv_up};
+
+    /// The output's side for an input side `n`: a convolution's, or a transpose's (`up`), whose
+    /// `pad_out` extends it. `None` when it would be empty.
+    fn side(n: usize, geo: Geometry, pad_out: usize, up: bool) -> Option<usize> {
+        let (n, k, s, p) = (n as i64, geo.kernel as i64, geo.stride as i64, geo.pad as i64);
+        let out =
+            if up { (n - 1) * s + k + pad_out as i64 - 2 * p } else { (n + 2 * p - k) / s + 1 };
+        let fits = if up { n >= 1 } else { n + 2 * p >= k };
+        (fits && out >= 1).then_some(out as usize)
+    }
+
+    /// Whether the kernels take this convolution: f32, a non-empty batch, the weight's input
+    /// channels those of `x`, a bias (if any) per output channel, an output that is not empty.
+    pub(super) fn applies(
+        x: &Tensor<4>,
+        w: &Tensor<4>,
+        bias: Option<&Tensor<1>>,
+        geo: Geometry,
+        pad_out: usize,
+        up: bool,
+    ) -> bool {
+        let ([b, c, h, wd], [w0, w1, k0, k1]) = (x.dims(), w.dims());
+        let (cin, cout) = if up { (w0, w1) } else { (w1, w0) };
+        [x.dtype(), w.dtype()] == [DType::F32; 2]
+            && bias.is_none_or(|t| t.dtype() == DType::F32 && t.dims() == [cout])
+            && b > 0
+            && c == cin
+            && cout > 0
+            && [k0, k1] == [geo.kernel; 2]
+            && side(h, geo, pad_out, up).is_some()
+            && side(wd, geo, pad_out, up).is_some()
+    }
+
+    /// The layer through [`ConvOps`]. Without a bias, the weight stands in for the operation's
+    /// third tensor, which is then never read: detached and not requiring a gradient, so autodiff
+    /// neither sees a second use of the weight nor asks for a gradient of it (burn's `detach`
+    /// alone keeps `require_grad`, and a bias gradient was computed for nothing).
+    pub(super) fn conv(
+        x: Tensor<4>,
+        w: Tensor<4>,
+        bias: Option<Tensor<1>>,
+        geo: Geometry,
+        pad_out: usize,
+        up: bool,
+    ) -> Tensor<4> {
+        let has_bias = bias.is_some();
+        let b = match bias {
+            Some(b) => b.into_dispatch(),
+            None => w.clone().detach().set_require_grad(false).into_dispatch(),
+        };
+        let (x, w) = (x.into_dispatch(), w.into_dispatch());
+        let (s, p) = (geo.stride, geo.pad);
+        Tensor::from_dispatch(if up {
+            <Dispatch as ConvOps>::conv_up(x, w, b, s, p, pad_out, has_bias)
+        } else {
+            <Dispatch as ConvOps>::conv_down(x, w, b, s, p, has_bias)
+        })
+    }
+
+    /// The operations, routed by burn to the plain WebGPU backend or to its autodiff wrapper.
+    #[backend_extension(Cube, Autodiff)]
+    pub trait ConvOps: Backend {
+        /// A Conv2d: `x` `[B, Ci, H, W]`, `w` `[Co, Ci, k, k]`, `b` `[Co]` (read when `bias`).
+        fn conv_down(
+            x: FloatTensor<Self>,
+            w: FloatTensor<Self>,
+            b: FloatTensor<Self>,
+            stride: usize,
+            pad: usize,
+            bias: bool,
+        ) -> FloatTensor<Self>;
+
+        /// A ConvTranspose2d: `x` `[B, Ci, H, W]`, `w` `[Ci, Co, k, k]`, `b` `[Co]`.
+        fn conv_up(
+            x: FloatTensor<Self>,
+            w: FloatTensor<Self>,
+            b: FloatTensor<Self>,
+            stride: usize,
+            pad: usize,
+            pad_out: usize,
+            bias: bool,
+        ) -> FloatTensor<Self>;
+    }
+
+    /// The forward pass on row-major tensors (`pad_out` for a transpose only).
+    fn forward(
+        x: &CubeTensor,
+        w: &CubeTensor,
+        b: Option<CubeTensor>,
+        geo: Geometry,
+        pad_out: usize,
+        up: bool,
+    ) -> CubeTensor {
+        let b = b.map(into_contiguous);
+        let s = x.meta.shape();
+        // `applies` checked the sides before the operation was built.
+        let out = [s[2], s[3]].map(|n| side(n, geo, pad_out, up).unwrap_or(0));
+        if up { conv_up(x, w, b.as_ref(), geo, out) } else { conv_down(x, w, b.as_ref(), geo, out) }
+    }
+
+    fn geometry(w: &CubeTensor, stride: usize, pad: usize) -> Geometry {
+        Geometry { kernel: w.meta.shape()[2], stride, pad }
+    }
+
+    impl ConvOps for Cube {
+        fn conv_down(
+            x: CubeTensor,
+            w: CubeTensor,
+            b: CubeTensor,
+            stride: usize,
+            pad: usize,
+            bias: bool,
+        ) -> CubeTensor {
+            let (x, w) = (into_contiguous(x), into_contiguous(w));
+            let geo = geometry(&w, stride, pad);
+            forward(&x, &w, bias.then_some(b), geo, 0, false)
+        }
+
+        fn conv_up(
+            x: CubeTensor,
+            w: CubeTensor,
+            b: CubeTensor,
+            stride: usize,
+            pad: usize,
+            pad_out: usize,
+            bias: bool,
+        ) -> CubeTensor {
+            let (x, w) = (into_contiguous(x), into_contiguous(w));
+            let geo = geometry(&w, stride, pad);
+            forward(&x, &w, bias.then_some(b), geo, pad_out, true)
+        }
+    }
+
+    /// The backward pass of either. For a Conv2d (`up` false): dx = the transpose of dy with
+    /// w, dw from dy and x, db = dy's channel sums. For a ConvTranspose2d: dx = the
+    /// convolution of dy with w, dw from x and dy. Each only when asked for.
+    #[derive(Debug)]
+    struct ConvBackward {
+        geo: Geometry,
+        up: bool,
+    }
+
+    impl Backward<Cube, 3> for ConvBackward {
+        /// x and w, as the forward pass read them (row-major).
+        type State = (CubeTensor, CubeTensor);
+
+        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+            let [node_x, node_w, node_b] = ops.parents;
+            let dy = into_contiguous(grads.consume::<Cube>(&ops.node));
+            let (x, w) = ops.state;
+            let (geo, s) = (self.geo, x.meta.shape());
+            let x_side = [s[2], s[3]];
+            if let Some(node) = node_x {
+                let dx = if self.up {
+                    conv_down(&dy, &w, None, geo, x_side)
+                } else {
+                    conv_up(&dy, &w, None, geo, x_side)
+                };
+                grads.register::<Cube>(node.id, dx);
+            }
+            if let Some(node) = node_w {
+                let dw = if self.up {
+                    conv_weight_grad(&x, &dy, geo)
+                } else {
+                    conv_weight_grad(&dy, &x, geo)
+                };
+                grads.register::<Cube>(node.id, dw);
+            }
+            if let Some(node) = node_b {
+                grads.register::<Cube>(node.id, channel_sums(&dy));
+            }
+        }
+    }
+
+    /// The autodiff side of both operations.
+    #[allow(clippy::too_many_arguments)]
+    fn tracked<C: CheckpointStrategy>(
+        x: FloatTensor<Autodiff<Cube, C>>,
+        w: FloatTensor<Autodiff<Cube, C>>,
+        b: FloatTensor<Autodiff<Cube, C>>,
+        stride: usize,
+        pad: usize,
+        pad_out: usize,
+        bias: bool,
+        up: bool,
+    ) -> FloatTensor<Autodiff<Cube, C>> {
+        let geo = Geometry { kernel: w.primitive().meta.shape()[2], stride, pad };
+        let nodes = [x.node(), w.node(), b.node()];
+        match (ConvBackward { geo, up }).prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let x = into_contiguous(x.into_primitive());
+                let w = into_contiguous(w.into_primitive());
+                let y = forward(&x, &w, bias.then(|| b.into_primitive()), geo, pad_out, up);
+                prep.finish((x, w), y)
+            }
+            OpsKind::UnTracked(prep) => {
+                let (x, w) =
+                    (into_contiguous(x.into_primitive()), into_contiguous(w.into_primitive()));
+                prep.finish(forward(&x, &w, bias.then(|| b.into_primitive()), geo, pad_out, up))
+            }
+        }
+    }
+
+    impl<C: CheckpointStrategy> ConvOps for Autodiff<Cube, C> {
+        fn conv_down(
+            x: FloatTensor<Self>,
+            w: FloatTensor<Self>,
+            b: FloatTensor<Self>,
+            stride: usize,
+            pad: usize,
+            bias: bool,
+        ) -> FloatTensor<Self> {
+            tracked::<C>(x, w, b, stride, pad, 0, bias, false)
+        }
+
+        fn conv_up(
+            x: FloatTensor<Self>,
+            w: FloatTensor<Self>,
+            b: FloatTensor<Self>,
+            stride: usize,
+            pad: usize,
+            pad_out: usize,
+            bias: bool,
+        ) -> FloatTensor<Self> {
+            tracked::<C>(x, w, b, stride, pad, pad_out, bias, true)
+        }
+    }
+}
