@@ -13,6 +13,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+// The crate root's own folder is tests/, so the submodules name their path.
 #[path = "browser/conv.rs"]
 mod conv;
 

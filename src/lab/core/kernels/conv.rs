@@ -7,12 +7,14 @@
 //! the bias's. A Conv2d's input gradient is a transposed convolution of its output's gradient and
 //! the reverse, so the two operations share their kernels.
 
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;
 
 /// A square kernel, one stride and one padding on every side, no groups or dilation: the only
 /// convolutions the kernels take (all the CNN GAN has). Returns (kernel, stride, padding).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "webgpu")), allow(dead_code))]
 fn square(
     kernel: [usize; 2],
     stride: [usize; 2],
@@ -32,9 +34,9 @@ fn square(
 }
 
 /// `layer.forward(x)` for images `x` `[B, C, H, W]`: by our kernels on WebGPU (f32, a square
-/// kernel no narrower than its stride, even padding, kernels on: see [`super::layer_kernels`]),
+/// kernel no narrower than its stride, the same padding on every side, kernels on: see [`super::layer_kernels`]),
 /// by burn's operations elsewhere. Both give the same values and gradients to rounding
-/// (`tests/browser.rs`).
+/// (`tests/browser/conv.rs`).
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     if super::switch::layer_kernels_on() && super::cube::is_cube(&x.device()) {
@@ -53,8 +55,6 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
             }
         }
     }
-    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
-    let _ = (square, PaddingConfig2d::Valid);
     layer.forward(x)
 }
 
@@ -108,8 +108,14 @@ mod cube {
         (fits && out >= 1).then_some(out as usize)
     }
 
-    /// Whether the kernels take this convolution: f32, a non-empty batch, the weight's input
-    /// channels those of `x`, a bias (if any) per output channel, an output that is not empty.
+    /// Positions a launch may cover along one workgroup dimension: WebGPU allows 65 535
+    /// workgroups per dimension, and each covers 64 positions.
+    const MAX_POSITIONS: usize = 65_535 * 64;
+
+    /// Whether the kernels take this convolution: f32, a non-empty batch, image and channels
+    /// (a padded tap reads the channel's first pixel and discards it), the weight's input
+    /// channels those of `x`, a bias (if any) per output channel, an output that is not empty,
+    /// and few enough positions, forward and in the data gradient, for one launch.
     pub(super) fn applies(
         x: &Tensor<4>,
         w: &Tensor<4>,
@@ -120,20 +126,26 @@ mod cube {
     ) -> bool {
         let ([b, c, h, wd], [w0, w1, k0, k1]) = (x.dims(), w.dims());
         let (cin, cout) = if up { (w0, w1) } else { (w1, w0) };
+        let (Some(ho), Some(wo)) = (side(h, geo, pad_out, up), side(wd, geo, pad_out, up)) else {
+            return false;
+        };
         [x.dtype(), w.dtype()] == [DType::F32; 2]
             && bias.is_none_or(|t| t.dtype() == DType::F32 && t.dims() == [cout])
             && b > 0
+            && c > 0
+            && h > 0
+            && wd > 0
             && c == cin
             && cout > 0
             && [k0, k1] == [geo.kernel; 2]
-            && side(h, geo, pad_out, up).is_some()
-            && side(wd, geo, pad_out, up).is_some()
+            && b.saturating_mul((h * wd).max(ho * wo)) <= MAX_POSITIONS
     }
 
     /// The layer through [`ConvOps`]. Without a bias, the weight stands in for the operation's
-    /// third tensor, which is then never read: detached and not requiring a gradient, so autodiff
-    /// neither sees a second use of the weight nor asks for a gradient of it (burn's `detach`
-    /// alone keeps `require_grad`, and a bias gradient was computed for nothing).
+    /// third tensor, which is then never read: as a new leaf that requires no gradient
+    /// (`set_require_grad(false)`), so autodiff neither sees a second use of the weight nor asks
+    /// for a gradient of it (with burn's `detach` alone it kept `require_grad`, and a bias
+    /// gradient was computed for nothing: the test's bias-sum count caught it).
     pub(super) fn conv(
         x: Tensor<4>,
         w: Tensor<4>,
@@ -145,7 +157,7 @@ mod cube {
         let has_bias = bias.is_some();
         let b = match bias {
             Some(b) => b.into_dispatch(),
-            None => w.clone().detach().set_require_grad(false).into_dispatch(),
+            None => w.clone().set_require_grad(false).into_dispatch(),
         };
         let (x, w) = (x.into_dispatch(), w.into_dispatch());
         let (s, p) = (geo.stride, geo.pad);

@@ -1,5 +1,7 @@
-//! Convolutions' weight and bias gradients on WebGPU (see `conv_kernels.rs` for the products
-//! and which tensor is which in a transpose).
+//! Convolutions' weight and bias gradients on WebGPU: `dw[o,i,ky,kx] = Σ_{b,y,x} g[b,o,y,x] ·
+//! x[b,i,y·s−p+ky, x·s−p+kx]`. For a Conv2d `g` is its output's gradient and `x` its input; for a
+//! ConvTranspose2d, `g` is its input and `x` its output's gradient (the transpose's weight
+//! `[Ci, Co, k, k]` is then `[g's channels, x's channels, k, k]`).
 //!
 //! The weight gradient is a product whose sum runs over the batch and the image: rows are g's
 //! channels, columns (x's channel, tap), 8 × 8 per thread. Where x's channels are a multiple of

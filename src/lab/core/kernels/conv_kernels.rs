@@ -298,7 +298,8 @@ pub(super) fn conv_down(
     let count_x = (positions as u32).div_ceil(TILE as u32 * dim.x);
     let count_y = (co as u32).div_ceil(tc as u32 * dim.y);
     // SAFETY: every read of `x` is at a batch < B, a channel < Ci and a row and column inside
-    // the image (padding reads nothing), of `w` at a channel < Co (clamped) and < Ci·k·k, of
+    // the image (a padded tap reads the channel's first pixel and discards it: H·W ≥ 1, checked
+    // by `conv.rs`), of `w` at a channel < Co (clamped) and < Ci·k·k, of
     // `bias` (only when given) at a channel < Co; `out` is written at position < B·ho·wo and
     // channel < Co only.
     unsafe {
@@ -345,7 +346,8 @@ pub(super) fn conv_up(
     let count_x = ((b * qh * qw) as u32).div_ceil(TILE as u32 * dim.x);
     let count_y = (co as u32).div_ceil(tc as u32 * dim.y);
     // SAFETY: reads of `x` are at a batch < B, a channel < Ci, and a row < H and column < W
-    // (checked before each read); of `w` at input channel < Ci, output channel < Co (clamped)
+    // (a tap outside the image reads the channel's first pixel and discards it: H·W ≥ 1, checked
+    // by `conv.rs`); of `w` at input channel < Ci, output channel < Co (clamped)
     // and tap < k·k (ky0 < s ≤ k); `out` is written only at y < ho, x < wo, channel < Co.
     unsafe {
         conv_up_kernel::launch_unchecked(

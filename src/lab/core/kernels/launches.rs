@@ -12,11 +12,13 @@ pub enum Kernel {
     Gather,
     /// A dense layer's product (forward, weight gradient or gradient flowing down).
     Matmul,
-    /// A bias's gradient (column sums).
+    /// Column sums: a dense layer's bias gradient, or a convolution's weight gradient summed
+    /// over its batch chunks.
     ColSums,
     /// LeakyReLU, forward or backward.
     Leaky,
-    /// A convolution's product: forward, data gradient or weight gradient (`conv_kernels.rs`).
+    /// A convolution's product: forward, data gradient (`conv_kernels.rs`) or weight gradient
+    /// (`conv_grads.rs`).
     Conv,
     /// A convolution's bias gradient (sums per channel).
     ChannelSums,

@@ -197,7 +197,7 @@ pub(super) fn col_sums(a: &CubeTensor) -> CubeTensor {
 }
 
 /// The same sums as a new tensor of `shape` (which holds `cols` values): the chunked weight
-/// gradients of `conv_kernels.rs` come out `[chunks, weights]` and go on as the weights' shape.
+/// gradients of `conv_grads.rs` come out `[chunks, weights]` and go on as the weights' shape.
 pub(super) fn sum_rows(a: &CubeTensor, shape: impl Into<burn::tensor::Shape>) -> CubeTensor {
     let (rows, cols) = (a.meta.shape()[0], a.meta.shape()[1]);
     let out = empty(a, shape, DType::F32);

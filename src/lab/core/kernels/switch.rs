@@ -1,4 +1,5 @@
-//! Whether the dense layers inside autodiff graphs ([`super::linear`]) run on our kernels.
+//! Whether the layers inside autodiff graphs ([`super::linear`], [`super::leaky_relu`],
+//! [`super::conv2d`], [`super::conv_transpose2d`]) run on our kernels.
 //!
 //! A flag through every model's forward pass would reach sampling, summaries and the CNN's
 //! layers just to serve one purpose: a trainer built `without_kernels` (the reference the kernels
@@ -24,7 +25,7 @@ pub fn layer_kernels<T>(off: bool, f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// Whether [`super::linear`] may use its kernels now.
+/// Whether those layers may use their kernels now.
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "webgpu")), allow(dead_code))]
 pub(super) fn layer_kernels_on() -> bool {
     !OFF.with(Cell::get)
