@@ -23,6 +23,7 @@ mod dist;
 mod evaluate;
 mod gan;
 mod offline;
+mod peers_report;
 mod resume;
 mod step_breakdown;
 

@@ -284,6 +284,10 @@ pub struct BenchReportArgs {
     /// The peers' results (examples/bench_peers), when present.
     #[arg(long, value_name = "FILE", default_value = "target/bench/peers.json")]
     pub peers: PathBuf,
+    /// Alternating rounds of our MLP step and jax-js's (make bench-rounds: ours-N.json and
+    /// jaxjs-N.json), when present.
+    #[arg(long, value_name = "DIR", default_value = "target/bench/rounds")]
+    pub rounds: PathBuf,
     /// The hosted build's first visit, second visit and offline start (examples/bench_site), when
     /// present.
     #[arg(long, value_name = "FILE", default_value = "target/bench/site.json")]
