@@ -191,6 +191,7 @@ pub fn render(results: &Value) -> String {
     s += KERNEL_TRIAL;
     s += LOSS_KERNELS;
     s += DENSE_KERNELS;
+    s += CONV_KERNELS;
     s += FUSION_TRIAL;
     s += AUTOTUNE_TRIAL;
     s += &crate::cli::bench_site::site_section(&results["site"]);
@@ -260,6 +261,8 @@ const KERNEL_TRIAL: &str = include_str!("../../docs/bench/adam-kernel.md");
 const LOSS_KERNELS: &str = include_str!("../../docs/bench/loss-kernels.md");
 
 const DENSE_KERNELS: &str = include_str!("../../docs/bench/dense-kernels.md");
+
+const CONV_KERNELS: &str = include_str!("../../docs/bench/conv-kernels.md");
 
 const AUTOTUNE_TRIAL: &str = include_str!("../../docs/bench/autotune-trial.md");
 
