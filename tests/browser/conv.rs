@@ -12,7 +12,7 @@ use mnist_lab::lab::core::kernels::{
 };
 use wasm_bindgen_test::*;
 
-use super::{floats, toy};
+use super::{floats, same_gan_chunk, toy};
 
 /// `a` equals `b` to 1e-5 of `b`'s largest magnitude (the kernels sum in another order than
 /// burn's), and `b` is not all zeros.
@@ -195,14 +195,7 @@ async fn webgpu_cnn_gan_kernels_train_like_burns_operations() {
     let mid = launches(Kernel::Conv);
     let mut b = GanTrainer::new(config, data.len(), &device).unwrap().without_kernels();
     for ra in ra {
-        let rb = b.train_chunk(&data, 100).await.unwrap();
-        assert_eq!((ra.epoch, ra.batches), (rb.epoch, rb.batches));
-        for (x, y) in [(ra.d_loss, rb.d_loss), (ra.g_loss, rb.g_loss), (ra.d_real, rb.d_real)]
-            .into_iter()
-            .chain([(ra.d_fake, rb.d_fake)])
-        {
-            assert!((x - y).abs() <= 1e-4 * y.abs().max(1.0), "{ra:?} vs {rb:?}");
-        }
+        same_gan_chunk(&ra, &b.train_chunk(&data, 100).await.unwrap(), 1e-4);
     }
     assert_eq!(launches(Kernel::Conv), mid, "without kernels: burn's convolutions");
     let (ta, tb) = (

@@ -44,6 +44,47 @@ pub(super) struct Geometry {
     pub pad: usize,
 }
 
+/// One tap's products over every input channel, the loop both kernels spend their time in:
+/// `acc[i,j] += x[off[i] + ci·plane] · w[w_at[j] + ci·w_step + tap]` for `ci < ci_n`, with
+/// `x` read as 0 where `inside[i]` is 0 (a padded tap: `off[i]` is then a pixel of the image,
+/// read and discarded).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn tap_products(
+    x: &[f32],
+    w: &[f32],
+    off: &Array<usize>,
+    inside: &Array<u32>,
+    w_at: &Array<usize>,
+    acc: &mut Array<f32>,
+    ci_n: usize,
+    plane: usize,
+    w_step: usize,
+    tap: usize,
+    #[comptime] tc: usize,
+) {
+    let mut av = Array::<f32>::new(TILE);
+    let mut bv = Array::<f32>::new(tc);
+    for ci in 0..ci_n {
+        let (xo, wk) = (ci * plane, ci * w_step + tap);
+        #[unroll]
+        for i in 0..TILE {
+            av[i] = select(inside[i] == 1u32, x[off[i] + xo], 0.0f32);
+        }
+        #[unroll]
+        for j in 0..tc {
+            bv[j] = w[w_at[j] + wk];
+        }
+        #[unroll]
+        for i in 0..TILE {
+            #[unroll]
+            for j in 0..tc {
+                acc[i * tc + j] += av[i] * bv[j];
+            }
+        }
+    }
+}
+
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn conv_down_kernel(
@@ -95,8 +136,6 @@ fn conv_down_kernel(
         // discarded) is found once; the loop over input channels then only loads and adds.
         let mut off = Array::<usize>::new(TILE);
         let mut inside = Array::<u32>::new(TILE);
-        let mut av = Array::<f32>::new(TILE);
-        let mut bv = Array::<f32>::new(tc);
         for ky in 0..ksize {
             for kx in 0..ksize {
                 #[unroll]
@@ -112,24 +151,7 @@ fn conv_down_kernel(
                     inside[i] = f;
                 }
                 let tap = ky * ksize + kx;
-                for ci in 0..ci_n {
-                    let (xo, wk) = (ci * plane_in, ci * taps + tap);
-                    #[unroll]
-                    for i in 0..TILE {
-                        av[i] = select(inside[i] == 1u32, x[off[i] + xo], 0.0f32);
-                    }
-                    #[unroll]
-                    for j in 0..tc {
-                        bv[j] = w[w_at[j] + wk];
-                    }
-                    #[unroll]
-                    for i in 0..TILE {
-                        #[unroll]
-                        for j in 0..tc {
-                            acc[i * tc + j] += av[i] * bv[j];
-                        }
-                    }
-                }
+                tap_products(x, w, &off, &inside, &w_at, &mut acc, ci_n, plane_in, taps, tap, tc);
             }
         }
         #[unroll]
@@ -208,8 +230,6 @@ fn conv_up_kernel(
         }
         let mut off = Array::<usize>::new(TILE);
         let mut inside = Array::<u32>::new(TILE);
-        let mut av = Array::<f32>::new(TILE);
-        let mut bv = Array::<f32>::new(tc);
         for ty in 0..ty_n {
             for tx in 0..tx_n {
                 #[unroll]
@@ -224,24 +244,8 @@ fn conv_up_kernel(
                     inside[i] = f;
                 }
                 let tap = (ky0 + ty * stride) * ksize + kx0 + tx * stride;
-                for ci in 0..ci_n {
-                    let (xo, wk) = (ci * plane_in, ci * co_n * taps + tap);
-                    #[unroll]
-                    for i in 0..TILE {
-                        av[i] = select(inside[i] == 1u32, x[off[i] + xo], 0.0f32);
-                    }
-                    #[unroll]
-                    for j in 0..tc {
-                        bv[j] = w[w_at[j] + wk];
-                    }
-                    #[unroll]
-                    for i in 0..TILE {
-                        #[unroll]
-                        for j in 0..tc {
-                            acc[i * tc + j] += av[i] * bv[j];
-                        }
-                    }
-                }
+                let w_step = co_n * taps;
+                tap_products(x, w, &off, &inside, &w_at, &mut acc, ci_n, plane_in, w_step, tap, tc);
             }
         }
         #[unroll]
