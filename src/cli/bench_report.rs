@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::cli::args::BenchReportArgs;
 use crate::cli::common::{ms, write};
-use crate::cli::peers_report::{peer, peers_section, read_rounds};
+use crate::cli::peers_report::{mlp_128, peer, peers_section, read_rounds};
 use crate::lab::core::error::{LabError, LabResult};
 
 fn read(path: &Path) -> LabResult<Value> {
@@ -213,12 +213,7 @@ pub fn render(results: &Value) -> String {
           TF.js WebGPU ~370 ms per step on the same SwiftShader adapter.\n"
             .to_string(),
     };
-    let step_128 = |k: &str| {
-        results[k]["mlp_training"]
-            .as_array()
-            .and_then(|rows| rows.iter().find(|r| r["batch_size"].as_u64() == Some(128)))
-            .and_then(|r| r["step_ms"].as_f64())
-    };
+    let step_128 = |k: &str| mlp_128(results, k).and_then(|r| r["step_ms"].as_f64());
     const TFJS_BEST_MS: f64 = 58.0;
     const TFJS_WEBGPU_MS: f64 = 370.0;
     // The page picks WebGPU by default only on a hardware adapter.

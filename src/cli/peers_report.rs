@@ -16,9 +16,9 @@ pub(super) fn peer<'a>(results: &'a Value, key: &str) -> Option<&'a Value> {
     results["peers"]["frameworks"].as_array()?.iter().find(|f| f["key"].as_str() == Some(key))
 }
 
-/// Our MLP step at B = 128 on WebGPU from a `bench_browser` result.
-fn ours_mlp(browser: &Value) -> Option<&Value> {
-    browser["webgpu"]["mlp_training"]
+/// Our MLP step's row at B = 128 on `backend` (`cpu`, `webgpu`) from a `bench_browser` result.
+pub(super) fn mlp_128<'a>(browser: &'a Value, backend: &str) -> Option<&'a Value> {
+    browser[backend]["mlp_training"]
         .as_array()?
         .iter()
         .find(|r| r["batch_size"].as_u64() == Some(128))
@@ -38,7 +38,7 @@ pub(super) fn read_rounds(dir: &Path) -> Option<Value> {
         else {
             break;
         };
-        let ours_ms = ours_mlp(&ours).and_then(|r| r["cost"]["steady_ms"].as_f64());
+        let ours_ms = mlp_128(&ours, "webgpu").and_then(|r| r["cost"]["steady_ms"].as_f64());
         let jax_ms = json!({"peers": jax});
         let jax_ms = peer(&jax_ms, "jaxjs").and_then(|p| p["steady_ms"].as_f64());
         let (Some(o), Some(j)) = (ours_ms, jax_ms.filter(|j| *j > 0.0)) else { break };
@@ -91,7 +91,7 @@ pub(super) fn peers_section(
             gpu["pipelines"] = f["pipelines"].clone();
             s += &work_row(&name, f, &gpu);
         }
-        if let Some(r) = ours_mlp(results) {
+        if let Some(r) = mlp_128(results, "webgpu") {
             s +=
                 &work_row("MNIST Lab, burn 0.22.1 (webgpu, worker)", &r["cost"], &r["cost"]["gpu"]);
             s += "\nTargets of the MLP Adam step on WebGPU (issue #15):\n\n";
