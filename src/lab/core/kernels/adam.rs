@@ -55,12 +55,13 @@ pub fn fused_adam<const D: usize>(
 mod cube {
     use burn::tensor::{DType, Shape, Tensor};
     // The `#[cube]` macro names `cubecl::…` paths.
-    use burn_cubecl::cubecl::{self, calculate_cube_count_elemwise, prelude::*};
+    use burn_cubecl::cubecl::{self, prelude::*};
 
-    use super::super::cube::{empty, f32_of, wrap};
+    use super::super::cube::{elementwise_launch, empty, f32_of, wrap};
     use super::AdamStep;
 
-    /// One thread per element; every input is read once, every output written once.
+    /// Every input is read once, every output written once; each thread updates the elements
+    /// a whole launch apart (see [`elementwise_launch`]).
     #[cube(launch_unchecked)]
     #[allow(clippy::too_many_arguments)]
     fn adam_update(
@@ -79,8 +80,9 @@ mod cube {
         lr: f32,
         epsilon: f32,
     ) {
-        let i = ABSOLUTE_POS;
-        if i < n {
+        let stride = CUBE_COUNT * CUBE_DIM as usize;
+        let mut i = ABSOLUTE_POS;
+        while i < n {
             let wi = w[i];
             let grad = wi * decay + g[i];
             let mi = m[i] * beta1 + grad * (1.0 - beta1);
@@ -88,6 +90,7 @@ mod cube {
             m_out[i] = mi;
             v_out[i] = vi;
             w_out[i] = wi - ((mi * factor) / (Sqrt::sqrt(vi) + epsilon)) * lr;
+            i += stride;
         }
     }
 
@@ -115,10 +118,9 @@ mod cube {
         let out = |shape: Shape| empty(&w, shape, DType::F32);
         let (w_out, m_out, v_out) =
             (out(w.meta.shape().clone()), out(Shape::new([n])), out(Shape::new([n])));
-        let cube_dim = CubeDim::new(&client, n);
-        let cube_count = calculate_cube_count_elemwise(&client, n, cube_dim);
+        let (cube_count, cube_dim) = elementwise_launch(n);
         // SAFETY: every buffer holds `n` f32 in rows (made contiguous above or allocated so), and
-        // the kernel touches index `i` only when `i < n`.
+        // the kernel touches index `i` only while `i < n`.
         unsafe {
             adam_update::launch_unchecked(
                 &client,

@@ -92,12 +92,13 @@ impl DeviceImages {
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod cube {
     use burn::tensor::{DType, Device, Int, Tensor, TensorData};
-    use burn_cubecl::cubecl::{self, calculate_cube_count_elemwise, prelude::*};
+    use burn_cubecl::cubecl::{self, prelude::*};
 
-    use super::super::cube::{empty, i32_of, is_cube, wrap, wrap_int};
+    use super::super::cube::{elementwise_launch, empty, i32_of, is_cube, wrap, wrap_int};
     use super::DeviceImages;
 
-    /// One thread per output pixel; the first pixel's thread of each row also copies its label.
+    /// Each thread takes the output pixels a whole launch apart (see [`elementwise_launch`]); the
+    /// one that takes a row's first pixel also copies its label.
     #[cube(launch_unchecked)]
     #[allow(clippy::too_many_arguments)]
     fn gather_kernel(
@@ -112,8 +113,9 @@ mod cube {
         scale: f32,
         shift: f32,
     ) {
-        let i = ABSOLUTE_POS;
-        if i < total {
+        let stride = CUBE_COUNT * CUBE_DIM as usize;
+        let mut i = ABSOLUTE_POS;
+        while i < total {
             let r = i / per_image;
             let p = i % per_image;
             let item = usize::cast_from(order[start + r]);
@@ -124,6 +126,7 @@ mod cube {
             if p == 0 {
                 y[r] = labels[item];
             }
+            i += stride;
         }
     }
 
@@ -174,8 +177,7 @@ mod cube {
         let x = empty(&pixels, [n, set.per_image], DType::F32);
         let y = empty(&pixels, [n], DType::I32);
         let client = pixels.client.clone();
-        let cube_dim = CubeDim::new(&client, total);
-        let cube_count = calculate_cube_count_elemwise(&client, total, cube_dim);
+        let (cube_count, cube_dim) = elementwise_launch(total);
         // SAFETY: `x` holds `total` f32 and `y` `n` i32 (allocated above); `order` holds at least
         // `start + n` entries (checked by the caller), each an item below `set.count` (written by
         // `order` from the trainer's permutation), so every pixel and label read is in bounds.

@@ -32,11 +32,11 @@ mod cube {
     use burn::backend::tensor::FloatTensor;
     use burn::backend::{Autodiff, Backend, Cube, Dispatch, backend_extension};
     use burn::tensor::{DType, Tensor};
-    use burn_cubecl::cubecl::{self, calculate_cube_count_elemwise, prelude::*};
+    use burn_cubecl::cubecl::{self, prelude::*};
     use burn_cubecl::kernel::into_contiguous;
     use burn_cubecl::tensor::CubeTensor;
 
-    use super::super::cube::empty;
+    use super::super::cube::{elementwise_launch, empty};
     use super::super::launches::{Kernel, count};
 
     pub(super) fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
@@ -50,17 +50,20 @@ mod cube {
         fn leaky(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self>;
     }
 
-    /// `out = x < 0 ? v·slope : v` with `v = x` forward or `v = dy` backward.
+    /// `out = x < 0 ? v·slope : v` with `v = x` forward or `v = dy` backward; each thread takes
+    /// the elements a whole launch apart (see [`elementwise_launch`]).
     #[cube(launch_unchecked)]
     fn leaky_kernel(x: &[f32], v: &[f32], out: &mut [f32], n: usize, slope: f32) {
-        let i = ABSOLUTE_POS;
-        if i < n {
+        let stride = CUBE_COUNT * CUBE_DIM as usize;
+        let mut i = ABSOLUTE_POS;
+        while i < n {
             let vi = v[i];
             if x[i] < 0.0f32 {
                 out[i] = vi * slope;
             } else {
                 out[i] = vi;
             }
+            i += stride;
         }
     }
 
@@ -69,9 +72,8 @@ mod cube {
         let n = x.meta.shape().num_elements();
         let out = empty(x, x.meta.shape().clone(), DType::F32);
         let client = out.client.clone();
-        let cube_dim = CubeDim::new(&client, n);
-        let cube_count = calculate_cube_count_elemwise(&client, n, cube_dim);
-        // SAFETY: `x`, `v` and `out` each hold `n` f32 in rows; index `i` is used only when i < n.
+        let (cube_count, cube_dim) = elementwise_launch(n);
+        // SAFETY: `x`, `v` and `out` each hold `n` f32 in rows; index `i` is used only while i < n.
         unsafe {
             leaky_kernel::launch_unchecked(
                 &client,
