@@ -68,7 +68,7 @@ mod cube {
 
     use super::super::cube::{f32_of, i32_of, is_cube, wrap};
     use super::super::fused_xent;
-    use super::super::matmul::{Epilogue, Operand, col_sums, matmul};
+    use super::super::matmul::{Epilogue, Operand, matmul, weight_grads};
     use super::DenseLayer;
 
     pub(super) fn grads(
@@ -104,10 +104,11 @@ mod cube {
         // Backward: `delta` is the loss's gradient with respect to layer i's output.
         let mut grads = GradientsParams::new();
         for i in (0..layers.len()).rev() {
-            let dw = matmul(Operand::transposed(&inputs[i]), Operand::of(&delta), Epilogue::Plain);
+            let bias = layers[i].linear.bias.as_ref();
+            let (dw, db) = weight_grads(&inputs[i], &delta, bias.is_some());
             grads.register::<2>(layers[i].linear.weight.id, wrap(dw));
-            if let Some(b) = &layers[i].linear.bias {
-                grads.register::<1>(b.id, wrap(col_sums(&delta)));
+            if let (Some(b), Some(db)) = (bias, db) {
+                grads.register::<1>(b.id, wrap(db));
             }
             if i > 0 {
                 let epilogue = if layers[i - 1].relu {

@@ -42,6 +42,7 @@ fn matmul_kernel(
     b: &[f32],
     extra: &[f32],
     c: &mut [f32],
+    sums: ComptimeOption<&mut [f32]>,
     m: usize,
     k: usize,
     n: usize,
@@ -53,10 +54,15 @@ fn matmul_kernel(
     #[comptime] relu: bool,
     #[comptime] mask: bool,
 ) {
-    // A's element (r, kk) is at r·ars + kk·acs, B's (kk, c) at kk·brs + c·bcs.
+    // A's element (r, kk) is at r·ars + kk·acs, B's (kk, c) at kk·brs + c·bcs. With `sums`, A
+    // has a row m of ones under its last, whose products (B's column sums) go to `sums`.
     let col0 = ABSOLUTE_POS_X as usize * TILE;
     let row0 = ABSOLUTE_POS_Y as usize * TILE;
-    if row0 < m && col0 < n {
+    let mut rows = m;
+    if sums.is_some() {
+        rows = m + 1;
+    }
+    if row0 < rows && col0 < n {
         let mut acc = Array::<f32>::new(TILE * TILE);
         #[unroll]
         for i in 0..TILE * TILE {
@@ -79,6 +85,16 @@ fn matmul_kernel(
             for i in 0..TILE {
                 av[i] = a[a_at[i] + ao];
                 bv[i] = b[b_at[i] + bo];
+            }
+            // Only the last block of rows holds the ones row (a branch every lane of a SIMD
+            // group takes alike: they share their rows); 1·x is x, so the sums are col_sums's.
+            if sums.is_some() && row0 + TILE > m {
+                #[unroll]
+                for i in 0..TILE {
+                    if row0 + i == m {
+                        av[i] = 1.0f32;
+                    }
+                }
             }
             #[unroll]
             for i in 0..TILE {
@@ -106,6 +122,20 @@ fn matmul_kernel(
                         v = 0.0f32;
                     }
                     c[row * n + col] = v;
+                }
+            }
+        }
+        // The outer `if` is decided when the kernel is compiled, the inner one when it runs.
+        #[allow(clippy::collapsible_if)]
+        #[comptime]
+        if let ComptimeOption::Some(sums) = sums {
+            if row0 + TILE > m {
+                let i = m - row0;
+                #[unroll]
+                for j in 0..TILE {
+                    if col0 + j < n {
+                        sums[col0 + j] = acc[i * TILE + j];
+                    }
                 }
             }
         }
@@ -138,10 +168,31 @@ impl<'a> Operand<'a> {
 /// contiguous f32 tensors whose inner dimensions agree (the caller's contract: checked by
 /// `kernels::dense` before any launch).
 pub(super) fn matmul(a: Operand, b: Operand, epilogue: Epilogue) -> CubeTensor {
+    launch(a, b, epilogue, false).0
+}
+
+/// A dense layer's weight and bias gradients from one launch: `xᵀ·dy` (`[inputs, outputs]`) and,
+/// when `bias`, dy's column sums (`[outputs]`), summed in the order [`col_sums`] sums them. The
+/// sums are the products of a row of ones under xᵀ: one dispatch where there were two.
+pub(super) fn weight_grads(
+    x: &CubeTensor,
+    dy: &CubeTensor,
+    bias: bool,
+) -> (CubeTensor, Option<CubeTensor>) {
+    launch(Operand::transposed(x), Operand::of(dy), Epilogue::Plain, bias)
+}
+
+fn launch(
+    a: Operand,
+    b: Operand,
+    epilogue: Epilogue,
+    with_sums: bool,
+) -> (CubeTensor, Option<CubeTensor>) {
     let (m, k, ars, acs) = a.layout();
     let (k2, n, brs, bcs) = b.layout();
     debug_assert_eq!(k, k2);
     let out = empty(a.t, [m, n], DType::F32);
+    let sums = with_sums.then(|| empty(a.t, [n], DType::F32));
     let client = out.client.clone();
     let (extra, bias, relu, mask) = match epilogue {
         Epilogue::Plain => (a.t, false, false, false),
@@ -150,10 +201,11 @@ pub(super) fn matmul(a: Operand, b: Operand, epilogue: Epilogue) -> CubeTensor {
     };
     let span = (TILE as u32) * GROUP;
     let count_x = (n as u32).div_ceil(span);
-    let count_y = (m as u32).div_ceil(span);
+    let count_y = (m as u32 + u32::from(with_sums)).div_ceil(span);
     // SAFETY: A holds m×k (or k×m) f32 and B k×n (or n×k), read at strides within those sizes
     // (indices clamped to the last row and column); `extra` is read only when `bias` (n values)
-    // or `mask` (m×n values); `c` is written at row < m, col < n only.
+    // or `mask` (m×n values); `c` is written at row < m, col < n only, `sums` (n values) at
+    // col < n only.
     unsafe {
         matmul_kernel::launch_unchecked(
             &client,
@@ -163,6 +215,7 @@ pub(super) fn matmul(a: Operand, b: Operand, epilogue: Epilogue) -> CubeTensor {
             b.t.clone().into_buffer_arg(),
             extra.clone().into_buffer_arg(),
             out.clone().into_buffer_arg(),
+            sums.clone().map(|s| s.into_buffer_arg()).into(),
             m,
             k,
             n,
@@ -176,7 +229,7 @@ pub(super) fn matmul(a: Operand, b: Operand, epilogue: Epilogue) -> CubeTensor {
         );
     }
     count(Kernel::Matmul);
-    out
+    (out, sums)
 }
 
 #[cube(launch_unchecked)]
