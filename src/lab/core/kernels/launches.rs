@@ -12,8 +12,9 @@ pub enum Kernel {
     Gather,
     /// A dense layer's product (forward, weight gradient or gradient flowing down).
     Matmul,
-    /// Column sums: a dense layer's bias gradient, or a convolution's weight gradient summed
-    /// over its batch chunks.
+    /// Column sums: a convolution's weight gradient summed over its batch chunks, or a dense
+    /// layer's bias gradient where its weight is frozen (otherwise the weight gradient's product
+    /// computes it).
     ColSums,
     /// LeakyReLU, forward or backward.
     Leaky,

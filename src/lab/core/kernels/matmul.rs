@@ -1,5 +1,6 @@
 //! Dense layers' matrix products on WebGPU, each thread computing an 8×8 block of the output,
-//! with the layer's bias, ReLU or ReLU mask applied before the block is written.
+//! with the layer's bias, ReLU or ReLU mask applied before the block is written, and a weight
+//! gradient's product also giving the bias gradient ([`weight_grads`]).
 //!
 //! Why our own: burn 0.22.1 built without autotune sends every f32 product to cubek's general
 //! `SimpleUnit` routine, and on SwiftShader that took 169 ms for the MLP's `[128,784]·[784,100]`
