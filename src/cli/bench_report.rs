@@ -431,7 +431,7 @@ mod tests {
         assert!(md.contains("0.90× in the tables above, measured minutes apart"), "{md}");
         assert!(!md.contains("0.90× (target"), "{md}");
         assert!(
-            md.contains("3 alternating rounds (`make bench-rounds`: our step, then jax-js's, each round): ours 40.0, 60.0, 66.0 ms, jax-js 50.0, 40.0, 60.0 ms per step; ratios 0.80, 1.50, 1.10×, median 1.10× (target ≤ 1.0×: not met; stretch 0.5×: not met)."),
+            md.contains("3 alternating rounds (`make bench-rounds`: the two steps one after the other, each first in turn): ours 40.0, 60.0, 66.0 ms, jax-js 50.0, 40.0, 60.0 ms per step; ratios 0.80, 1.50, 1.10×, median 1.10× (target ≤ 1.0×: not met; stretch 0.5×: not met)."),
             "{md}"
         );
     }

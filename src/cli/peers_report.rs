@@ -4,8 +4,8 @@
 //! Why rounds: on SwiftShader a step's time moves up to 2× between runs minutes apart (jax-js
 //! alone measured 31.6, 67 and 33 ms on 2026-12-06), so one measurement of each, taken a quarter
 //! of an hour apart in `make bench`, says more about the emulator's mood than about the two
-//! frameworks. `make bench-rounds` runs our MLP step and jax-js's one after the other, three
-//! times, and the ratio is judged on the median of the three paired ratios.
+//! frameworks. `make bench-rounds` runs our MLP step and jax-js's one after the other (in turn
+//! first), five times, and the ratio is judged on the median of the paired ratios.
 
 use std::path::Path;
 
@@ -137,7 +137,7 @@ fn rounds_line(rounds: &[Value]) -> String {
     };
     let Some(m) = median_ratio(rounds) else { return String::new() };
     format!(
-        "- {} alternating rounds (`make bench-rounds`: our step, then jax-js's, each round): ours \
+        "- {} alternating rounds (`make bench-rounds`: the two steps one after the other, each first in turn): ours \
          {} ms, jax-js {} ms per step; ratios {}×, median {m:.2}× (target ≤ 1.0×: {}; stretch \
          0.5×: {}).\n",
         rounds.len(),
