@@ -92,7 +92,7 @@ ROUNDS := 1 2 3 4 5
 bench-rounds: setup-browser build-web
 	rm -rf target/bench/rounds && mkdir -p target/bench/rounds
 	./scripts/peers-setup.sh
-	set -e; export CHROMEDRIVER=$$(command -v chromedriver); \
+	CHROMEDRIVER=$$(command -v chromedriver); export CHROMEDRIVER; \
 	ours() { cargo run $(NATIVE) --example bench_browser -- \
 	  --backends webgpu --only mlp --out target/bench/rounds/ours-$$1.json; }; \
 	jax() { cargo run $(NATIVE) --example bench_peers -- \

@@ -466,6 +466,36 @@ async fn webgpu_linear_kernel_is_burns_linear_under_autodiff() {
         }
     }
 
+    // Half frozen: a trainable bias alone gets its own column sums; a trainable weight alone gets
+    // its product without them (each on a fresh slice of x: a backward pass consumes its graph).
+    let mut bias_only = second.clone();
+    bias_only.weight = bias_only.weight.set_require_grad(false);
+    let (before, col_sums) = (launches(Kernel::Matmul), launches(Kernel::ColSums));
+    let grads = linear(&bias_only, x.clone().slice([0..13, 0..11])).sum().backward();
+    assert_eq!(launches(Kernel::Matmul) - before, 2, "forward and dx");
+    assert_eq!(launches(Kernel::ColSums) - col_sums, 1, "the bias's gradient on its own");
+    assert!(bias_only.weight.val().grad(&grads).is_none());
+    let db = floats(bias_only.bias.as_ref().unwrap().val().grad(&grads).unwrap()).await;
+    assert_eq!(db, vec![13.0; 3], "each output summed over the 13 rows");
+    let mut weight_only = second.clone();
+    weight_only.bias = weight_only.bias.map(|b| b.set_require_grad(false));
+    let (before, col_sums) = (launches(Kernel::Matmul), launches(Kernel::ColSums));
+    let grads = linear(&weight_only, x.clone().slice([0..13, 0..11])).sum().backward();
+    assert_eq!(launches(Kernel::Matmul) - before, 3, "forward, dx and dW");
+    assert_eq!(launches(Kernel::ColSums), col_sums);
+    assert!(weight_only.bias.as_ref().unwrap().val().grad(&grads).is_none());
+    let dw = floats(weight_only.weight.val().grad(&grads).unwrap().flatten::<1>(0, 1)).await;
+    let h_sums = floats(h.inner().sum_dim(0).flatten::<1>(0, 1)).await;
+    for i in 0..11 {
+        for o in 0..3 {
+            let (got, want) = (dw[i * 3 + o], h_sums[i]);
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "dW[{i},{o}] {got} vs {want}"
+            );
+        }
+    }
+
     // No autodiff: the plain backend's forward pass.
     let plain = first.valid();
     let xi = x.clone().inner();

@@ -63,10 +63,11 @@ const ELEMENTWISE_THREADS: usize = 64;
 /// loop: `i = ABSOLUTE_POS`, then `i += CUBE_COUNT · CUBE_DIM` while `i < n`).
 ///
 /// Why not one thread per element: on SwiftShader every invocation pays a start-up cost of its
-/// own. Adam's update of the MLP's 78 400 first-layer weights took 3.9–7.9 ms with one thread
-/// per element and 1.5–3.0 ms with 16 (same session, alternating, 2026-12-06; 4 and 8 per thread
-/// were in between, 32 and 64 no better). On a GPU the sizes here (at most a few million
-/// elements) still make thousands of threads, and the loop's reads stay coalesced.
+/// own. Adam's update of the MLP's 78 400 first-layer weights took 4.7–7.9 ms with one thread
+/// per element, 2.6–3.1 ms with 16 and 2.1–2.7 ms with 64 (one session, alternating,
+/// 2026-12-06; `docs/bench/launch-costs.md`). Why not more: on a GPU, 16 per thread still makes
+/// thousands of threads at the sizes here (at most a few million elements), and the loop's reads
+/// stay coalesced.
 const PER_THREAD: usize = 16;
 
 /// The launch of an elementwise kernel over `n` elements written as a grid-stride loop.

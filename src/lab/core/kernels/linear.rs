@@ -40,11 +40,13 @@ mod cube {
 
     use super::super::matmul::{Epilogue, Operand, col_sums, matmul, weight_grads};
 
-    /// Whether the kernels take `x·w + b` (on WebGPU): f32, shapes that chain, no empty batch.
+    /// Whether the kernels take `x·w + b` (on WebGPU): f32, shapes that chain, no empty batch and
+    /// at least one input (`matmul::weight_grads` needs a row of x's transpose).
     pub(super) fn applies(x: &Tensor<2>, w: &Tensor<2>, b: &Tensor<1>) -> bool {
         let ([rows, inputs], [w_rows, outputs]) = (x.dims(), w.dims());
         [x.dtype(), w.dtype(), b.dtype()] == [DType::F32; 3]
             && rows > 0
+            && inputs > 0
             && inputs == w_rows
             && outputs > 0
             && b.dims()[0] == outputs

@@ -69,8 +69,8 @@ fn matmul_kernel(
         for i in 0..TILE * TILE {
             acc[i] = 0.0f32;
         }
-        // Rows and columns past the edge read the last one (no branch in the loop over k); their
-        // sums are never written.
+        // Rows and columns past the edge read the last one (no bounds test in the loop over k);
+        // their products are never written, but for the ones row's (below).
         let mut a_at = Array::<usize>::new(TILE);
         let mut b_at = Array::<usize>::new(TILE);
         #[unroll]
@@ -87,8 +87,9 @@ fn matmul_kernel(
                 av[i] = a[a_at[i] + ao];
                 bv[i] = b[b_at[i] + bo];
             }
-            // Only the last block of rows holds the ones row (a branch every lane of a SIMD
-            // group takes alike: they share their rows); 1·x is x, so the sums are col_sums's.
+            // Only the last block of rows holds the ones row (on SwiftShader, whose SIMD groups
+            // are 4 neighbouring threads of one row of blocks, every lane branches alike); 1·x is
+            // x, so the sums are col_sums's.
             if sums.is_some() && row0 + TILE > m {
                 #[unroll]
                 for i in 0..TILE {
@@ -174,7 +175,9 @@ pub(super) fn matmul(a: Operand, b: Operand, epilogue: Epilogue) -> CubeTensor {
 
 /// A dense layer's weight and bias gradients from one launch: `xᵀ·dy` (`[inputs, outputs]`) and,
 /// when `bias`, dy's column sums (`[outputs]`), summed in the order [`col_sums`] sums them. The
-/// sums are the products of a row of ones under xᵀ: one dispatch where there were two.
+/// sums are the products of a row of ones under xᵀ: one dispatch where there were two. x has at
+/// least one column (the callers decline layers without inputs), else that row would read
+/// before x's first.
 pub(super) fn weight_grads(
     x: &CubeTensor,
     dy: &CubeTensor,
@@ -192,6 +195,7 @@ fn launch(
     let (m, k, ars, acs) = a.layout();
     let (k2, n, brs, bcs) = b.layout();
     debug_assert_eq!(k, k2);
+    debug_assert!(m > 0 || !with_sums, "the ones row needs a row of A to clamp to");
     let out = empty(a.t, [m, n], DType::F32);
     let sums = with_sums.then(|| empty(a.t, [n], DType::F32));
     let client = out.client.clone();
