@@ -18,7 +18,7 @@ use burn_cubecl::tensor::CubeTensor;
 use super::conv_kernels::{GROUP, Geometry, TILE, dims};
 use super::cube::empty;
 use super::launches::{Kernel, count};
-use super::matmul::sum_rows;
+use super::matmul::{outer_product_add, sum_rows};
 
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
@@ -99,13 +99,7 @@ fn conv_weight_grad_kernel(
                             av[i] = g[g_at[i] + go];
                             bv[i] = x[x_at[i] + xo];
                         }
-                        #[unroll]
-                        for i in 0..TILE {
-                            #[unroll]
-                            for j in 0..TILE {
-                                acc[i * TILE + j] += av[i] * bv[j];
-                            }
-                        }
+                        outer_product_add(&mut acc, &av, &bv, TILE, TILE);
                     }
                 }
             }
@@ -135,13 +129,7 @@ fn conv_weight_grad_kernel(
                             }
                             bv[i] = v;
                         }
-                        #[unroll]
-                        for i in 0..TILE {
-                            #[unroll]
-                            for j in 0..TILE {
-                                acc[i * TILE + j] += av[i] * bv[j];
-                            }
-                        }
+                        outer_product_add(&mut acc, &av, &bv, TILE, TILE);
                     }
                 }
             }

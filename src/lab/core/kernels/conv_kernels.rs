@@ -30,6 +30,7 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::cube::empty;
 use super::launches::{Kernel, count};
+use super::matmul::outer_product_add;
 
 /// Output rows and columns (positions and channels) of one thread's block.
 pub(super) const TILE: usize = 8;
@@ -75,13 +76,7 @@ fn tap_products(
         for j in 0..tc {
             bv[j] = w[w_at[j] + wk];
         }
-        #[unroll]
-        for i in 0..TILE {
-            #[unroll]
-            for j in 0..tc {
-                acc[i * tc + j] += av[i] * bv[j];
-            }
-        }
+        outer_product_add(acc, &av, &bv, TILE, tc);
     }
 }
 

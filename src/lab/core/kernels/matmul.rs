@@ -36,6 +36,25 @@ pub(super) enum Epilogue<'a> {
     ReluMask(&'a CubeTensor),
 }
 
+/// `acc[i·cols + j] += av[i]·bv[j]`: one k step of a register block, the inner loop of every
+/// product here and in the convolution kernels (expanded inline, fully unrolled).
+#[cube]
+pub(super) fn outer_product_add(
+    acc: &mut Array<f32>,
+    av: &Array<f32>,
+    bv: &Array<f32>,
+    #[comptime] rows: usize,
+    #[comptime] cols: usize,
+) {
+    #[unroll]
+    for i in 0..rows {
+        #[unroll]
+        for j in 0..cols {
+            acc[i * cols + j] += av[i] * bv[j];
+        }
+    }
+}
+
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn matmul_kernel(
@@ -98,13 +117,7 @@ fn matmul_kernel(
                     }
                 }
             }
-            #[unroll]
-            for i in 0..TILE {
-                #[unroll]
-                for j in 0..TILE {
-                    acc[i * TILE + j] += av[i] * bv[j];
-                }
-            }
+            outer_product_add(&mut acc, &av, &bv, TILE, TILE);
         }
         #[unroll]
         for i in 0..TILE {
