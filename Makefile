@@ -48,7 +48,7 @@ data:
 	./scripts/fetch-data.sh
 
 test-native: setup-vulkan
-	cargo test $(NATIVE) --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz --test vulkan
+	cargo test $(NATIVE) --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz --test conv_cpu --test vulkan
 
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:

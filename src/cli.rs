@@ -13,6 +13,7 @@ use crate::lab::data::{DatasetKind, load_dir};
 
 pub mod args;
 mod bench;
+mod bench_flops;
 mod bench_native;
 mod bench_report;
 mod bench_site;

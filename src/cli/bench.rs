@@ -67,8 +67,11 @@ pub(crate) fn bench(args: &BenchArgs) -> LabResult<()> {
         rows.push(serde_json::json!({"factor": factor, "ranks": ranks, "svd_rebuild_eval_ms": ms}));
     }
     let gan_steps = crate::cli::gan::bench_steps(&args.data.dir, runs, &opened.device)?;
+    let ceiling = crate::cli::bench_flops::gemm_ceiling_gflops();
+    println!("this machine's ceiling: a 1536³ f32 GEMM on rayon's threads, {ceiling:.1} GFLOP/s");
     let json = serde_json::json!({
         "gan_steps": gan_steps,
+        "gemm_ceiling_gflops": ceiling,
         "machine": format!("{} logical CPUs, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), std::env::consts::ARCH),
         "backend": match args.device.device {
             crate::cli::device::DeviceArg::Flex => "Flex CPU (native, rayon + SIMD)".to_string(),

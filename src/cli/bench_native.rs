@@ -21,9 +21,23 @@ pub(crate) fn native_section(native: &Value, vulkan: &Value) -> String {
             ms(&r["svd_rebuild_eval_ms"])
         );
     }
-    for r in native["gan_steps"].as_array().into_iter().flatten() {
+    let ceiling = native["gemm_ceiling_gflops"].as_f64();
+    if let Some(c) = ceiling {
         s += &format!(
-            "| GAN step ({}, B = {}) | {} |\n",
+            "| this machine's ceiling: a 1536³ f32 GEMM on every core | {c:.1} GFLOP/s |\n"
+        );
+    }
+    for r in native["gan_steps"].as_array().into_iter().flatten() {
+        let rate = match (r["gflops"].as_f64(), ceiling) {
+            (Some(g), Some(c)) => format!(
+                " ({:.2} GFLOP counted per layer: {g:.1} GFLOP/s, {:.0} % of the ceiling)",
+                r["gflop"].as_f64().unwrap_or(f64::NAN),
+                100.0 * g / c
+            ),
+            _ => String::new(),
+        };
+        s += &format!(
+            "| GAN step ({}, B = {}) | {}{rate} |\n",
             r["arch"].as_str().unwrap_or("?"),
             r["batch_size"],
             ms(&r["step_ms"])

@@ -340,7 +340,19 @@ pub fn bench_steps(
                 arch.slug(),
                 batch as f64 / ms * 1000.0
             );
-            rows.push(serde_json::json!({"arch": arch.slug(), "batch_size": batch, "step_ms": ms}));
+            let mut row =
+                serde_json::json!({"arch": arch.slug(), "batch_size": batch, "step_ms": ms});
+            if arch == GanArch::Cnn {
+                let flops = crate::cli::bench_flops::cnn_step_flops(batch);
+                row["gflop"] = (flops / 1e9).into();
+                row["gflops"] = (flops / 1e6 / ms).into();
+                println!(
+                    "  {:.2} GFLOP a step (counted per layer) → {:.1} GFLOP/s",
+                    flops / 1e9,
+                    flops / 1e6 / ms
+                );
+            }
+            rows.push(row);
         }
     }
     Ok(rows)

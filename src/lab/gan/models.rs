@@ -18,7 +18,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::lab::core::kernels::{conv_transpose2d, conv2d, leaky_relu, linear};
+use crate::lab::core::kernels::{conv_transpose2d, conv2d, leaky_dropout, leaky_relu, linear};
 
 /// Length of the latent vector z.
 pub const LATENT_DIM: usize = 100;
@@ -130,7 +130,7 @@ impl DenseDiscriminator {
         for (i, layer) in self.layers.iter().enumerate() {
             x = linear(layer, x);
             if i < last {
-                x = self.dropout.forward(leaky_relu(&self.act, x));
+                x = leaky_dropout(&self.act, &self.dropout, x);
             }
         }
         x
@@ -236,8 +236,8 @@ impl CnnDiscriminator {
 
     /// Feature maps after each convolution (for the shape tests) and the logit.
     pub fn trace(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>, Tensor<2>) {
-        let h1 = self.dropout.forward(leaky_relu(&self.act, conv2d(&self.conv1, images)));
-        let h2 = self.dropout.forward(leaky_relu(&self.act, conv2d(&self.conv2, h1.clone())));
+        let h1 = leaky_dropout(&self.act, &self.dropout, conv2d(&self.conv1, images));
+        let h2 = leaky_dropout(&self.act, &self.dropout, conv2d(&self.conv2, h1.clone()));
         let b = h2.dims()[0];
         let logit =
             linear(&self.out, h2.clone().reshape([b, CNN_CHANNELS[2] * CNN_GRID * CNN_GRID]));

@@ -1,27 +1,28 @@
-//! The CNN GAN's Conv2d and ConvTranspose2d inside burn's autodiff graph, computed by our
-//! convolution kernels on WebGPU (`conv_kernels.rs`).
+//! The CNN GAN's Conv2d and ConvTranspose2d inside burn's autodiff graph: on WebGPU by our
+//! convolution kernels (`conv_kernels.rs`), on the Flex CPU backend as wide GEMMs
+//! (`conv_flex.rs`, `conv_cpu.rs`).
 //!
 //! As for the dense layers (`linear.rs`), each is a custom autodiff operation (burn's
-//! `backend_extension`): forward, one kernel with the bias added; backward, one kernel for each
+//! `backend_extension`): forward, one pass with the bias added; backward, one pass for each
 //! of the input's and the weight's gradients that autodiff asks for, and one sum per channel for
 //! the bias's. A Conv2d's input gradient is a transposed convolution of its output's gradient and
 //! the reverse, so the two operations share their kernels.
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
-use burn::tensor::Tensor;
+use burn::tensor::{DType, Tensor};
+
+use super::conv_geometry::{Geometry, side};
 
 /// A square kernel, one stride and one padding on every side, no groups or dilation: the only
-/// convolutions the kernels take (all the CNN GAN has). Returns (kernel, stride, padding).
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "webgpu")), allow(dead_code))]
+/// convolutions the kernels take (all the CNN GAN has).
 fn square(
     kernel: [usize; 2],
     stride: [usize; 2],
     dilation: [usize; 2],
     groups: usize,
     pad: Option<usize>,
-) -> Option<(usize, usize, usize)> {
+) -> Option<Geometry> {
     let pad = pad?;
     (kernel[0] == kernel[1]
         && stride[0] == stride[1]
@@ -30,57 +31,83 @@ fn square(
         && stride[0] >= 1
         // The transposed kernel's valid taps start below the stride.
         && kernel[0] >= stride[0])
-        .then_some((kernel[0], stride[0], pad))
+        .then_some(Geometry { kernel: kernel[0], stride: stride[0], pad })
 }
 
-/// `layer.forward(x)` for images `x` `[B, C, H, W]`: by our kernels on WebGPU (f32, a square
-/// kernel no narrower than its stride, the same padding on every side, kernels on: see [`super::layer_kernels`]),
-/// by burn's operations elsewhere. Both give the same values and gradients to rounding
-/// (`tests/browser/conv.rs`).
-pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
-    if super::switch::layer_kernels_on() && super::cube::is_cube(&x.device()) {
-        let pad = match layer.padding {
-            PaddingConfig2d::Valid => Some(0),
-            PaddingConfig2d::Explicit(t, l, b, r) if [l, b, r] == [t; 3] => Some(t),
-            _ => None,
-        };
-        if let Some((k, s, p)) =
-            square(layer.kernel_size, layer.stride, layer.dilation, layer.groups, pad)
-        {
-            let geo = super::conv_kernels::Geometry { kernel: k, stride: s, pad: p };
-            let (w, bias) = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
-            if cube::applies(&x, &w, bias.as_ref(), geo, 0, false) {
-                return cube::conv(x, w, bias, geo, 0, false);
-            }
-        }
+/// Whether a convolution can run on our kernels at all: f32, a non-empty batch, image and
+/// channels (a padded tap reads the channel's first pixel on WebGPU and discards it), the
+/// weight's input channels those of `x`, a bias (if any) per output channel, a non-empty output.
+/// Returns the output's sides.
+fn fits(
+    x: &Tensor<4>,
+    w: &Tensor<4>,
+    bias: Option<&Tensor<1>>,
+    geo: Geometry,
+    pad_out: usize,
+    up: bool,
+) -> Option<[usize; 2]> {
+    let ([b, c, h, wd], [w0, w1, k0, k1]) = (x.dims(), w.dims());
+    let (cin, cout) = if up { (w0, w1) } else { (w1, w0) };
+    let out = [side(h, geo, pad_out, up)?, side(wd, geo, pad_out, up)?];
+    ([x.dtype(), w.dtype()] == [DType::F32; 2]
+        && bias.is_none_or(|t| t.dtype() == DType::F32 && t.dims() == [cout])
+        && b > 0
+        && c > 0
+        && h > 0
+        && wd > 0
+        && c == cin
+        && cout > 0
+        && [k0, k1] == [geo.kernel; 2])
+        .then_some(out)
+}
+
+/// The layer on our kernels where they take it, else `None`.
+fn on_kernels(
+    x: &Tensor<4>,
+    w: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    geo: Geometry,
+    pad_out: usize,
+    up: bool,
+) -> Option<Tensor<4>> {
+    if !super::switch::layer_kernels_on() {
+        return None;
     }
-    layer.forward(x)
+    let out = fits(x, &w, bias.as_ref(), geo, pad_out, up)?;
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    if super::cube::is_cube(&x.device()) {
+        return cube::applies(x, out).then(|| cube::conv(x.clone(), w, bias, geo, pad_out, up));
+    }
+    let _ = out;
+    super::flex::is_flex(&x.device())
+        .then(|| super::conv_flex::conv(x.clone(), w, bias, geo, pad_out, up))
+}
+
+/// `layer.forward(x)` for images `x` `[B, C, H, W]`: by our kernels on WebGPU and on Flex (f32,
+/// a square kernel no narrower than its stride, the same padding on every side, kernels on:
+/// see [`super::layer_kernels`]), by burn's operations elsewhere. Both give the same values and
+/// gradients to rounding (`tests/browser/conv.rs`, `tests/conv_cpu.rs`).
+pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let pad = match layer.padding {
+        PaddingConfig2d::Valid => Some(0),
+        PaddingConfig2d::Explicit(t, l, b, r) if [l, b, r] == [t; 3] => Some(t),
+        _ => None,
+    };
+    let bias = layer.bias.as_ref().map(|b| b.val());
+    square(layer.kernel_size, layer.stride, layer.dilation, layer.groups, pad)
+        .and_then(|geo| on_kernels(&x, layer.weight.val(), bias, geo, 0, false))
+        .unwrap_or_else(|| layer.forward(x))
 }
 
 /// `layer.forward(x)` for a ConvTranspose2d, on the same terms as [`conv2d`].
 pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
-    if super::switch::layer_kernels_on()
-        && super::cube::is_cube(&x.device())
-        && layer.padding[0] == layer.padding[1]
-        && layer.padding_out[0] == layer.padding_out[1]
-        && let Some((k, s, p)) = square(
-            layer.kernel_size,
-            layer.stride,
-            layer.dilation,
-            layer.groups,
-            Some(layer.padding[0]),
-        )
-    {
-        let geo = super::conv_kernels::Geometry { kernel: k, stride: s, pad: p };
-        let (w, bias) = (layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
-        let pad_out = layer.padding_out[0];
-        if cube::applies(&x, &w, bias.as_ref(), geo, pad_out, true) {
-            return cube::conv(x, w, bias, geo, pad_out, true);
-        }
-    }
-    layer.forward(x)
+    let bias = layer.bias.as_ref().map(|b| b.val());
+    let pad = layer.padding[0];
+    (layer.padding[1] == pad && layer.padding_out[0] == layer.padding_out[1])
+        .then(|| square(layer.kernel_size, layer.stride, layer.dilation, layer.groups, Some(pad)))
+        .flatten()
+        .and_then(|geo| on_kernels(&x, layer.weight.val(), bias, geo, layer.padding_out[0], true))
+        .unwrap_or_else(|| layer.forward(x))
 }
 
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
@@ -91,54 +118,23 @@ mod cube {
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
     use burn::backend::tensor::FloatTensor;
     use burn::backend::{Autodiff, Backend, Cube, Dispatch, backend_extension};
-    use burn::tensor::{DType, Tensor};
+    use burn::tensor::Tensor;
     use burn_cubecl::kernel::into_contiguous;
     use burn_cubecl::tensor::CubeTensor;
 
+    use super::super::conv_geometry::{Geometry, side};
     use super::super::conv_grads::{channel_sums, conv_weight_grad};
-    use super::super::conv_kernels::{Geometry, conv_down, conv_up};
-
-    /// The output's side for an input side `n`: a convolution's, or a transpose's (`up`), whose
-    /// `pad_out` extends it. `None` when it would be empty.
-    fn side(n: usize, geo: Geometry, pad_out: usize, up: bool) -> Option<usize> {
-        let (n, k, s, p) = (n as i64, geo.kernel as i64, geo.stride as i64, geo.pad as i64);
-        let out =
-            if up { (n - 1) * s + k + pad_out as i64 - 2 * p } else { (n + 2 * p - k) / s + 1 };
-        let fits = if up { n >= 1 } else { n + 2 * p >= k };
-        (fits && out >= 1).then_some(out as usize)
-    }
+    use super::super::conv_kernels::{conv_down, conv_up};
 
     /// Positions a launch may cover along one workgroup dimension: WebGPU allows 65 535
     /// workgroups per dimension, and each covers 64 positions.
     const MAX_POSITIONS: usize = 65_535 * 64;
 
-    /// Whether the kernels take this convolution: f32, a non-empty batch, image and channels
-    /// (a padded tap reads the channel's first pixel and discards it), the weight's input
-    /// channels those of `x`, a bias (if any) per output channel, an output that is not empty,
-    /// and few enough positions, forward and in the data gradient, for one launch.
-    pub(super) fn applies(
-        x: &Tensor<4>,
-        w: &Tensor<4>,
-        bias: Option<&Tensor<1>>,
-        geo: Geometry,
-        pad_out: usize,
-        up: bool,
-    ) -> bool {
-        let ([b, c, h, wd], [w0, w1, k0, k1]) = (x.dims(), w.dims());
-        let (cin, cout) = if up { (w0, w1) } else { (w1, w0) };
-        let (Some(ho), Some(wo)) = (side(h, geo, pad_out, up), side(wd, geo, pad_out, up)) else {
-            return false;
-        };
-        [x.dtype(), w.dtype()] == [DType::F32; 2]
-            && bias.is_none_or(|t| t.dtype() == DType::F32 && t.dims() == [cout])
-            && b > 0
-            && c > 0
-            && h > 0
-            && wd > 0
-            && c == cin
-            && cout > 0
-            && [k0, k1] == [geo.kernel; 2]
-            && b.saturating_mul((h * wd).max(ho * wo)) <= MAX_POSITIONS
+    /// Whether one launch covers the convolution's positions, forward and in the data
+    /// gradient (`out`: the output's sides).
+    pub(super) fn applies(x: &Tensor<4>, [ho, wo]: [usize; 2]) -> bool {
+        let [b, _, h, wd] = x.dims();
+        b.saturating_mul((h * wd).max(ho * wo)) <= MAX_POSITIONS
     }
 
     /// The layer through [`ConvOps`]. Without a bias, the weight stands in for the operation's

@@ -37,13 +37,7 @@ pub(super) const TILE: usize = 8;
 /// Threads per workgroup along each of the block's dimensions.
 pub(super) const GROUP: u32 = 8;
 
-/// A square convolution's kernel side, stride and padding (the same on every side).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Geometry {
-    pub kernel: usize,
-    pub stride: usize,
-    pub pad: usize,
-}
+pub(super) use super::conv_geometry::Geometry;
 
 /// One tap's products over every input channel, the loop both kernels spend their time in:
 /// `acc[i,j] += x[off[i] + ci·plane] · w[w_at[j] + ci·w_step + tap]` for `ci < ci_n`, with

@@ -23,11 +23,13 @@ pub enum Kernel {
     Conv,
     /// A convolution's bias gradient (sums per channel).
     ChannelSums,
+    /// A convolution's pass on the CPU (`conv_cpu.rs`): forward, data or weight gradient.
+    CpuConv,
 }
 
 impl Kernel {
     /// Every kernel.
-    pub const ALL: [Kernel; 9] = [
+    pub const ALL: [Kernel; 10] = [
         Kernel::Adam,
         Kernel::Xent,
         Kernel::Bce,
@@ -37,6 +39,7 @@ impl Kernel {
         Kernel::Leaky,
         Kernel::Conv,
         Kernel::ChannelSums,
+        Kernel::CpuConv,
     ];
 }
 
@@ -53,7 +56,6 @@ pub fn fused_adam_launches() -> usize {
     launches(Kernel::Adam)
 }
 
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "webgpu")), allow(dead_code))]
 pub(super) fn count(kernel: Kernel) {
     LAUNCHES[kernel as usize].fetch_add(1, Ordering::Relaxed);
 }

@@ -6,21 +6,43 @@
 //! after every hidden layer, in both steps. It computes what burn's operations do, bit for bit:
 //! `x < 0 ? x·slope : x` forward, `x < 0 ? dy·slope : dy` backward.
 
-use burn::nn::LeakyRelu;
+use burn::nn::{Dropout, LeakyRelu};
 use burn::tensor::Tensor;
 
-/// `act.forward(x)`: by our kernels on WebGPU (f32, kernels on: see [`super::layer_kernels`]), by
-/// burn's operations elsewhere.
+/// `act.forward(x)`: by our kernels on WebGPU and on Flex (f32, kernels on: see
+/// [`super::layer_kernels`]), by burn's operations elsewhere.
 pub fn leaky_relu<const D: usize>(act: &LeakyRelu, x: Tensor<D>) -> Tensor<D> {
     #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
-    if super::switch::layer_kernels_on()
-        && super::cube::is_cube(&x.device())
-        && x.dtype() == burn::tensor::DType::F32
-        && act.negative_slope > 0.0
-    {
+    if applies(act, &x) && super::cube::is_cube(&x.device()) {
         return cube::leaky_relu(x, act.negative_slope as f32);
     }
+    if applies(act, &x) && super::flex::is_flex(&x.device()) {
+        return super::leaky_cpu::leaky_dropout(x, act.negative_slope as f32, 1.0);
+    }
     act.forward(x)
+}
+
+/// `dropout.forward(act.forward(x))`: on Flex one pass each way (see `leaky_cpu.rs`), elsewhere
+/// as [`leaky_relu`] then burn's dropout. Dropout acts, as burn's does, only in training mode on
+/// an autodiff device.
+pub fn leaky_dropout<const D: usize>(
+    act: &LeakyRelu,
+    dropout: &Dropout,
+    x: Tensor<D>,
+) -> Tensor<D> {
+    let active = dropout.training.is_enabled() && x.device().is_autodiff() && dropout.prob > 0.0;
+    if active && applies(act, &x) && super::flex::is_flex(&x.device()) {
+        let keep = (1.0 - dropout.prob) as f32;
+        return super::leaky_cpu::leaky_dropout(x, act.negative_slope as f32, keep);
+    }
+    dropout.forward(leaky_relu(act, x))
+}
+
+/// Whether our kernels take this activation: f32, a positive slope, kernels on.
+fn applies<const D: usize>(act: &LeakyRelu, x: &Tensor<D>) -> bool {
+    super::switch::layer_kernels_on()
+        && x.dtype() == burn::tensor::DType::F32
+        && act.negative_slope > 0.0
 }
 
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]

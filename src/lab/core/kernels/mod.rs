@@ -15,6 +15,8 @@
 //!   LeakyReLU (one kernel each way instead of burn's composed operations).
 //! - [`conv2d`], [`conv_transpose2d`]: the CNN GAN's convolutions likewise, as register-blocked
 //!   products read straight from the images, forward and backward.
+//! - On the Flex CPU backend, the same two convolutions as wide GEMMs over tiles of images
+//!   (`conv_cpu.rs`, `conv_flex.rs`).
 //! - [`DeviceImages`]: a training set uploaded once per job, batches gathered from it on the
 //!   device: no upload per step.
 //!
@@ -26,6 +28,9 @@
 mod adam;
 mod bce;
 mod conv;
+mod conv_cpu;
+mod conv_flex;
+mod conv_geometry;
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod conv_grads;
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
@@ -33,9 +38,11 @@ mod conv_kernels;
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod cube;
 mod dense;
+mod flex;
 mod gather;
 mod launches;
 mod leaky;
+mod leaky_cpu;
 mod linear;
 #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 mod matmul;
@@ -48,7 +55,7 @@ pub use conv::{conv_transpose2d, conv2d};
 pub use dense::{DenseLayer, fused_dense_grads, fused_dense_logits};
 pub use gather::DeviceImages;
 pub use launches::{Kernel, fused_adam_launches, launches};
-pub use leaky::leaky_relu;
+pub use leaky::{leaky_dropout, leaky_relu};
 pub use linear::linear;
 pub use switch::layer_kernels;
 pub use xent::fused_xent;
