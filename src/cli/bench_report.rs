@@ -192,6 +192,7 @@ pub fn render(results: &Value) -> String {
     s += LOSS_KERNELS;
     s += DENSE_KERNELS;
     s += CONV_KERNELS;
+    s += CPU_CONV;
     s += LAUNCH_COSTS;
     s += FUSION_TRIAL;
     s += AUTOTUNE_TRIAL;
@@ -259,6 +260,8 @@ const LOSS_KERNELS: &str = include_str!("../../docs/bench/loss-kernels.md");
 const DENSE_KERNELS: &str = include_str!("../../docs/bench/dense-kernels.md");
 
 const CONV_KERNELS: &str = include_str!("../../docs/bench/conv-kernels.md");
+
+const CPU_CONV: &str = include_str!("../../docs/bench/cpu-conv.md");
 
 const LAUNCH_COSTS: &str = include_str!("../../docs/bench/launch-costs.md");
 
