@@ -251,6 +251,9 @@ fn a_gan_run_resumed_twice_matches_a_straight_run_bit_for_bit() {
     // A paused report shows where the run got to: epoch 2's samples (not a snapshot epoch).
     let report = std::fs::read_to_string(pieces.join("report.md")).unwrap();
     assert!(report.contains("samples-epoch-002.png"), "the paused epoch's grid is in the report");
+    // It may be published: it says how to continue without naming this machine's folders.
+    assert!(report.contains("`mnist-lab gan --resume DIR`"), "{report}");
+    assert!(!report.contains(tmp.to_str().unwrap()), "the report names a path of this machine");
     // `--pause-after 0`: the report again, from the saved state, without training.
     std::fs::remove_file(pieces.join("report.md")).unwrap();
     let (again, log) = resume(&["--pause-after", "0"]);

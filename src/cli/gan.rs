@@ -277,10 +277,11 @@ pub fn gan(args: &GanArgs) -> LabResult<()> {
         backend: devices_text(&run.devices),
         stopped_early: match (&stopped, paused) {
             (Some(e), _) => Some(e.to_string()),
+            // The report names no path of this machine: it may be published (docs/exercise2).
             (None, Some(epoch)) => Some(format!(
-                "paused after epoch {epoch} of {}: continue with `mnist-lab gan --resume {}`",
-                config.epochs,
-                out.display()
+                "paused after epoch {epoch} of {}: continue with `mnist-lab gan --resume DIR`, \
+                 DIR being the folder of this report",
+                config.epochs
             )),
             (None, None) => None,
         },

@@ -2,7 +2,7 @@
 //! generator.
 
 use burn::module::Module;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
 use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::core::readback::read_values;
@@ -28,6 +28,16 @@ pub fn latent(rng: &mut SplitMix64, n: usize, device: &Device) -> Tensor<2> {
 
 /// The D step's batch: `real ‖ fake` reordered by `perm` (a permutation of `0..2B`; item `i` of
 /// the result is input image `perm[i]`), with targets (`real_label` for real images,
+/// `x` plus Gaussian instance noise of deviation `sigma` (none at 0), from the device's generator.
+pub fn with_noise(x: Tensor<4>, sigma: f64, device: &Device) -> Tensor<4> {
+    if sigma > 0.0 {
+        let noise = Tensor::random(x.dims(), Distribution::Normal(0.0, sigma), device);
+        x + noise
+    } else {
+        x
+    }
+}
+
 /// `fake_label` for fakes) and a 0/1 "is real" mask, both `[2B, 1]`.
 pub fn shuffle_batch(
     real: Tensor<4>,

@@ -14,7 +14,7 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor};
 
 use crate::lab::core::adam::{Adam, AdamSettings};
 use crate::lab::core::checkpoint::{Checkpoint, LoopState, ModuleState};
@@ -30,7 +30,7 @@ use crate::lab::gan::loss::{d_step_grads, g_step_grads, step_sums};
 use crate::lab::gan::models::{Discriminator, Generator, SIDE};
 use crate::lab::gan::progress::GanChunk;
 use crate::lab::gan::progress::GanEpoch;
-use crate::lab::gan::sampling::{generate, grid_noise, latent, shuffle_batch};
+use crate::lab::gan::sampling::{generate, grid_noise, latent, shuffle_batch, with_noise};
 
 /// Steps between two samples of the per-layer norms (plus the epoch's last step).
 pub const NORM_EVERY: usize = 50;
@@ -93,6 +93,8 @@ pub struct GanTrainer {
     batches: Batches,
     /// Whether the losses run as fused kernels on WebGPU (`core::kernels::fused_bce`).
     kernels: bool,
+    /// The order in which the last D step saw real ‖ fake (indices below B are real).
+    d_order: Vec<usize>,
 }
 
 const LOOP_SALT: u64 = 0x6A_17;
@@ -116,20 +118,10 @@ fn adam(config: &GanConfig) -> Adam {
     Adam::new(adam_settings(config))
 }
 
-/// `x` plus Gaussian instance noise of deviation `sigma` (none at 0), from the device's generator.
-fn with_noise(x: Tensor<4>, sigma: f64, device: &Device) -> Tensor<4> {
-    if sigma > 0.0 {
-        let noise = Tensor::random(x.dims(), Distribution::Normal(0.0, sigma), device);
-        x + noise
-    } else {
-        x
-    }
-}
+/// Layer names and their squared parameter and gradient norms (`layer_sq_norms`).
+type Norms = (Vec<String>, Tensor<2>);
 
-fn add_norms(
-    a: Option<(Vec<String>, Tensor<2>)>,
-    b: (Vec<String>, Tensor<2>),
-) -> Option<(Vec<String>, Tensor<2>)> {
+fn add_norms(a: Option<Norms>, b: Norms) -> Option<Norms> {
     Some(match a {
         Some((names, t)) => (names, t + b.1),
         None => b,
@@ -184,6 +176,7 @@ impl GanTrainer {
             history: Vec::new(),
             batches: Batches::new(false),
             kernels: true,
+            d_order: Vec::new(),
         })
     }
 
@@ -304,10 +297,6 @@ impl GanTrainer {
         &self.fixed_noise
     }
 
-    fn real_fake_labels(&self) -> (f32, f32) {
-        if self.config.soft_labels { (0.9, 0.1) } else { (1.0, 0.0) }
-    }
-
     /// One D step and one G step on the next batch. Metrics stay on the device.
     pub fn step(&mut self, data: &Dataset) -> LabResult<()> {
         // A trainer built without kernels runs its dense layers on burn's operations too.
@@ -334,38 +323,14 @@ impl GanTrainer {
                 .seed(self.config.seed ^ LOOP_SALT.rotate_left(17) ^ (s.epochs_done as u64 + 1));
         }
         let sigma = self.config.noise_at(self.state.epochs_done + 1);
-        let (real_label, fake_label) = self.real_fake_labels();
         let range = (self.state.cursor, self.state.cursor + b);
         let real =
             self.batches.images(data, &self.state.order, range, (2.0 / 255.0, -1.0), &self.device);
         let real: Tensor<4> = real.reshape([b, 1, SIDE, SIDE]);
         let measure_norms = (self.state.steps_done + 1).is_multiple_of(NORM_EVERY)
             || self.state.cursor + 2 * b > self.state.order.len();
-        let sums = self.pending.sums.get_or_insert_with(|| step_sums(&self.device));
-
-        // 1. The D step on real ‖ fake, permuted.
-        let z = latent(&mut self.state.rng, b, &self.device);
-        let fake = self.state.g.forward(z).detach();
-        let mut perm: Vec<usize> = (0..2 * b).collect();
-        self.state.rng.shuffle(&mut perm);
-        let (x, targets, is_real) = shuffle_batch(real, fake, &perm, real_label, fake_label);
-        let x = with_noise(x, sigma, &self.device);
-        let d = self.state.d.clone();
-        let grads = d_step_grads(d.logits(x), targets, is_real, sums, self.kernels);
-        let d_grads = GradientsParams::from_grads(grads, &d);
-        let d_norms = measure_norms.then(|| layer_sq_norms(&d, Some(&d_grads)));
-        self.state.d = self.state.optim_d.step(self.config.lr_d, d, d_grads);
-
-        // 2. The G step through a frozen D.
-        let z = latent(&mut self.state.rng, b, &self.device);
-        let frozen = self.state.d.clone().no_grad();
-        let g = self.state.g.clone();
-        let images = with_noise(g.forward(z), sigma, &self.device);
-        let grads = g_step_grads(frozen.logits(images), sums, self.kernels);
-        let g_grads = GradientsParams::from_grads(grads, &g);
-        let g_norms = measure_norms.then(|| layer_sq_norms(&g, Some(&g_grads)));
-        self.state.g = self.state.optim_g.step(self.config.lr_g, g, g_grads);
-
+        let d_norms = self.d_step(real, sigma, measure_norms);
+        let g_norms = self.g_step(sigma, measure_norms);
         self.pending.batches += 1;
         self.pending.images += b;
         if let (Some(gn), Some(dn)) = (g_norms, d_norms) {
@@ -381,6 +346,41 @@ impl GanTrainer {
             self.state.epochs_done += 1;
         }
         Ok(())
+    }
+
+    /// 1. The D step on real ‖ fake, permuted; D's layer norms when `measure`.
+    fn d_step(&mut self, real: Tensor<4>, sigma: f64, measure: bool) -> Option<Norms> {
+        let b = self.config.batch_size;
+        let (real_label, fake_label) =
+            if self.config.soft_labels { (0.9, 0.1) } else { (1.0, 0.0) };
+        let sums = self.pending.sums.get_or_insert_with(|| step_sums(&self.device));
+        let z = latent(&mut self.state.rng, b, &self.device);
+        let fake = self.state.g.forward(z).detach();
+        self.d_order = (0..2 * b).collect();
+        self.state.rng.shuffle(&mut self.d_order);
+        let (x, targets, is_real) =
+            shuffle_batch(real, fake, &self.d_order, real_label, fake_label);
+        let x = with_noise(x, sigma, &self.device);
+        let d = self.state.d.clone();
+        let grads = d_step_grads(d.logits(x), targets, is_real, sums, self.kernels);
+        let d_grads = GradientsParams::from_grads(grads, &d);
+        let norms = measure.then(|| layer_sq_norms(&d, Some(&d_grads)));
+        self.state.d = self.state.optim_d.step(self.config.lr_d, d, d_grads);
+        norms
+    }
+
+    /// 2. The G step through a frozen D; G's layer norms when `measure`.
+    fn g_step(&mut self, sigma: f64, measure: bool) -> Option<Norms> {
+        let sums = self.pending.sums.get_or_insert_with(|| step_sums(&self.device));
+        let z = latent(&mut self.state.rng, self.config.batch_size, &self.device);
+        let frozen = self.state.d.clone().no_grad();
+        let g = self.state.g.clone();
+        let images = with_noise(g.forward(z), sigma, &self.device);
+        let grads = g_step_grads(frozen.logits(images), sums, self.kernels);
+        let g_grads = GradientsParams::from_grads(grads, &g);
+        let norms = measure.then(|| layer_sq_norms(&g, Some(&g_grads)));
+        self.state.g = self.state.optim_g.step(self.config.lr_g, g, g_grads);
+        norms
     }
 
     /// Runs up to `max_batches` steps (never past the end of an epoch) and reads their numbers
@@ -501,7 +501,6 @@ mod tests {
     use super::*;
     use crate::lab::core::params::module_tensors;
     use crate::lab::data::{IMAGE_PIXELS, Images};
-    use crate::lab::gan::loss::bce_with_logits;
     use crate::lab::gan::models::GanArch;
     use crate::lab::gan::sampling::GRID_SAMPLES;
     use crate::lab::gan::sampling::interpolate;
@@ -612,48 +611,35 @@ mod tests {
         }
     }
 
+    /// The trainer's own two phases: the D step leaves G's trainable tensors bit-identical and
+    /// moves D, having seen real ‖ fake in an order that is a permutation but not the identity;
+    /// the G step leaves every D tensor bit-identical and moves G.
     #[test]
     fn each_step_moves_only_its_own_network() {
         for arch in [GanArch::Dense, GanArch::Cnn] {
             let device = Device::flex().autodiff();
             let data = shapes(64);
             let mut t = GanTrainer::new(cfg(arch, 16), data.len(), &device).unwrap();
-            let g0 = values(t.generator());
-            let d0 = values(t.discriminator());
+            // A first step gives both Adams their moments: later steps move what they touch.
             t.step(&data).unwrap();
-            let g1 = values(t.generator());
-            let d1 = values(t.discriminator());
-            assert_ne!(trainable(g0.clone()), trainable(g1.clone()), "{arch:?}: G did not move");
-            assert_ne!(d0, d1, "{arch:?}: D did not move");
-
-            // A G step alone (as the loop does it) must leave every D tensor bit-identical…
-            let frozen = t.state.d.clone().no_grad();
-            let g = t.state.g.clone();
-            let z = latent(&mut SplitMix64::new(1), 16, &device);
-            let loss = bce_with_logits(frozen.logits(g.forward(z)), Tensor::ones([16, 1], &device));
-            let grads = GradientsParams::from_grads(loss.backward(), &g);
-            assert!(!grads.is_empty());
-            t.state.g = t.state.optim_g.step(1e-3, g, grads);
-            assert_eq!(values(t.discriminator()), d1, "{arch:?}: the G step changed D");
-            assert_ne!(trainable(values(t.generator())), trainable(g1.clone()));
-            // …and D's own parameters still train afterwards (freezing a clone froze nothing else).
-            let g2 = values(t.generator());
-            let d = t.state.d.clone();
             let real = data
                 .images_tensor(&(0..16).collect::<Vec<_>>(), 2.0 / 255.0, -1.0, &device)
                 .reshape([16, 1, 28, 28]);
-            let fake = t.state.g.forward(latent(&mut SplitMix64::new(2), 16, &device)).detach();
-            let (x, y, _) = shuffle_batch(real, fake, &(0..32).rev().collect::<Vec<_>>(), 1.0, 0.0);
-            let loss = bce_with_logits(d.logits(x), y);
-            let grads = GradientsParams::from_grads(loss.backward(), &d);
-            t.state.d = t.state.optim_d.step(1e-3, d, grads);
-            assert_ne!(values(t.discriminator()), d1, "{arch:?}: D no longer trains");
-            // The D step leaves every trainable G parameter identical.
-            assert_eq!(
-                trainable(values(t.generator())),
-                trainable(g2),
-                "{arch:?}: the D step changed G"
-            );
+            let (g0, d0) = (values(t.generator()), values(t.discriminator()));
+            assert!(t.d_step(real, 0.0, true).is_some(), "norms when asked for");
+            let (g1, d1) = (values(t.generator()), values(t.discriminator()));
+            // `assert!(a == b)`, not `assert_eq!`: a failure should not print every weight.
+            assert!(trainable(g1.clone()) == trainable(g0), "{arch:?}: the D step changed G");
+            assert!(d1 != d0, "{arch:?}: the D step did not move D");
+            let mut order = t.d_order.clone();
+            let identity: Vec<usize> = (0..32).collect();
+            assert_ne!(order, identity, "{arch:?}: D saw real ‖ fake unshuffled");
+            order.sort_unstable();
+            assert_eq!(order, identity, "{arch:?}: D's order is not a permutation of 2B");
+            assert!(t.g_step(0.0, false).is_none(), "no norms unless asked for");
+            assert!(values(t.discriminator()) == d1, "{arch:?}: the G step changed D");
+            let g2 = trainable(values(t.generator()));
+            assert!(g2 != trainable(g1), "{arch:?}: the G step did not move G");
         }
     }
 
