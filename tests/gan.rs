@@ -118,7 +118,8 @@ fn gan_writes_a_complete_report_and_refuses_bad_settings() {
     }
     let q = m["quality"].as_array().unwrap();
     assert_eq!(q.len(), 2);
-    assert!(q[1]["fid"].as_f64().unwrap() > 0.0 && q[1]["score"].as_f64().unwrap() >= 1.0);
+    let epochs_judged: Vec<u64> = q.iter().map(|e| e["epoch"].as_u64().unwrap()).collect();
+    assert_eq!(epochs_judged, [1, 2], "--quality-every 1: every epoch judged");
     // An ordering that can fail: on one judge, the generator of this short run lands between
     // real test images and uniform noise (a generator that learned nothing, or a judge that
     // ranks anything the same, breaks it).
@@ -156,6 +157,10 @@ fn gan_writes_a_complete_report_and_refuses_bad_settings() {
         fake.fid,
         junk.fid
     );
+    // The run's own numbers are its generator's (not real images', which score near the class
+    // count): its last score below the real images', its distance above theirs.
+    let (run_fid, run_score) = (q[1]["fid"].as_f64().unwrap(), q[1]["score"].as_f64().unwrap());
+    assert!(run_score < real.score && run_fid > real.fid, "{run_score} {run_fid} vs {real:?}");
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     for needle in [
         "Pre-processing",

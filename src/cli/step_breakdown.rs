@@ -95,12 +95,9 @@ mod tests {
         let sum: f64 = phases.iter().map(|k| row[*k].as_f64().unwrap()).sum();
         for k in phases {
             let v = row[k].as_f64().unwrap();
-            assert!(v.is_finite() && v >= 0.0, "{k} = {v}");
+            // Each phase runs and is timed: one left out of the timing would stay at 0.
+            assert!(v.is_finite() && v > 0.0, "{k} = {v}");
         }
-        assert!(
-            row["forward_ms"].as_f64().unwrap() > 0.0 && row["backward_ms"].as_f64().unwrap() > 0.0,
-            "{row}"
-        );
         assert!((row["total_ms"].as_f64().unwrap() - sum).abs() < 1e-9, "{row}");
     }
 }
