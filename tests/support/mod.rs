@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -160,11 +160,6 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
-struct Driver {
-    _child: Child,
-    url: String,
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -177,30 +172,58 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// One chromedriver for the whole test binary.
+/// One chromedriver for the whole test binary, ended with it. It is started from a thread that
+/// lives as long as the process, and the kernel kills it when that thread ends
+/// (`PR_SET_PDEATHSIG`), so a failed or interrupted run leaves no chromedriver behind (a
+/// `static` is never dropped). It picks its own port (`--port=0`) and says which: no other
+/// process can take the port between our choosing it and chromedriver binding it.
 fn driver() -> &'static str {
-    static DRIVER: OnceLock<Driver> = OnceLock::new();
-    &DRIVER
-        .get_or_init(|| {
-            let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-            let port = free_port();
-            let child = Command::new(&bin)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| {
-                    panic!("could not start {bin} ({e}); `make test` installs chromium-driver")
+    static DRIVER: OnceLock<String> = OnceLock::new();
+    DRIVER.get_or_init(|| {
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut command = Command::new(&bin);
+            command.arg("--port=0").stdout(Stdio::piped()).stderr(Stdio::null());
+            // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                use std::os::unix::process::CommandExt;
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
                 });
-            let url = format!("http://127.0.0.1:{port}");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while agent().get(format!("{url}/status")).call().is_err() {
-                assert!(Instant::now() < deadline, "chromedriver did not start");
-                std::thread::sleep(Duration::from_millis(100));
             }
-            Driver { _child: child, url }
-        })
-        .url
+            let mut child = match command.spawn() {
+                Ok(child) => child,
+                Err(e) => {
+                    let _ = tx.send(Err(format!(
+                        "could not start {bin} ({e}); `make test` installs chromium-driver"
+                    )));
+                    return;
+                }
+            };
+            let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+            // "ChromeDriver was started successfully on port 41269." (an earlier line says port 0)
+            let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+                let (_, rest) = line.split_once("started successfully on port ")?;
+                rest.trim_end_matches('.').trim().parse::<u16>().ok()
+            });
+            let _ = tx.send(port.ok_or_else(|| format!("{bin} exited without naming its port")));
+            // Drain its log so the pipe never fills, then stay: this thread's end kills it.
+            lines.for_each(drop);
+            loop {
+                std::thread::park();
+            }
+        });
+        let port = rx.recv().expect("the driver thread answers").unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while agent().get(format!("{url}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not answer on {url}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        url
+    })
 }
 
 /// A browser session (one fresh Chromium profile), closed on drop.
