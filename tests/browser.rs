@@ -204,6 +204,17 @@ async fn webgpu_gathered_batches_are_the_hosts() {
     let (x, y) = set.gather(&on_device, 5, 17, 2.0 / 255.0, -1.0).expect("gathers");
     assert_eq!(launches(Kernel::Gather) - before, 1);
     assert!(set.gather(&on_device, 40, 11, 1.0, 0.0).is_none(), "past the order's end");
+    // An order made by a larger set never reaches the kernel of a smaller one (it would read
+    // past the pixels): the order carries its set's bound.
+    let small = DeviceImages::upload(
+        &data.images.pixels[..10 * IMAGE_PIXELS],
+        &data.labels[..10],
+        IMAGE_PIXELS,
+        &device,
+    )
+    .unwrap();
+    assert!(small.gather(&on_device, 0, 10, 1.0, 0.0).is_none(), "another set's order");
+    assert!(small.gather(&small.order(&[9, 0]).unwrap(), 0, 2, 1.0, 0.0).is_some());
     let want_x = data.images_tensor(&order[5..22], 2.0 / 255.0, -1.0, &device);
     let want_y = data.labels_tensor(&order[5..22], &device);
     let f = |t: Tensor<2>| async move {

@@ -4,7 +4,7 @@
 
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::lab::core::kernels::DeviceImages;
+use crate::lab::core::kernels::{DeviceImages, ItemOrder};
 use crate::lab::data::{Dataset, IMAGE_PIXELS};
 
 /// A trainer's batch source for one job.
@@ -16,7 +16,7 @@ pub struct Batches {
     /// declined (not WebGPU), so that a declined upload is not retried every step.
     set: Option<(usize, Option<DeviceImages>)>,
     /// This epoch's order on the device, uploaded at the epoch's first batch.
-    order: Option<Tensor<1, Int>>,
+    order: Option<ItemOrder>,
 }
 
 impl Batches {

@@ -22,6 +22,15 @@ pub struct DeviceImages {
     per_image: usize,
 }
 
+/// An order of items on the device, made by [`DeviceImages::order`]: every index is below the
+/// item count of the set that made it (`bound`), which [`DeviceImages::gather`] compares with
+/// its own, so an order from a larger set can never make the kernel read past the pixels.
+#[derive(Debug, Clone)]
+pub struct ItemOrder {
+    indices: Tensor<1, Int>,
+    bound: usize,
+}
+
 impl DeviceImages {
     /// Uploads `count = labels.len()` images of `per_image` bytes each. `None` where the kernels
     /// do not run (not WebGPU, or a device that would not store i32) or the sizes disagree: the
@@ -50,32 +59,34 @@ impl DeviceImages {
 
     /// An epoch's order of items, uploaded once and read by every [`gather`](Self::gather) of
     /// that epoch; `None` if it names an item this set does not hold.
-    pub fn order(&self, order: &[usize]) -> Option<Tensor<1, Int>> {
+    pub fn order(&self, order: &[usize]) -> Option<ItemOrder> {
         if order.iter().any(|&i| i >= self.count) {
             return None;
         }
         let values: Vec<i32> = order.iter().map(|&i| i as i32).collect();
         let data = burn::tensor::TensorData::new(values, [order.len()]);
-        Some(Tensor::from_data(data, &self.labels.device()))
+        let indices = Tensor::from_data(data, &self.labels.device());
+        Some(ItemOrder { indices, bound: self.count })
     }
 
     /// The images `order[start..start + n]` as `[n, per_image]` floats `byte · scale + shift`,
     /// and their labels; `None` where the kernel does not apply (the range is out of `order`,
-    /// or `order` is not an i32 tensor on this device).
+    /// `order` was made by a larger set, or it is not an i32 tensor on this device).
     pub fn gather(
         &self,
-        order: &Tensor<1, Int>,
+        order: &ItemOrder,
         start: usize,
         n: usize,
         scale: f32,
         shift: f32,
     ) -> Option<(Tensor<2>, Tensor<1, Int>)> {
-        if n == 0 || start + n > order.dims()[0] {
+        // Checked in every build: the kernel reads pixels at the order's indices unchecked.
+        if n == 0 || start + n > order.indices.dims()[0] || order.bound > self.count {
             return None;
         }
         #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
         {
-            let out = cube::gather(self, order, start, n, scale, shift);
+            let out = cube::gather(self, &order.indices, start, n, scale, shift);
             if out.is_some() {
                 count(Kernel::Gather);
             }
@@ -179,8 +190,8 @@ mod cube {
         let client = pixels.client.clone();
         let (cube_count, cube_dim) = elementwise_launch(total);
         // SAFETY: `x` holds `total` f32 and `y` `n` i32 (allocated above); `order` holds at least
-        // `start + n` entries (checked by the caller), each an item below `set.count` (written by
-        // `order` from the trainer's permutation), so every pixel and label read is in bounds.
+        // `start + n` entries, each below the count of the set that made it, which is at most
+        // `set.count` (both checked by the caller), so every pixel and label read is in bounds.
         unsafe {
             gather_kernel::launch_unchecked(
                 &client,

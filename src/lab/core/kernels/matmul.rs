@@ -207,8 +207,9 @@ fn launch(
 ) -> (CubeTensor, Option<CubeTensor>) {
     let (m, k, ars, acs) = a.layout();
     let (k2, n, brs, bcs) = b.layout();
-    debug_assert_eq!(k, k2);
-    debug_assert!(m > 0 || !with_sums, "the ones row needs a row of A to clamp to");
+    // Checked in every build: the kernels read through these shapes unchecked.
+    assert_eq!(k, k2, "a product's inner dimensions differ");
+    assert!(m > 0 || !with_sums, "the ones row needs a row of A to clamp to");
     let out = empty(a.t, [m, n], DType::F32);
     let sums = with_sums.then(|| empty(a.t, [n], DType::F32));
     let client = out.client.clone();
@@ -272,7 +273,7 @@ pub(super) fn col_sums(a: &CubeTensor) -> CubeTensor {
 pub(super) fn sum_rows(a: &CubeTensor, shape: impl Into<burn::tensor::Shape>) -> CubeTensor {
     let (rows, cols) = (a.meta.shape()[0], a.meta.shape()[1]);
     let out = empty(a, shape, DType::F32);
-    debug_assert_eq!(out.meta.shape().num_elements(), cols);
+    assert_eq!(out.meta.shape().num_elements(), cols, "sum_rows: one output per column");
     let client = out.client.clone();
     let cube_dim = CubeDim::new_1d(64);
     // SAFETY: `a` holds rows × cols f32 in rows and `out` cols f32; thread `col` reads column

@@ -53,7 +53,7 @@ pub use adam::{AdamStep, fused_adam};
 pub use bce::fused_bce;
 pub use conv::{conv_transpose2d, conv2d};
 pub use dense::{DenseLayer, fused_dense_grads, fused_dense_logits};
-pub use gather::DeviceImages;
+pub use gather::{DeviceImages, ItemOrder};
 pub use launches::{Kernel, fused_adam_launches, launches};
 pub use leaky::{leaky_dropout, leaky_relu};
 pub use linear::linear;
