@@ -12,7 +12,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::{DType, Tensor};
 
-use super::conv_geometry::{Geometry, side};
+use super::conv_geometry::{Geometry, Operands, side};
 
 /// A square kernel, one stride and one padding on every side, no groups or dilation: the only
 /// convolutions the kernels take (all the CNN GAN has).
@@ -76,11 +76,12 @@ fn on_kernels(
     let out = fits(x, &w, bias.as_ref(), geo, pad_out, up)?;
     #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     if super::cube::is_cube(&x.device()) {
-        return cube::applies(x, out).then(|| cube::conv(x.clone(), w, bias, geo, pad_out, up));
+        return cube::applies(x, out)
+            .then(|| cube::conv(Operands::new(x.clone(), w, bias), geo, pad_out, up));
     }
     let _ = out;
     super::flex::is_flex(&x.device())
-        .then(|| super::conv_flex::conv(x.clone(), w, bias, geo, pad_out, up))
+        .then(|| super::conv_flex::conv(Operands::new(x.clone(), w, bias), geo, pad_out, up))
 }
 
 /// `layer.forward(x)` for images `x` `[B, C, H, W]`: by our kernels on WebGPU and on Flex (f32,
@@ -122,7 +123,7 @@ mod cube {
     use burn_cubecl::kernel::into_contiguous;
     use burn_cubecl::tensor::CubeTensor;
 
-    use super::super::conv_geometry::{Geometry, side};
+    use super::super::conv_geometry::{Geometry, Operands, side};
     use super::super::conv_grads::{channel_sums, conv_weight_grad};
     use super::super::conv_kernels::{conv_down, conv_up};
 
@@ -137,25 +138,9 @@ mod cube {
         b.saturating_mul((h * wd).max(ho * wo)) <= MAX_POSITIONS
     }
 
-    /// The layer through [`ConvOps`]. Without a bias, the weight stands in for the operation's
-    /// third tensor, which is then never read: as a new leaf that requires no gradient
-    /// (`set_require_grad(false)`), so autodiff neither sees a second use of the weight nor asks
-    /// for a gradient of it (with burn's `detach` alone it kept `require_grad`, and a bias
-    /// gradient was computed for nothing: the test's bias-sum count caught it).
-    pub(super) fn conv(
-        x: Tensor<4>,
-        w: Tensor<4>,
-        bias: Option<Tensor<1>>,
-        geo: Geometry,
-        pad_out: usize,
-        up: bool,
-    ) -> Tensor<4> {
-        let has_bias = bias.is_some();
-        let b = match bias {
-            Some(b) => b.into_dispatch(),
-            None => w.clone().set_require_grad(false).into_dispatch(),
-        };
-        let (x, w) = (x.into_dispatch(), w.into_dispatch());
+    /// The layer through [`ConvOps`].
+    pub(super) fn conv(ops: Operands, geo: Geometry, pad_out: usize, up: bool) -> Tensor<4> {
+        let Operands { x, w, b, has_bias } = ops;
         let (s, p) = (geo.stride, geo.pad);
         Tensor::from_dispatch(if up {
             <Dispatch as ConvOps>::conv_up(x, w, b, s, p, pad_out, has_bias)

@@ -14,26 +14,13 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::Tensor;
 
 use super::conv_cpu::{Mat, Sides, channel_sums, down, up, weight_grad};
-use super::conv_geometry::{Geometry, side};
+use super::conv_geometry::{Geometry, Operands, side};
 use super::flex::{tensor, values};
 use super::launches::{Kernel, count};
 
-/// The layer through [`CpuConvOps`]; `pad_out` and `up` as in `conv.rs`. Without a bias the
-/// weight stands in for the third tensor as a leaf that needs no gradient (see `conv.rs`).
-pub(super) fn conv(
-    x: Tensor<4>,
-    w: Tensor<4>,
-    bias: Option<Tensor<1>>,
-    geo: Geometry,
-    pad_out: usize,
-    up: bool,
-) -> Tensor<4> {
-    let has_bias = bias.is_some();
-    let b = match bias {
-        Some(b) => b.into_dispatch(),
-        None => w.clone().set_require_grad(false).into_dispatch(),
-    };
-    let (x, w) = (x.into_dispatch(), w.into_dispatch());
+/// The layer through [`CpuConvOps`]; `pad_out` and `up` as in `conv.rs`.
+pub(super) fn conv(ops: Operands, geo: Geometry, pad_out: usize, up: bool) -> Tensor<4> {
+    let Operands { x, w, b, has_bias } = ops;
     let (s, p) = (geo.stride, geo.pad);
     Tensor::from_dispatch(<Dispatch as CpuConvOps>::cpu_conv(x, w, b, s, p, pad_out, has_bias, up))
 }
