@@ -43,6 +43,12 @@ pub trait CpuConvOps: Backend {
     ) -> FloatTensor<Self>;
 }
 
+/// A weight `[w0, w1, k, k]` as the row-major matrix `[w0, w1·k·k]`: a Conv2d's `[Co, Ci·k·k]`,
+/// a ConvTranspose2d's `[Ci, Co·k·k]`.
+fn weight_matrix(w: &[f32], [w0, w1, k0, k1]: [usize; 4]) -> Mat<'_> {
+    Mat::row_major(w, w0, w1 * k0 * k1)
+}
+
 fn dims(t: &FlexTensor) -> [usize; 4] {
     let s = burn::backend::TensorMetadata::shape(t);
     [s[0], s[1], s[2], s[3]]
@@ -68,17 +74,17 @@ impl Conv {
 
     fn forward(self, x: &FlexTensor, w: &FlexTensor, b: Option<&FlexTensor>) -> FlexTensor {
         count(Kernel::CpuConv);
-        let (xd, [w0, w1, k, _]) = (dims(x), dims(w));
+        let (xd, wd) = (dims(x), dims(w));
+        let [w0, w1, ..] = wd;
         let sides = self.sides(xd);
         let (xv, wv) = (values(x), values(w));
         let bv = b.map(values);
         let bias = bv.as_deref();
         if self.up {
-            // w [Ci, Co, k, k] as [Ci, Co·k·k], transposed.
-            let y = up(&xv, w0, Mat::row_major(&wv, w0, w1 * k * k).t(), bias, sides);
+            let y = up(&xv, w0, weight_matrix(&wv, wd).t(), bias, sides);
             tensor(y, [xd[0], w1, sides.big[0], sides.big[1]])
         } else {
-            let y = down(&xv, w1, Mat::row_major(&wv, w0, w1 * k * k), bias, sides);
+            let y = down(&xv, w1, weight_matrix(&wv, wd), bias, sides);
             tensor(y, [xd[0], w0, sides.small[0], sides.small[1]])
         }
     }
@@ -116,14 +122,14 @@ impl Backward<Flex, 3> for ConvBackward {
         let conv = self.0;
         let (xd, wd, yd) = (dims(&x), dims(&w), dims(&dy));
         let sides = conv.sides(xd);
-        let kk = wd[2] * wd[3];
-        let (dyv, wv) = (values(&dy), values(&w));
+        let dyv = values(&dy);
         if let Some(node) = node_x {
             count(Kernel::CpuConv);
+            let wv = values(&w);
             let dx = if conv.up {
-                down(&dyv, wd[1], Mat::row_major(&wv, wd[0], wd[1] * kk), None, sides)
+                down(&dyv, wd[1], weight_matrix(&wv, wd), None, sides)
             } else {
-                up(&dyv, wd[0], Mat::row_major(&wv, wd[0], wd[1] * kk).t(), None, sides)
+                up(&dyv, wd[0], weight_matrix(&wv, wd).t(), None, sides)
             };
             grads.register::<Flex>(node.id, tensor(dx, xd));
         }
