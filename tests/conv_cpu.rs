@@ -2,8 +2,9 @@
 //! ConvTranspose2d on Flex: values and every gradient, and the CNN GAN's step both ways.
 //!
 //! One test function per process-wide launch counter reading: the counters are global, so this
-//! binary holds nothing else that convolves while they are read.
-#![cfg(not(target_arch = "wasm32"))]
+//! binary holds nothing else that convolves while they are read. The same test runs in the
+//! browser (`tests/browser.rs` includes this file): the page's CPU worker runs these operations
+//! in wasm, single-threaded, with SIMD128.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -67,7 +68,8 @@ fn input(dims: [usize; 4], device: &Device) -> Tensor<4> {
 /// make one image a tile, so batch 3 runs three tiles. Values and every gradient equal burn's to [`TOLERANCE`];
 /// a frozen layer computes only the input's gradient; the plain backend's forward pass is ours
 /// too; a convolution ours does not take (dilation) runs burn's.
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn cpu_convolutions_are_burns_under_autodiff() {
     let device = Device::flex().autodiff();
     device.seed(5);

@@ -14,6 +14,72 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+// The crate root's own folder is tests/, so the submodule names its path.
+#[path = "kernels/mod.rs"]
+mod kernels;
+
+/// The kernel cases (`tests/kernels/`) on native Vulkan through wgpu — Mesa's lavapipe here, a
+/// second driver stack and shader compiler beside the browser's — the same comparisons with
+/// burn's operations as `tests/browser.rs` runs on WebGPU (#34).
+#[cfg(feature = "vulkan")]
+mod on_vulkan {
+    use std::sync::{Mutex, OnceLock};
+
+    use burn::tensor::Device;
+    use burn::tensor::wgpu::WgpuBackend;
+
+    /// The launch counters are per process: one case at a time, so that each counts its own.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    fn device() -> Device {
+        static DEVICE: OnceLock<Device> = OnceLock::new();
+        DEVICE
+            .get_or_init(|| {
+                let (device, setup) = Device::wgpu_options()
+                    .graphics_api(WgpuBackend::Vulkan)
+                    .init_with_setup()
+                    .expect("a Vulkan device (make test installs Mesa's lavapipe)");
+                let info = setup.adapter.get_info();
+                eprintln!("Vulkan adapter: {} ({})", info.name, info.driver);
+                device
+            })
+            .clone()
+    }
+
+    macro_rules! on_vulkan {
+        ($($module:ident :: $case:ident),* $(,)?) => {$(
+            #[test]
+            fn $case() {
+                let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+                futures_lite::future::block_on(super::kernels::$module::$case(device()))
+            }
+        )*};
+    }
+
+    on_vulkan!(
+        classifier::fused_adam_matches_burns_operations,
+        classifier::fused_loss_matches_burns_cross_entropy,
+        classifier::gathered_batches_are_the_hosts,
+        classifier::kernels_train_like_burns_operations,
+        classifier::dense_kernels_give_autodiffs_gradients,
+        gan::linear_kernel_is_burns_linear_under_autodiff,
+        gan::fused_gan_loss_matches_burns,
+        gan::gan_kernels_train_like_burns_operations,
+        conv::conv_kernels_are_burns_convolutions_under_autodiff,
+        conv::cnn_gan_kernels_train_like_burns_operations,
+    );
+}
+
+/// Without the feature there is no Vulkan device to run the kernel cases on: a failure that says
+/// so, not ten tests that silently do not exist.
+#[cfg(not(feature = "vulkan"))]
+#[test]
+fn the_kernel_cases_need_the_vulkan_feature() {
+    panic!(
+        "tests/vulkan.rs runs the kernel cases on Vulkan: build with `--features vulkan` (make test does)"
+    );
+}
+
 fn cli(args: &[&str]) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_mnist-lab"))
         .args(args)

@@ -14,9 +14,26 @@ pub struct RunClock {
     /// Time and steps of the finished running stretches.
     banked_ms: f64,
     banked_steps: usize,
+    /// Training time of a reopened run's earlier sessions, from its record: part of the elapsed
+    /// time, not of the pace (its steps ran on another page, perhaps another backend).
+    prior_ms: f64,
+    /// A reopened run whose record predates the stored training time: its total is unknown.
+    untimed: bool,
 }
 
 impl RunClock {
+    /// The clock of a reopened run: `prior_ms` of training in earlier sessions (`None`: the
+    /// record does not say).
+    pub fn restored(prior_ms: Option<f64>) -> Self {
+        let prior = prior_ms.filter(|ms| ms.is_finite() && *ms >= 0.0);
+        RunClock { prior_ms: prior.unwrap_or(0.0), untimed: prior.is_none(), ..Default::default() }
+    }
+
+    /// The total time is known: a run started here, or one whose record stored its time.
+    pub fn timed(&self) -> bool {
+        !self.untimed
+    }
+
     /// Moves the clock to `now`: a running stretch starts when the job starts running and ends
     /// when it stops running (paused, stopped, done, failed). `steps` is the run's steps done.
     pub fn tick(&mut self, now: f64, running: bool, steps: usize) {
@@ -31,8 +48,13 @@ impl RunClock {
         }
     }
 
-    /// Milliseconds spent running, up to `now`.
+    /// Milliseconds spent running, up to `now`, earlier sessions included.
     pub fn elapsed_ms(&self, now: f64) -> f64 {
+        self.prior_ms + self.session_ms(now)
+    }
+
+    /// Milliseconds spent running in this page, up to `now`.
+    fn session_ms(&self, now: f64) -> f64 {
         self.banked_ms + self.since.map_or(0.0, |(t0, _)| (now - t0).max(0.0))
     }
 
@@ -42,7 +64,7 @@ impl RunClock {
     /// `ms_per_step` stands in then, when it has one.
     pub fn left_ms(&self, now: f64, steps: usize, left: usize, ms_per_step: f64) -> Option<f64> {
         let timed = self.banked_steps + self.since.map_or(0, |(_, s0)| steps.saturating_sub(s0));
-        let elapsed = self.elapsed_ms(now);
+        let elapsed = self.session_ms(now);
         let pace = (timed > 0 && elapsed > 0.0).then(|| elapsed / timed as f64);
         match pace {
             Some(p) if timed >= PACE_STEPS || ms_per_step <= 0.0 => Some(p * left as f64),

@@ -80,6 +80,7 @@ pub fn RunControls(props: &RunControlsProps) -> Html {
     let test_hooks = url_param("test_hooks").is_some();
     let continue_on = |kind: BackendKind| props.on_continue.reform(move |_| kind);
     let pausable = matches!(s.status, RunStatus::Running | RunStatus::Paused);
+    let now = crate::app::env::now_ms();
     html! {
         <>
             <div class="buttons">
@@ -117,8 +118,9 @@ pub fn RunControls(props: &RunControlsProps) -> Html {
                 <label>{"run"}
                     <progress data-testid={ids.run_progress} max="1" value={s.run_fraction().to_string()}></progress>
                 </label>
-                if let Some(eta) = s.eta_text(crate::app::env::now_ms()) {
-                    <span class="hint eta" data-testid="run-eta" data-panel={ids.status}>{eta}</span>
+                if let Some(eta) = s.eta_text(now) {
+                    <span class="hint eta" data-testid="run-eta" data-panel={ids.status}
+                          data-elapsed-ms={format!("{:.0}", s.clock.elapsed_ms(now))}>{eta}</span>
                 }
             </div>
             { status_line(props) }

@@ -129,8 +129,10 @@ impl Lifecycle {
         if self.epochs == 0 {
             return 0.0;
         }
-        let done = (self.epoch.max(1) - 1) as f64 + self.epoch_fraction();
-        (done / self.epochs as f64).min(1.0)
+        // A reopened run starts at its last saved epoch, before the worker says how many batches
+        // an epoch has: the epochs it restored count in full.
+        let within = (self.epoch.max(1) - 1) as f64 + self.epoch_fraction();
+        (within.max(self.epochs_done as f64) / self.epochs as f64).min(1.0)
     }
 
     /// Training steps of the run done (epochs restored from a checkpoint count in full).
@@ -166,7 +168,7 @@ impl Lifecycle {
                 Some(l) => format!("{elapsed} elapsed · about {l} left"),
                 None => format!("{elapsed} elapsed · time left: measuring…"),
             },
-            RunStatus::Done if ran => format!("took {elapsed}"),
+            RunStatus::Done if ran && self.clock.timed() => format!("took {elapsed}"),
             RunStatus::Done => "finished".to_string(),
             _ => match (ran, left()) {
                 (true, Some(l)) => format!("{elapsed} elapsed · about {l} more to finish"),
@@ -209,6 +211,7 @@ impl Lifecycle {
                 self.epochs = record.spec.epochs();
                 self.epochs_done = record.epochs_done;
                 self.epoch = record.epochs_done;
+                self.clock = RunClock::restored(record.train_ms);
             }
             Ok(FromWorker::Started { backend, batches_per_epoch, chosen })
             | Ok(FromWorker::GanStarted { backend, batches_per_epoch, chosen }) => {

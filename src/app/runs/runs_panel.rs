@@ -5,6 +5,7 @@
 use yew::prelude::*;
 
 use crate::app::io::store;
+use crate::app::run::clock::duration;
 use crate::app::runs::changes::use_store_changes;
 use crate::app::worker::protocol::RunRecord;
 
@@ -105,10 +106,11 @@ pub fn RunsPanel(props: &RunsPanelProps) -> Html {
                 <table class="runs">
                     <tr><th>{"run"}</th><th>{"progress"}</th><th>{"backend"}</th><th>{"saved"}</th><th></th></tr>
                     { for runs.iter().map(|r| html! {
-                        <tr data-run-id={r.id.clone()} data-finished={r.finished.to_string()} data-epochs-done={r.epochs_done.to_string()}>
+                        <tr data-run-id={r.id.clone()} data-finished={r.finished.to_string()} data-epochs-done={r.epochs_done.to_string()}
+                            data-train-ms={r.train_ms.map(|ms| format!("{ms:.0}"))}>
                             <td>{r.spec.title()}</td>
                             <td>{
-                                if r.finished { format!("finished, {} epochs", r.epochs_done) }
+                                if r.finished { format!("finished, {} epochs{}", r.epochs_done, r.train_ms.map(|ms| format!(" in {}", duration(ms))).unwrap_or_default()) }
                                 else { format!("epoch {} of {}{}", r.epochs_done, r.spec.epochs(), r.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()) }
                             }</td>
                             <td>{r.backend.title()}</td>

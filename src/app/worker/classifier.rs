@@ -12,7 +12,9 @@ use crate::app::backend::BackendKind;
 use crate::app::worker::control::{Control, dataset, hold, send};
 use crate::app::worker::measure::{ClassifierSteps, Picked, pick};
 use crate::app::worker::meter::StepMeter;
-use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
+use crate::app::worker::persist::{
+    TrainClock, diverge_if_asked, halt, note_stop, persist, persist_epoch,
+};
 use crate::app::worker::protocol::{FromWorker, RefineRow, RunRecord, RunSpec};
 use crate::app::worker::user_data::{UserTrainSet, training_set};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
@@ -126,6 +128,7 @@ async fn drive<M: Classifier>(
             note_stop(record, control).await;
             return Ok(Outcome::Stopped);
         }
+        let mut clock = TrainClock::start();
         meter.begin();
         let result = diverge_if_asked(
             control,
@@ -185,8 +188,10 @@ async fn drive<M: Classifier>(
                 predictions: eval.predictions,
             });
             let checkpoint = trainer.checkpoint().await.map_err(|e| e.to_string())?;
+            clock.bank(record);
             persist_epoch(record, control, r.epoch, trainer.finished(), checkpoint).await;
         }
+        clock.bank(record);
         // Let pause/stop messages in between chunks.
         gloo_timers::future::TimeoutFuture::new(0).await;
     }

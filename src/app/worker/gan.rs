@@ -12,7 +12,9 @@ use crate::app::io::fetch::fetch_bytes;
 use crate::app::worker::control::{Control, dataset, hold, send, train_images};
 use crate::app::worker::measure::{GanSteps, pick};
 use crate::app::worker::meter::StepMeter;
-use crate::app::worker::persist::{diverge_if_asked, halt, note_stop, persist, persist_epoch};
+use crate::app::worker::persist::{
+    TrainClock, diverge_if_asked, halt, note_stop, persist, persist_epoch,
+};
 use crate::app::worker::protocol::{FromWorker, RunRecord, RunSpec, SnapshotRecord};
 use crate::lab::classifier::eval::{EVAL_BATCH, evaluate};
 use crate::lab::classifier::weights::mlp_from_tensors;
@@ -175,6 +177,7 @@ pub(crate) async fn gan(
             note_stop(&mut record, control).await;
             return Ok(None);
         }
+        let mut clock = TrainClock::start();
         meter.begin();
         let result = diverge_if_asked(
             control,
@@ -228,8 +231,10 @@ pub(crate) async fn gan(
             }
             record.gan_history.push(e.clone());
             let checkpoint = trainer.checkpoint().await.map_err(|e| e.to_string())?;
+            clock.bank(&mut record);
             persist_epoch(&mut record, control, e.epoch, trainer.finished(), checkpoint).await;
         }
+        clock.bank(&mut record);
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
     Ok(Some(FromWorker::GanDone))

@@ -31,6 +31,28 @@ pub(crate) fn new_record(spec: RunSpec, backend: BackendKind) -> RunRecord {
         confusion: None,
         judge: None,
         ms_per_step: None,
+        train_ms: Some(0.0),
+    }
+}
+
+/// Adds a run's training time to its record as it goes: the loops call [`TrainClock::bank`]
+/// before each save and at the end of each chunk, and restart it after a pause.
+pub(crate) struct TrainClock(f64);
+
+impl TrainClock {
+    /// Starts timing now.
+    pub(crate) fn start() -> Self {
+        TrainClock(crate::app::env::now_ms())
+    }
+
+    /// Adds the time since the last call (or the start) to the record's training time; an
+    /// older record's unknown total stays unknown rather than counting only this session.
+    pub(crate) fn bank(&mut self, record: &mut RunRecord) {
+        let now = crate::app::env::now_ms();
+        if let Some(t) = &mut record.train_ms {
+            *t += (now - self.0).max(0.0);
+        }
+        self.0 = now;
     }
 }
 

@@ -168,6 +168,10 @@ pub struct RunRecord {
     /// is one): the guide's estimate of a step's time on this device. Absent in older records.
     #[serde(default)]
     pub ms_per_step: Option<f64>,
+    /// Milliseconds spent training, over every session of the run (pauses and the time between
+    /// sessions excluded), so a reopened run says how long it took. Absent in older records.
+    #[serde(default)]
+    pub train_ms: Option<f64>,
 }
 
 /// Reads a stored record: any format up to [`RUN_SCHEMA`], migrated to the current one; a record

@@ -3,7 +3,7 @@
 //! in one kernel that reads the weight, its gradient and both moments once and writes the three
 //! new tensors.
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 use super::launches::{Kernel, count};
 use burn::tensor::Tensor;
 
@@ -35,7 +35,7 @@ pub fn fused_adam<const D: usize>(
     moments: Option<(&Tensor<1>, &Tensor<1>)>,
     step: AdamStep,
 ) -> Option<(Tensor<D>, Tensor<1>, Tensor<1>)> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     {
         let out = cube::adam(w, g, moments, step);
         if out.is_some() {
@@ -43,7 +43,7 @@ pub fn fused_adam<const D: usize>(
         }
         out
     }
-    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+    #[cfg(not(cube_kernels))]
     {
         // Native builds and the page's module have only the Flex backend: nothing to fuse.
         let _ = (w, g, moments, step);
@@ -51,7 +51,7 @@ pub fn fused_adam<const D: usize>(
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::tensor::{DType, Shape, Tensor};
     // The `#[cube]` macro names `cubecl::…` paths.

@@ -8,7 +8,7 @@
 //! images) into a `[4]` accumulator `[d_loss, g_loss, d_real, d_fake]` in one dispatch; the
 //! trainer feeds the gradient to autodiff through `sum(logits · ∇)`.
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 use super::launches::{Kernel, count};
 use burn::tensor::Tensor;
 
@@ -34,7 +34,7 @@ pub fn fused_bce(
     {
         return None;
     }
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     {
         let out = cube::bce(logits, targets, is_real, acc, slot);
         if out.is_some() {
@@ -42,13 +42,13 @@ pub fn fused_bce(
         }
         out
     }
-    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+    #[cfg(not(cube_kernels))]
     {
         None
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::tensor::{DType, Tensor};
     use burn_cubecl::cubecl::{self, prelude::*};

@@ -74,7 +74,7 @@ fn on_kernels(
         return None;
     }
     let out = fits(x, &w, bias.as_ref(), geo, pad_out, up)?;
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     if super::cube::is_cube(&x.device()) {
         return cube::applies(x, out)
             .then(|| cube::conv(Operands::new(x.clone(), w, bias), geo, pad_out, up));
@@ -111,7 +111,7 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         .unwrap_or_else(|| layer.forward(x))
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;

@@ -34,11 +34,11 @@ pub fn fused_dense_grads(
     labels: &Tensor<1, Int>,
     acc: &Tensor<1>,
 ) -> Option<GradientsParams> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     {
         cube::grads(layers, x, labels, acc)
     }
-    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+    #[cfg(not(cube_kernels))]
     {
         let _ = (layers, x, labels, acc);
         None
@@ -49,19 +49,19 @@ pub fn fused_dense_grads(
 /// [`fused_dense_grads`]'s forward pass: an evaluation's forward pass. `None` where no kernel
 /// applies; the caller then runs the model's own forward pass.
 pub fn fused_dense_logits(layers: &[DenseLayer], x: &Tensor<2>) -> Option<Tensor<2>> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     {
         let (x, weights, biases) = cube::operands(layers, x)?;
         Some(super::cube::wrap(cube::forward(layers, x, &weights, &biases).pop()?))
     }
-    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+    #[cfg(not(cube_kernels))]
     {
         let _ = (layers, x);
         None
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::optim::GradientsParams;
     use burn::tensor::{Int, Tensor};

@@ -6,14 +6,14 @@
 //! labels, the epoch's shuffled order once per epoch, and a step's batch is then one kernel that
 //! reads the order, unpacks the bytes, scales them and writes the labels alongside.
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 use super::launches::{Kernel, count};
 use burn::tensor::{Device, Int, Tensor};
 
 /// A data set's pixels and labels on a WebGPU device.
 #[derive(Debug, Clone)]
 // Only the WebGPU build's kernel reads the pixels; elsewhere no value is ever built.
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "webgpu")), allow(dead_code))]
+#[cfg_attr(not(cube_kernels), allow(dead_code))]
 pub struct DeviceImages {
     /// Bytes packed little-endian into i32 words (burn's int type on WebGPU).
     pixels: Tensor<1, Int>,
@@ -36,11 +36,11 @@ impl DeviceImages {
     /// do not run (not WebGPU, or a device that would not store i32) or the sizes disagree: the
     /// caller then builds batches on the host as before.
     pub fn upload(pixels: &[u8], labels: &[u8], per_image: usize, device: &Device) -> Option<Self> {
-        #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+        #[cfg(cube_kernels)]
         {
             cube::upload(pixels, labels, per_image, device)
         }
-        #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+        #[cfg(not(cube_kernels))]
         {
             let _ = (pixels, labels, per_image, device);
             None
@@ -84,7 +84,7 @@ impl DeviceImages {
         if n == 0 || start + n > order.indices.dims()[0] || order.bound > self.count {
             return None;
         }
-        #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+        #[cfg(cube_kernels)]
         {
             let out = cube::gather(self, &order.indices, start, n, scale, shift);
             if out.is_some() {
@@ -92,7 +92,7 @@ impl DeviceImages {
             }
             out
         }
-        #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+        #[cfg(not(cube_kernels))]
         {
             let _ = (scale, shift);
             None
@@ -100,7 +100,7 @@ impl DeviceImages {
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::tensor::{DType, Device, Int, Tensor, TensorData};
     use burn_cubecl::cubecl::{self, prelude::*};

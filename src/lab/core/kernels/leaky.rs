@@ -12,7 +12,7 @@ use burn::tensor::Tensor;
 /// `act.forward(x)`: by our kernels on WebGPU and on Flex (f32, kernels on: see
 /// [`super::layer_kernels`]), by burn's operations elsewhere.
 pub fn leaky_relu<const D: usize>(act: &LeakyRelu, x: Tensor<D>) -> Tensor<D> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     if applies(act, &x) && super::cube::is_cube(&x.device()) {
         return cube::leaky_relu(x, act.negative_slope as f32);
     }
@@ -45,7 +45,7 @@ fn applies<const D: usize>(act: &LeakyRelu, x: &Tensor<D>) -> bool {
         && act.negative_slope > 0.0
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;

@@ -15,7 +15,7 @@ use burn::tensor::Tensor;
 /// on: see [`super::layer_kernels`]), by burn's operations elsewhere. Both give the same values
 /// and gradients (`tests/browser.rs`).
 pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     if let Some(bias) = &layer.bias
         && super::switch::layer_kernels_on()
         && super::cube::is_cube(&x.device())
@@ -26,7 +26,7 @@ pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
     layer.forward(x)
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;

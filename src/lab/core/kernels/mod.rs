@@ -1,5 +1,6 @@
-//! Hand-written WebGPU kernels for the hot chains that burn (built without fusion) runs as one
-//! dispatch per operation.
+//! Hand-written GPU kernels (CubeCL: WebGPU in the browser, Vulkan through wgpu natively, as
+//! build.rs's `cube_kernels` says) for the hot chains that burn (built without fusion) runs as one dispatch per
+//! operation.
 //!
 //! - [`fused_adam`]: a parameter's whole Adam update in one kernel (13 burn operations).
 //! - [`fused_xent`]: softmax cross-entropy's gradient, the batch's loss and its correct count in
@@ -20,10 +21,11 @@
 //! - [`DeviceImages`]: a training set uploaded once per job, batches gathered from it on the
 //!   device: no upload per step.
 //!
-//! Each declines (`None`) where it does not apply (the Flex CPU backend, native builds, another
-//! dtype): the caller then runs burn's operations, which are the reference the kernels are tested
-//! against (`tests/browser.rs`). Each has a launch counter so that a test can tell a kernel ran
-//! rather than its fallback (both give the same numbers).
+//! Each declines (`None`) where it does not apply (the Flex CPU backend, a build without `webgpu`
+//! or `vulkan`, another dtype): the caller then runs burn's operations, which are the reference
+//! the kernels are tested against on both driver stacks (`tests/kernels/`). Each has a launch
+//! counter so that a test can tell a kernel ran rather than its fallback (both give the same
+//! numbers).
 
 mod adam;
 mod bce;
@@ -31,11 +33,11 @@ mod conv;
 mod conv_cpu;
 mod conv_flex;
 mod conv_geometry;
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod conv_grads;
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod conv_kernels;
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube;
 mod dense;
 mod flex;
@@ -44,7 +46,7 @@ mod launches;
 mod leaky;
 mod leaky_cpu;
 mod linear;
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod matmul;
 mod switch;
 mod xent;

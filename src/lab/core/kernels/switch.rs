@@ -26,7 +26,7 @@ pub fn layer_kernels<T>(off: bool, f: impl FnOnce() -> T) -> T {
 }
 
 /// Whether those layers may use their kernels now.
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "webgpu")), allow(dead_code))]
+#[cfg_attr(not(cube_kernels), allow(dead_code))]
 pub(super) fn layer_kernels_on() -> bool {
     !OFF.with(Cell::get)
 }

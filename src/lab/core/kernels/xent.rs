@@ -8,7 +8,7 @@
 //! pass; the trainer feeds the gradient to autodiff through `sum(logits · ∇)` (whose gradient
 //! with respect to the logits is ∇) and the metrics stay on the device until the chunk's read.
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 use super::launches::{Kernel, count};
 use burn::tensor::{Int, Tensor};
 
@@ -22,7 +22,7 @@ pub fn fused_xent(
     labels: &Tensor<1, Int>,
     acc: &Tensor<1>,
 ) -> Option<Tensor<2>> {
-    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    #[cfg(cube_kernels)]
     {
         let out = cube::xent(logits, labels, acc);
         if out.is_some() {
@@ -30,14 +30,14 @@ pub fn fused_xent(
         }
         out
     }
-    #[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
+    #[cfg(not(cube_kernels))]
     {
         let _ = (logits, labels, acc);
         None
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(cube_kernels)]
 mod cube {
     use burn::tensor::{DType, Int, Tensor};
     use burn_cubecl::cubecl::{self, prelude::*};

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The GPU check (#34): our kernels against burn's operations, and the CLI's MLP and GAN
+# benchmark, on a real GPU through Vulkan — the kernels were only ever run on emulators
+# (SwiftShader, lavapipe).
+#
+#   scripts/gpu-check.sh pack   here: builds what `make test` builds (warm: seconds), packs the
+#                               stripped binaries, MNIST and the Vulkan loader into
+#                               target/gpu-check/ (~30 MB: the device copy takes 64 MiB)
+#   scripts/gpu-check.sh run    on the GPU machine, from the repository root, with
+#                               target/gpu-check carried: no build, no network. Prints the adapter,
+#                               writes logs and JSON under $OUT (or target/gpu-check/out), and
+#                               exits non-zero when a kernel disagrees with burn's operations.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=target/gpu-check
+
+pack() {
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mnist-lab/target}
+  cargo build --release --features vulkan
+  local tests
+  tests=$(cargo test --release --features vulkan --test vulkan --no-run --message-format=json |
+    python3 -c 'import json, sys
+runs = [m["executable"] for m in map(json.loads, sys.stdin)
+        if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "vulkan"]
+print(runs[-1])')
+  rm -rf "$dir" && mkdir -p "$dir/static/data/mnist" "$dir/lib"
+  strip -o "$dir/mnist-lab" "$CARGO_TARGET_DIR/release/mnist-lab"
+  strip -o "$dir/kernel-tests" "$tests"
+  gzip -9 "$dir/mnist-lab" "$dir/kernel-tests"
+  cp static/data/mnist/*-ubyte.gz "$dir/static/data/mnist/"
+  # The Vulkan loader, for a GPU machine without Debian's libvulkan1 (the driver is the GPU's own).
+  cp -L "$(ldconfig -p | awk '/libvulkan.so.1 /{print $NF; exit}')" "$dir/lib/"
+  du -sh "$dir"
+}
+
+run() {
+  local out=${OUT:-$dir/out}
+  mkdir -p "$out"
+  for f in mnist-lab kernel-tests; do
+    gunzip -c "$dir/$f.gz" > "$out/$f" && chmod +x "$out/$f"
+  done
+  # The system's loader first; ours only where there is none.
+  export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$PWD/$dir/lib
+  { nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"; } | tee "$out/adapter.txt"
+  ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tee -a "$out/adapter.txt" || true
+  "$out/mnist-lab" smoke --steps 20 --device vulkan --data "$dir/static" 2>&1 | tee -a "$out/adapter.txt"
+  # The kernel cases, one at a time (the launch counters are per process); the adapter's name
+  # is the first line of the log.
+  local status=0
+  "$out/kernel-tests" on_vulkan:: --test-threads 1 --nocapture 2>&1 | tee "$out/kernels.log" ||
+    status=1
+  for device in vulkan flex; do
+    "$out/mnist-lab" bench --runs 3 --device "$device" --data "$dir/static" \
+      --out "$out/bench-$device.json" 2>&1 | tee "$out/bench-$device.log" || status=1
+  done
+  rm -f "$out/mnist-lab" "$out/kernel-tests"
+  [ "$status" = 0 ] && echo "gpu-check: every kernel agrees with burn's operations on this GPU" ||
+    echo "gpu-check: FAILED (see $out/kernels.log and the bench logs)"
+  return "$status"
+}
+
+case "${1:-}" in
+  pack) pack ;;
+  run) run ;;
+  *) echo "usage: $0 pack|run" >&2; exit 2 ;;
+esac
