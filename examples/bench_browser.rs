@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Browser, dist_dir, flag, serve_dir};
+use support::{Browser, dist_dir, flag, measure_frames, serve_dir};
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite());
@@ -263,6 +263,33 @@ fn bench_backend(site: &str, backend: &str, only: &[String]) -> Value {
         }
         out.insert("gan_steps".into(), json!(gan));
     }
+
+    if want("frames") {
+        // The main thread while the dense GAN trains in its worker and the page redraws its
+        // canvas and charts: frame gaps and long tasks over 10 s (#34: a figure, not a test).
+        b.js("const s = document.querySelector('[data-testid=gan-arch]'); s.value = 'dense'; s.dispatchEvent(new Event('change', {bubbles: true}));", vec![]);
+        b.set_input("gan-epochs", "200");
+        b.set_input("gan-batch", "64");
+        if let Some(start) = poll(&b, 120, |b| b.find("gan-start").filter(|e| b.enabled(e))) {
+            b.click(&start);
+            let updates = |b: &Browser| {
+                b.attr("[data-canvas-updates]", "data-canvas-updates")?.parse::<usize>().ok()
+            };
+            let running = poll(&b, if slow { 600 } else { 120 }, |b| {
+                (b.attr("[data-testid=gan-status]", "data-status")? == "running"
+                    && updates(b)? >= 2)
+                    .then_some(())
+            });
+            if running.is_some() {
+                let f = measure_frames(&b, 10);
+                eprintln!("[{backend}] main thread while the GAN trains: {f:?}");
+                out.insert("frames_while_gan_trains".into(), json!(f));
+            }
+            if let Some(stop) = b.find("gan-stop") {
+                b.click(&stop);
+            }
+        }
+    }
     Value::Object(out)
 }
 
@@ -296,7 +323,7 @@ fn main() {
     let backends: Vec<String> = flag(&args, "--backends")
         .map(|s| s.split(',').map(str::to_string).collect())
         .unwrap_or_else(|| vec!["cpu".into(), "webgpu".into()]);
-    // `--only mlp,gan`: just those sections (cold, slider, draw, mlp, gan, or gan-dense / gan-cnn
+    // `--only mlp,gan`: just those sections (cold, slider, draw, mlp, gan, frames, or gan-dense / gan-cnn
     // for one architecture), e.g. for an A/B run.
     let only: Vec<String> = flag(&args, "--only")
         .map(|s| s.split(',').map(str::to_string).collect())

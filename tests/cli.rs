@@ -69,17 +69,35 @@ fn compress_writes_a_complete_report_on_real_mnist() {
     assert_eq!(c[1]["ranks"], serde_json::json!([12, 6, 1]));
     assert!(c[0]["test_acc_before_refine"].as_f64().unwrap() > 0.1);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for needle in [
-        "Pre-processing",
-        "84,060",
-        "k < mn/(m+n)",
-        "Confusion matrix",
-        "Design decisions",
-        "2×",
-        "8×",
-        "### 8× budget compression",
-        "| 8× budget |",
-    ] {
+    // The report's numbers are the run's (metrics.json), not a template's: every base epoch's
+    // row, and each compression's accuracy before and after its refinement.
+    let pct = |v: &serde_json::Value| format!("{:.2} %", v.as_f64().unwrap() * 100.0);
+    for e in epochs {
+        let row = format!(
+            "| {} | {:.4} | {} | {:.4} | {} |",
+            e["epoch"],
+            e["train_loss"].as_f64().unwrap(),
+            pct(&e["train_acc"]),
+            e["test_loss"].as_f64().unwrap(),
+            pct(&e["test_acc"])
+        );
+        assert!(report.contains(&row), "report lacks the epoch row `{row}`");
+    }
+    for c in c {
+        let after = &c["epochs"].as_array().unwrap().last().unwrap()["test_acc"];
+        let ranks: Vec<String> =
+            c["ranks"].as_array().unwrap().iter().map(|r| r.to_string()).collect();
+        let row = format!(
+            "({}) | {} | {:.2}× | {} | {} |",
+            ranks.join(", "),
+            group(c["params"].as_u64().unwrap()),
+            84_060.0 / c["params"].as_f64().unwrap(),
+            pct(&c["test_acc_before_refine"]),
+            pct(after)
+        );
+        assert!(report.contains(&row), "report lacks the compression row `{row}`");
+    }
+    for needle in ["84,060", "k < mn/(m+n)", "### 8× budget compression", "| 8× budget |"] {
         assert!(report.contains(needle), "report lacks `{needle}`");
     }
     for f in [
@@ -305,4 +323,17 @@ fn a_compress_run_in_pieces_matches_a_straight_run() {
     let o = cli(&["compress", "--resume", tmp.join("nothing").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("was it a compress run?"));
+}
+
+/// A count with thousands separators, as the reports write it (84,060).
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }

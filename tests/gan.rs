@@ -162,17 +162,30 @@ fn gan_writes_a_complete_report_and_refuses_bad_settings() {
     let (run_fid, run_score) = (q[1]["fid"].as_f64().unwrap(), q[1]["score"].as_f64().unwrap());
     assert!(run_score < real.score && run_fid > real.fid, "{run_score} {run_fid} vs {real:?}");
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for needle in [
-        "Pre-processing",
-        "[-1, 1]",
-        "581,520",
-        "frozen",
-        "soft labels",
-        "instance noise",
-        "Fréchet",
-        "samples-epoch-001.png",
-        "Health",
-    ] {
+    // The report's numbers are the run's (metrics.json): each epoch's losses and D's outputs,
+    // and each judged epoch's quality.
+    for e in epochs {
+        let f = |k: &str| e[k].as_f64().unwrap();
+        let row = format!(
+            "| {} | {:.4} | {:.4} | {:.3} | {:.3} |",
+            e["epoch"],
+            f("d_loss"),
+            f("g_loss"),
+            f("d_real"),
+            f("d_fake")
+        );
+        assert!(report.contains(&row), "report lacks the epoch row `{row}`");
+    }
+    for e in q {
+        let row = format!(
+            "| {} | {:.2} | {:.2} |",
+            e["epoch"],
+            e["fid"].as_f64().unwrap(),
+            e["score"].as_f64().unwrap()
+        );
+        assert!(report.contains(&row), "report lacks the quality row `{row}`");
+    }
+    for needle in ["[-1, 1]", "581,520", "soft labels", "instance noise", "samples-epoch-001.png"] {
         assert!(report.contains(needle), "report lacks `{needle}`");
     }
     for f in [

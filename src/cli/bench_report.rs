@@ -109,6 +109,18 @@ pub fn render(results: &Value) -> String {
     s += &row("draw → both predictions (pre-processing included)", "≤ 5 ms", &|b| {
         ms(&b["draw_to_prediction_ms"])
     });
+    s += &row(
+        "main thread while the dense GAN trains: frame gap p99 · longest task",
+        "p99 < 50 ms",
+        &|b| {
+            let f = &b["frames_while_gan_trains"];
+            if f.is_object() {
+                format!("{} · {}", ms(&f["p99_ms"]), ms(&f["longest_task_ms"]))
+            } else {
+                "–".into()
+            }
+        },
+    );
     for batch in [128, 512] {
         s += &row(
             &format!("MLP Adam step, batch {batch} (in the worker, readback per chunk)"),

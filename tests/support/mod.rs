@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// The shortest deadline [`Browser::wait_for`] allows.
+const MIN_WAIT_S: u64 = 30;
+
 /// Serves `root` on an ephemeral loopback port; returns the base URL. Runs for the whole test
 /// process (threads die with it).
 pub fn serve_dir(root: PathBuf) -> String {
@@ -319,6 +322,10 @@ impl Browser {
         what: &str,
         mut probe: impl FnMut(&Browser) -> Option<T>,
     ) -> T {
+        // A deadline bounds a hang; it is not a speed claim. On a loaded 2-core machine a page
+        // update can take seconds while a worker saturates both cores, so none is shorter than
+        // `MIN_WAIT_S` (a test that passes returns as soon as its event happens).
+        let secs = secs.max(MIN_WAIT_S);
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if let Some(v) = probe(self) {
@@ -508,4 +515,46 @@ fn base64_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Frame timing on the page's main thread over `secs` seconds: gaps between animation frames and
+/// the browser's own long-task entries (the Long Tasks API: tasks over 50 ms). A measurement
+/// window, shared by the e2e test (which bounds the longest task) and `make bench` (frame gaps).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Frames {
+    pub frames: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub long_tasks: usize,
+    pub longest_task_ms: f64,
+}
+
+pub fn measure_frames(b: &Browser, secs: u64) -> Frames {
+    b.js(
+        "const gaps = [], long = [], run = (window.__run = (window.__run || 0) + 1);
+         window.__gaps = gaps; window.__long = long;
+         new PerformanceObserver(l => { for (const e of l.getEntries()) long.push(e.duration); }).observe({type: 'longtask'});
+         let last = performance.now();
+         const tick = t => { gaps.push(t - last); last = t; if (window.__run === run) requestAnimationFrame(tick); };
+         requestAnimationFrame(tick);",
+        vec![],
+    );
+    // A measurement window (frames counted over `secs`), not a wait standing in for an event.
+    std::thread::sleep(Duration::from_secs(secs));
+    let v = b.js("return [window.__gaps.slice(1), window.__long]", vec![]);
+    let mut gaps: Vec<f64> = v[0].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
+    let long: Vec<f64> = v[1].as_array().unwrap().iter().filter_map(|x| x.as_f64()).collect();
+    gaps.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| {
+        gaps.get(((gaps.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+    };
+    Frames {
+        frames: gaps.len(),
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+        max_ms: gaps.last().copied().unwrap_or(f64::NAN),
+        long_tasks: long.len(),
+        longest_task_ms: long.iter().copied().fold(0.0, f64::max),
+    }
 }
