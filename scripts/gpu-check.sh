@@ -4,8 +4,9 @@
 # (SwiftShader, lavapipe).
 #
 #   scripts/gpu-check.sh pack   here: builds what `make test` builds (warm: seconds), packs the
-#                               stripped binaries, MNIST and the Vulkan loader into
-#                               target/gpu-check/ (~30 MB: the device copy takes 64 MiB)
+#                               stripped binaries, MNIST, 10 000 Fashion-MNIST images and the
+#                               Vulkan loader into target/gpu-check/ (~45 MB; the device copy
+#                               takes 64 MiB)
 #   scripts/gpu-check.sh run    on the GPU machine, from the repository root, with
 #                               target/gpu-check carried: no build, no network. Prints the adapter,
 #                               writes logs and JSON under $OUT (or target/gpu-check/out), and
@@ -28,6 +29,21 @@ print(runs[-1])')
   strip -o "$dir/kernel-tests" "$tests"
   gzip -9 "$dir/mnist-lab" "$dir/kernel-tests"
   cp static/data/mnist/*-ubyte.gz "$dir/static/data/mnist/"
+  # The GAN benchmark's Fashion-MNIST, cut to its first 10 000 images per split (a step's time
+  # does not depend on how many images the set holds; the whole set would not fit the copy).
+  mkdir -p "$dir/static/data/fashion-mnist"
+  python3 - static/data/fashion-mnist "$dir/static/data/fashion-mnist" <<'PY'
+import gzip, struct, sys
+src, dst = sys.argv[1:]
+for split in ("train", "t10k"):
+    for part, header in (("images-idx3-ubyte", 16), ("labels-idx1-ubyte", 8)):
+        name = f"{split}-{part}.gz"
+        data = gzip.open(f"{src}/{name}").read()
+        count = min(struct.unpack(">I", data[4:8])[0], 10_000)
+        item = 784 if header == 16 else 1
+        head = data[:4] + struct.pack(">I", count) + data[8:header]
+        gzip.open(f"{dst}/{name}", "wb").write(head + data[header:header + count * item])
+PY
   # The Vulkan loader, for a GPU machine without Debian's libvulkan1 (the driver is the GPU's own).
   cp -L "$(ldconfig -p | awk '/libvulkan.so.1 /{print $NF; exit}')" "$dir/lib/"
   du -sh "$dir"
