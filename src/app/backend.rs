@@ -55,8 +55,6 @@ pub struct AdapterDesc {
 pub struct ActiveBackend {
     /// The backend the training workers compute on.
     pub kind: BackendKind,
-    /// The page's own device (without autodiff): Flex, whatever the workers use.
-    pub device: Device,
     /// The WebGPU adapter, when the browser has one.
     pub adapter: Option<AdapterDesc>,
     /// Why this backend was chosen, in a sentence.
@@ -166,6 +164,14 @@ pub fn requested_backend() -> Option<BackendKind> {
     }
 }
 
+/// The page's own device: Flex, whatever the workers train on. The page's module carries no
+/// WebGPU (#18), and its work is small: one 28×28 drawing is too little for a GPU (on WebGPU each
+/// prediction paid a dispatch and readback round trip, 15 ms on SwiftShader against 1.5 ms on the
+/// CPU, and queued behind the slider's 10k-image evaluations).
+pub fn page_device() -> Device {
+    Device::flex()
+}
+
 /// Picks the workers' backend: the request if given, else WebGPU on a hardware adapter and
 /// Flex on a software one or when WebGPU is missing. The page's own device is Flex either way.
 /// A worker whose WebGPU device then fails to start trains on the CPU (`device_for`).
@@ -173,7 +179,6 @@ pub async fn choose(request: Option<BackendKind>) -> ActiveBackend {
     let adapter = probe_adapter().await;
     let pick = |kind: BackendKind, reason: &str| ActiveBackend {
         kind,
-        device: Device::flex(),
         adapter: adapter.clone(),
         reason: reason.into(),
         automatic: request.is_none(),

@@ -15,7 +15,7 @@ use super::{close, close_loss, close_to, floats, same_training, toy};
 pub async fn fused_adam_matches_burns_operations(device: Device) {
     use burn::optim::GradientsParams;
     use mnist_lab::lab::core::adam::{Adam, AdamSettings};
-    use mnist_lab::lab::core::kernels::fused_adam_launches;
+    use mnist_lab::lab::core::kernels::{Kernel, launches};
     use mnist_lab::lab::core::params::module_tensors;
     use mnist_lab::lab::core::safetensors::NamedTensor;
 
@@ -33,14 +33,14 @@ pub async fn fused_adam_matches_burns_operations(device: Device) {
     let loss = |m: &Mlp| m.forward(x.clone()).powi_scalar(2).mean();
     let t0 = module_tensors(&model).await.unwrap();
     let (mut a, mut b) = (model.clone(), model);
-    let before = fused_adam_launches();
+    let before = launches(Kernel::Adam);
     for _ in 0..50 {
         let ga = GradientsParams::from_grads(loss(&a).backward(), &a);
         a = fused.step(1e-2, a, ga);
         let gb = GradientsParams::from_grads(loss(&b).backward(), &b);
         b = reference.step(1e-2, b, gb);
     }
-    assert_eq!(fused_adam_launches() - before, 50 * 4, "one launch per parameter per step");
+    assert_eq!(launches(Kernel::Adam) - before, 50 * 4, "one launch per parameter per step");
     let (la, lb) = (floats(loss(&a)).await[0], floats(loss(&b)).await[0]);
     close_loss(la as f64, lb as f64, "loss after 50 steps");
     let (ta, tb) = (module_tensors(&a).await.unwrap(), module_tensors(&b).await.unwrap());

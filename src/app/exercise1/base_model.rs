@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use burn::tensor::Device;
 
+use crate::app::backend::page_device;
 use crate::app::io::fetch::fetch_bytes;
 use crate::lab::classifier::mlp::{MLP_WIDTHS, Mlp};
 use crate::lab::classifier::weights::mlp_from_tensors;
@@ -21,19 +22,10 @@ pub const PRETRAINED_URL: &str = "models/mlp-784-100-50-10.safetensors";
 /// The base model and its SVDs on the current device.
 #[derive(Clone)]
 pub(crate) struct Loaded {
-    pub(crate) device: Device,
     pub(crate) tensors: Rc<Vec<NamedTensor>>,
     pub(crate) base: Rc<Mlp>,
     pub(crate) spectrum: Rc<MlpSpectrum>,
     pub(crate) base_acc: Option<f64>,
-}
-
-/// Where the drawing's predictions run: always the CPU. One 28×28 image is too little work for
-/// a GPU; on WebGPU each prediction paid a dispatch and readback round trip (15 ms on
-/// SwiftShader against 1.5 ms on the CPU), and it queued behind the slider's 10k-image
-/// evaluations, which made drawing right after start-up take over a second.
-pub(crate) fn predict_device() -> Device {
-    Device::flex()
 }
 
 impl PartialEq for Loaded {
@@ -44,11 +36,8 @@ impl PartialEq for Loaded {
 
 /// The base model (the shipped one when `trained` is `None`). A failure settles the first screen
 /// on the error it shows: what waits for it (the GAN preview, the offline copy) starts anyway.
-pub(crate) async fn load_base(
-    device: &Device,
-    trained: Option<Rc<Vec<NamedTensor>>>,
-) -> Result<Loaded, String> {
-    let loaded = load(device, trained).await;
+pub(crate) async fn load_base(trained: Option<Rc<Vec<NamedTensor>>>) -> Result<Loaded, String> {
+    let loaded = load(&page_device(), trained).await;
     if loaded.is_err() {
         crate::app::env::announce_interactive();
     }
@@ -66,7 +55,6 @@ async fn load(device: &Device, trained: Option<Rc<Vec<NamedTensor>>>) -> Result<
     let base = mlp_from_tensors(&tensors, &MLP_WIDTHS, device).map_err(|e| e.to_string())?;
     let spectrum = MlpSpectrum::of(&base).await.map_err(|e| e.to_string())?;
     Ok(Loaded {
-        device: device.clone(),
         tensors: Rc::new(tensors),
         base: Rc::new(base),
         spectrum: Rc::new(spectrum),
@@ -89,7 +77,7 @@ pub(crate) fn evaluator_for(
     {
         return Some(e.clone());
     }
-    let e = Rc::new(RankEvaluator::new(&l.spectrum, test, &l.device).ok()?);
+    let e = Rc::new(RankEvaluator::new(&l.spectrum, test, &page_device()).ok()?);
     *cell.borrow_mut() = Some((key, e.clone()));
     Some(e)
 }

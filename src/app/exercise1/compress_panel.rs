@@ -8,11 +8,10 @@ use burn::module::Module;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::app::backend::page_device;
 use crate::app::context::use_lab;
 use crate::app::env::now_ms;
-use crate::app::exercise1::base_model::{
-    EvaluatorCell, Loaded, evaluator_for, load_base, predict_device,
-};
+use crate::app::exercise1::base_model::{EvaluatorCell, Loaded, evaluator_for, load_base};
 use crate::app::exercise1::draw_pad::DrawPad;
 use crate::app::exercise1::pad_models::{
     PadModel, model_select, pair_from_link, prediction_view, probabilities, share_pair,
@@ -110,25 +109,21 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         _ => None,
     };
 
-    // Load the pretrained base model on the page's device (Flex, whatever the workers use: a
-    // switch of the training backend reloads nothing), once the backend is chosen.
-    let backend_ready = lab.backend.is_some();
+    // Load the base model on the page's device (Flex, whatever the workers use: it needs neither
+    // the backend's probe nor a reload when the training backend changes).
     // Which base model: the shipped one, or the n-th model trained in this page.
     let source = props.trained.as_ref().map(Same::from);
     {
         let loaded = loaded.clone();
         let current = current.clone();
-        let device = lab.backend.as_ref().map(|b| b.device.clone());
         let trained = props.trained.clone();
-        use_effect_with((backend_ready, source.clone()), move |_| {
-            if let Some(device) = device {
-                // A new base model: drop the old one's factorizations.
-                current.set(None);
-                loaded.set(None);
-                wasm_bindgen_futures::spawn_local(async move {
-                    loaded.set(Some(load_base(&device, trained).await))
-                });
-            }
+        use_effect_with(source.clone(), move |_| {
+            // A new base model: drop the old one's factorizations.
+            current.set(None);
+            loaded.set(None);
+            wasm_bindgen_futures::spawn_local(
+                async move { loaded.set(Some(load_base(trained).await)) },
+            );
         });
     }
 
@@ -155,7 +150,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                     return;
                 }
                 let start = now_ms();
-                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &predict_device()) else {
+                let Ok(dense) = l.spectrum.dense_equivalent(&ranks, &page_device()) else {
                     return;
                 };
                 let accuracy = match test.as_ref().and_then(|t| evaluator_for(&evaluator, &l, t)) {
@@ -193,7 +188,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let linked_ranks = linked_ranks.clone();
         let loaded_state = loaded.clone();
         let test = test.clone();
-        let ready = (loaded_id.clone(), test.is_some(), backend_ready);
+        let ready = (loaded_id.clone(), test.is_some());
         use_effect_with(ready, move |_| {
             if let Some(Ok(l)) = (*loaded_state).clone() {
                 let shapes = l.spectrum.shapes();
@@ -206,7 +201,9 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                 }
                 if let (Some(t), None) = (test, l.base_acc) {
                     wasm_bindgen_futures::spawn_local(async move {
-                        if let Ok(e) = evaluate(l.base.as_ref(), &t, EVAL_BATCH, &l.device).await {
+                        if let Ok(e) =
+                            evaluate(l.base.as_ref(), &t, EVAL_BATCH, &page_device()).await
+                        {
                             loaded_state.set(Some(Ok(Loaded { base_acc: Some(e.accuracy), ..l })));
                         }
                     });
@@ -221,7 +218,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
         let l = (*loaded).clone();
         let test = test.clone();
         let evaluator = evaluator.clone();
-        let ready = (loaded_id.clone(), test.is_some(), backend_ready);
+        let ready = (loaded_id.clone(), test.is_some());
         use_effect_with(ready, move |_| {
             sweep.set(Vec::new());
             if let (Some(Ok(l)), Some(t)) = (l, test) {
@@ -279,7 +276,7 @@ pub fn CompressPanel(props: &CompressPanelProps) -> Html {
                         probs.set((None, None, 0.0));
                         return;
                     };
-                    let device = predict_device();
+                    let device = page_device();
                     let predict = async |m: PadModel| match m {
                         PadModel::Base => probabilities(l.base.as_ref(), &img, &device).await.ok(),
                         PadModel::Svd => match &c {

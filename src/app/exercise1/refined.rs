@@ -9,7 +9,7 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, Url};
 use yew::prelude::*;
 
-use crate::app::exercise1::base_model::predict_device;
+use crate::app::backend::page_device;
 use crate::app::exercise1::confusion::ConfusionHeatmap;
 use crate::app::exercise1::weights_io::{blob_url, file_bytes};
 use crate::lab::classifier::eval::{EVAL_BATCH, Evaluation, evaluate};
@@ -82,7 +82,7 @@ impl RefinedModel {
         tensors: &[NamedTensor],
         scores: Option<Scores>,
     ) -> Result<Self, String> {
-        let cpu = factorized_from_tensors(tensors, &MLP_WIDTHS, &predict_device())
+        let cpu = factorized_from_tensors(tensors, &MLP_WIDTHS, &page_device())
             .map_err(|e| e.to_string())?;
         let ranks = cpu.ranks();
         let bytes = encode_safetensors(tensors, &factorized_metadata(&ranks));
@@ -139,7 +139,7 @@ pub fn RefinedModels(props: &RefinedModelsProps) -> Html {
                         error.set(None);
                         if let Some(t) = &test {
                             // A small model on the CPU: about as long as the base's own score.
-                            match evaluate(&m.cpu, t, EVAL_BATCH, &predict_device()).await {
+                            match evaluate(&m.cpu, t, EVAL_BATCH, &page_device()).await {
                                 Ok(e) => m.scores = Some(e.into()),
                                 Err(e) => error.set(Some(format!(
                                     "{name} is imported, but scoring it failed: {e}"

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use crate::app::backend::page_device;
 use crate::app::context::use_lab;
 use crate::app::data_panel::Thumbnails;
-use crate::app::exercise1::base_model::predict_device;
 use crate::app::exercise1::confusion::ConfusionHeatmap;
 use crate::app::exercise1::pad_models::PadModel;
 use crate::app::exercise1::refined::{RefinedModel, Scores};
@@ -130,7 +130,7 @@ pub fn UserEval(props: &UserEvalProps) -> Html {
             if let Some(PtrSet(set)) = set.clone() {
                 let models = models.clone();
                 wasm_bindgen_futures::spawn_local(async move {
-                    let device = predict_device();
+                    let device = page_device();
                     let mut scores = Vec::new();
                     for (_, m) in models.iter() {
                         let e = match m {

@@ -51,11 +51,6 @@ pub fn launches(kernel: Kernel) -> usize {
     LAUNCHES[kernel as usize].load(Ordering::Relaxed)
 }
 
-/// How many fused Adam updates this process has launched.
-pub fn fused_adam_launches() -> usize {
-    launches(Kernel::Adam)
-}
-
 pub(super) fn count(kernel: Kernel) {
     LAUNCHES[kernel as usize].fetch_add(1, Ordering::Relaxed);
 }

@@ -56,7 +56,7 @@ pub use bce::fused_bce;
 pub use conv::{conv_transpose2d, conv2d};
 pub use dense::{DenseLayer, fused_dense_grads, fused_dense_logits};
 pub use gather::{DeviceImages, ItemOrder};
-pub use launches::{Kernel, fused_adam_launches, launches};
+pub use launches::{Kernel, launches};
 pub use leaky::{leaky_dropout, leaky_relu};
 pub use linear::linear;
 pub use switch::layer_kernels;
