@@ -9,6 +9,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # `vulkan` adds the CLI's --device vulkan, which tests/vulkan.rs runs on Mesa's lavapipe.
 NATIVE_FEATURES ?= vulkan
 NATIVE := --release --features "$(NATIVE_FEATURES)"
+# Each phase of `make test` says when it starts, so that a run's log gives its phase times.
+PHASE = @echo "== $@ starts at $$(date +%T)"
 ADDRESS ?= 127.0.0.1
 PORT ?= 8080
 
@@ -21,12 +23,14 @@ serve: setup
 ## Run every test: the lint first, then native engine tests, wasm tests in headless Chromium,
 ## end-to-end page tests.
 test: lint setup-browser test-native test-wasm test-e2e
+	@echo "== test ends at $$(date +%T)"
 
 ## Formatting, the layout rules (no import cycle among src/ files, none over 500 lines), and
 ## clippy on both targets with warnings as errors (the browser's twice: the workers' module with
 ## `webgpu`, the page's without). `--release`: clippy then reuses the release
 ## build's proc-macros and build scripts instead of building them a second time.
 lint: setup
+	$(PHASE)
 	cargo fmt --check
 	python3 scripts/check-layout.py
 	cargo clippy $(NATIVE) --all-targets -- -D warnings
@@ -34,13 +38,16 @@ lint: setup
 	cargo clippy --release --target wasm32-unknown-unknown --lib --bins -- -D warnings
 
 setup: data
+	$(PHASE)
 	./scripts/setup.sh
 
 setup-browser: data
+	$(PHASE)
 	./scripts/setup.sh --browser
 
 ## Mesa's Vulkan drivers (lavapipe: Vulkan on the CPU) for tests/vulkan.rs.
 setup-vulkan: data
+	$(PHASE)
 	./scripts/setup.sh --vulkan
 
 ## Fetch and verify MNIST and Fashion-MNIST into static/data (idempotent).
@@ -48,26 +55,31 @@ data:
 	./scripts/fetch-data.sh
 
 test-native: setup-vulkan
+	$(PHASE)
 	cargo test $(NATIVE) --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz --test conv_cpu --test vulkan
 
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:
+	$(PHASE)
 	CHROMEDRIVER=$$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 \
 	  cargo test --release --target wasm32-unknown-unknown --features webgpu --test browser
 
 ## Build the page with trunk into dist/.
 build-web:
+	$(PHASE)
 	trunk build --release --offline
 
 ## The hosted build: a static folder (site/) that works from any sub-path (GitHub Pages), with
 ## the data and models, a strict Content-Security-Policy and no request to another origin.
 dist: setup
+	$(PHASE)
 	trunk build --release --offline --public-url ./ --dist site
 	cargo run $(NATIVE) -- harden-dist site
 
 ## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/);
 ## one test serves site/ (make dist) from a sub-path; one runs axe-core (scripts/axe-setup.sh) in every view.
 test-e2e: build-web dist
+	$(PHASE)
 	./scripts/axe-setup.sh
 	cargo test $(NATIVE) --test e2e -- --nocapture --test-threads 1
 
