@@ -19,6 +19,7 @@ mod bench_report;
 mod bench_site;
 mod common;
 mod compress;
+mod compress_seeds;
 pub mod device;
 mod dist;
 mod evaluate;
@@ -41,6 +42,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let result = match &cli.command {
         Command::Data(a) => data(a),
         Command::Smoke(a) => smoke(a),
+        Command::Compress(a) if a.seeds > 1 => compress_seeds::compress_seeds(a),
         Command::Compress(a) => compress::compress(a),
         Command::Evaluate(a) => evaluate::evaluate_files(a),
         Command::Gan(a) => gan::gan(a),

@@ -116,6 +116,69 @@ fn compress_writes_a_complete_report_on_real_mnist() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// #36: `--seeds N` runs the exercise once per seed, each exactly as a single run with that seed
+/// (metrics.json byte for byte), and summarises them: the spread is the one of the runs' own
+/// numbers, and a second invocation keeps the finished runs.
+#[test]
+fn compress_over_seeds_keeps_each_run_and_gives_their_spread() {
+    let tmp = std::env::temp_dir().join(format!("mnist-lab-seeds-{}", std::process::id()));
+    let (out, single) = (tmp.join("seeds"), tmp.join("single"));
+    let run = |extra: &[&str], dir: &Path| {
+        let mut args = vec![
+            "compress",
+            "--epochs",
+            "1",
+            "--refine-epochs",
+            "1",
+            "--train-subset",
+            "2000",
+            "--factors",
+            "8",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+        let o = cli(&args);
+        assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&["--seeds", "2", "--seed", "7"], &out);
+    run(&["--seed", "8"], &single);
+    let read = |p: std::path::PathBuf| std::fs::read(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    let text = |p| String::from_utf8(read(p)).unwrap();
+    assert!(
+        text(out.join("seed-8/metrics.json")) == text(single.join("metrics.json")),
+        "a seed of --seeds is that seed's single run, bit for bit"
+    );
+    let json = |p| -> serde_json::Value { serde_json::from_slice(&read(p)).unwrap() };
+    let (summary, runs) = {
+        let v = json(out.join("seeds.json"));
+        (v[0].clone(), v[1].clone())
+    };
+    assert_eq!(summary["seeds"], serde_json::json!([7, 8]));
+    let finals: Vec<f64> = [7, 8]
+        .iter()
+        .map(|s| {
+            let m = json(out.join(format!("seed-{s}/metrics.json")));
+            m["compressed"][0]["epochs"][0]["test_acc"].as_f64().unwrap()
+        })
+        .collect();
+    assert_ne!(finals[0], finals[1], "two seeds, two runs");
+    let mean = (finals[0] + finals[1]) / 2.0;
+    let sd = (finals[0] - finals[1]).abs() / 2f64.sqrt();
+    let after = &summary["compressed"][0]["epochs"][0];
+    assert!((after["mean"].as_f64().unwrap() - mean).abs() < 1e-12, "{after} vs {mean}");
+    assert!((after["sd"].as_f64().unwrap() - sd).abs() < 1e-12, "{after} vs {sd}");
+    assert_eq!(runs.as_array().unwrap().len(), 2);
+    let md = String::from_utf8(read(out.join("seeds.md"))).unwrap();
+    assert!(md.contains("Exercise 1 over 2 seeds") && md.contains("| 8× | (12, 6, 1) |"), "{md}");
+    assert!(md.contains(&format!("{:.2} ± {:.2} %", mean * 100.0, sd * 100.0)), "{md}");
+    // Again with the same folder: the runs are kept, not trained again.
+    let kept = std::fs::metadata(out.join("seed-7/metrics.json")).unwrap().modified().unwrap();
+    run(&["--seeds", "2", "--seed", "7"], &out);
+    let now = std::fs::metadata(out.join("seed-7/metrics.json")).unwrap().modified().unwrap();
+    assert_eq!(kept, now, "a finished seed is kept");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn bad_arguments_are_clear_errors_not_panics() {
     for (args, needle) in [
@@ -124,6 +187,7 @@ fn bad_arguments_are_clear_errors_not_panics() {
         (vec!["compress", "--factors", "2,0"], "compression factor"),
         (vec!["compress", "--epochs", "x"], "--epochs"),
         (vec!["compress", "--rank-rule", "best"], "[possible values: seed, budget, both]"),
+        (vec!["compress", "--seeds", "0"], "--seeds"),
         (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
         (vec!["gan", "--device", "tpu"], "[possible values: flex, cpu, vulkan, cuda]"),
         // make test builds with `vulkan` only: CUDA is a sentence naming its feature and driver.

@@ -46,7 +46,7 @@ pub enum Command {
 }
 
 /// A long run in pieces: `gan` and `compress` save every epoch.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Pieces {
     /// Continue the run in DIR from its last saved epoch (its own settings; the other flags but
     /// --pause-after and --device are ignored; bit for bit on the same device).
@@ -60,7 +60,7 @@ pub struct Pieces {
 }
 
 /// Where the data sets are.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DataDir {
     /// The folder holding data/mnist and data/fashion-mnist (run `make data` first).
     #[arg(long = "data", value_name = "DIR", default_value = "static")]
@@ -104,7 +104,7 @@ pub enum RankRuleArg {
     Both,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct CompressArgs {
     /// Epochs of base training.
@@ -131,6 +131,10 @@ pub struct CompressArgs {
     /// Seed of the initialisation and the shuffles.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Run the whole exercise N times (seeds S, S+1, …) into DIR/seed-<seed>/, then write each
+    /// number's mean ± standard deviation to DIR/seeds.md and seeds.json.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seeds: u64,
     /// Train on the first N training images only.
     #[arg(long, value_name = "N")]
     pub train_subset: Option<usize>,

@@ -36,7 +36,7 @@ impl DeviceArg {
 }
 
 /// The `--device` flag shared by every command that computes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DeviceFlag {
     /// The backend: flex (the CPU, always built), or cpu / vulkan / cuda where this binary was
     /// built with that cargo feature (`cargo build --release --features vulkan`).
