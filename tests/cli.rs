@@ -179,6 +179,50 @@ fn compress_over_seeds_keeps_each_run_and_gives_their_spread() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// #36: the refinement's own recipe changes the refinements only (the base model is the same
+/// seed's, bit for bit), and the report says which settings the refinement used.
+#[test]
+fn a_refinement_recipe_of_its_own_leaves_the_base_alone() {
+    let tmp = std::env::temp_dir().join(format!("mnist-lab-recipe-{}", std::process::id()));
+    let run = |extra: &[&str], name: &str| {
+        let dir = tmp.join(name);
+        let mut args = vec![
+            "compress",
+            "--epochs",
+            "1",
+            "--refine-epochs",
+            "2",
+            "--train-subset",
+            "2000",
+            "--factors",
+            "4",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+        let o = cli(&args);
+        assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+        (m, std::fs::read_to_string(dir.join("report.md")).unwrap())
+    };
+    let (plain, plain_report) = run(&[], "plain");
+    let (own, own_report) =
+        run(&["--refine-schedule", "constant", "--refine-weight-decay", "0"], "own");
+    assert_eq!(plain["base"], own["base"], "the base model does not depend on the refinement");
+    assert_ne!(
+        plain["compressed"][0]["epochs"], own["compressed"][0]["epochs"],
+        "the refinement trained with its own recipe"
+    );
+    assert!(plain_report.contains("same optimiser settings and schedule over the refinement"));
+    assert!(
+        own_report.contains(
+            "its own settings: learning rate 0.001 with a constant schedule over the refinement, weight decay 0"
+        ),
+        "{own_report}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn bad_arguments_are_clear_errors_not_panics() {
     for (args, needle) in [
@@ -188,6 +232,7 @@ fn bad_arguments_are_clear_errors_not_panics() {
         (vec!["compress", "--epochs", "x"], "--epochs"),
         (vec!["compress", "--rank-rule", "best"], "[possible values: seed, budget, both]"),
         (vec!["compress", "--seeds", "0"], "--seeds"),
+        (vec!["compress", "--refine-lr", "-1"], "learning rate"),
         (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
         (vec!["gan", "--device", "tpu"], "[possible values: flex, cpu, vulkan, cuda]"),
         // make test builds with `vulkan` only: CUDA is a sentence naming its feature and driver.

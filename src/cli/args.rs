@@ -131,6 +131,15 @@ pub struct CompressArgs {
     /// Seed of the initialisation and the shuffles.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// The refinement's learning rate (default: the base's --lr).
+    #[arg(long, value_name = "LR")]
+    pub refine_lr: Option<f64>,
+    /// The refinement's schedule over its epochs (default: the base's --schedule).
+    #[arg(long, value_enum, value_name = "SCHEDULE")]
+    pub refine_schedule: Option<ScheduleArg>,
+    /// The refinement's L2 weight decay (default: the base's --weight-decay).
+    #[arg(long, value_name = "W")]
+    pub refine_weight_decay: Option<f64>,
     /// Run the whole exercise N times (seeds S, S+1, …) into DIR/seed-<seed>/, then write each
     /// number's mean ± standard deviation to DIR/seeds.md and seeds.json.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]

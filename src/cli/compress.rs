@@ -56,7 +56,8 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
     let config = run.config.clone();
     config.validate()?;
     let refine_epochs = run.refine_epochs;
-    let refine = TrainConfig { epochs: refine_epochs, ..config.clone() };
+    let refine =
+        TrainConfig { epochs: refine_epochs, ..run.refine.clone().unwrap_or(config.clone()) };
     if refine_epochs > 0 {
         refine.validate()?;
     }
@@ -237,6 +238,7 @@ pub(crate) fn compress(args: &CompressArgs) -> LabResult<()> {
     let ctx = ReportContext {
         config,
         refine_epochs,
+        refine: run.refine.clone(),
         summaries,
         spectra,
         shapes,
@@ -278,6 +280,23 @@ fn new_run(args: &CompressArgs) -> LabResult<CompressRun> {
         weight_decay: args.weight_decay,
     };
     config.validate()?;
+    let schedule = |s: ScheduleArg| match s {
+        ScheduleArg::Cosine => LrSchedule::Cosine,
+        ScheduleArg::Constant => LrSchedule::Constant,
+    };
+    // The refinement's own recipe, when any of its settings is given (#36).
+    let asked = args.refine_lr.is_some()
+        || args.refine_schedule.is_some()
+        || args.refine_weight_decay.is_some();
+    let refine = asked.then(|| TrainConfig {
+        lr: args.refine_lr.unwrap_or(config.lr),
+        schedule: args.refine_schedule.map_or(config.schedule, schedule),
+        weight_decay: args.refine_weight_decay.unwrap_or(config.weight_decay),
+        ..config.clone()
+    });
+    if let Some(r) = &refine {
+        r.validate()?;
+    }
     // Which rank rule(s) to compress and refine with: the seed's k = int(n/f), the same
     // parameter budget spread by energy, or both side by side.
     let rules = match args.rank_rule {
@@ -287,14 +306,16 @@ fn new_run(args: &CompressArgs) -> LabResult<CompressRun> {
     };
     // clap makes --train-images and --train-labels go together.
     let files = args.train_images.clone().zip(args.train_labels.clone());
-    Ok(new_compress_run(
+    let mut run = new_compress_run(
         config,
         args.refine_epochs,
         (args.factors.clone(), rules),
         args.train_subset,
         files,
         args.data.dir.clone(),
-    ))
+    );
+    run.refine = refine;
+    Ok(run)
 }
 
 /// Writes the trained base model and its history (the page's report on this model, when it

@@ -181,6 +181,10 @@ pub(crate) struct CompressRun {
     pub version: u32,
     pub config: TrainConfig,
     pub refine_epochs: usize,
+    /// The refinement's own optimiser settings, when they differ from the base's (older runs:
+    /// the base's).
+    #[serde(default)]
+    pub refine: Option<TrainConfig>,
     pub factors: Vec<f64>,
     pub rules: Vec<RankRule>,
     pub train_subset: Option<usize>,
@@ -246,6 +250,7 @@ pub(crate) fn new_compress_run(
         version: RESUME_VERSION,
         config,
         refine_epochs,
+        refine: None,
         factors,
         rules,
         train_subset,

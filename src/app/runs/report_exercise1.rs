@@ -227,6 +227,7 @@ pub async fn exercise1(
     let ctx = ReportContext {
         config: base.config,
         refine_epochs,
+        refine: None,
         summaries,
         spectra: spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect(),
         shapes,

@@ -86,6 +86,8 @@ pub struct ReportContext {
     pub config: TrainConfig,
     /// Refinement epochs.
     pub refine_epochs: usize,
+    /// The refinement's optimiser settings when they differ from the base's.
+    pub refine: Option<TrainConfig>,
     /// Summaries: base first, then one per factor.
     pub summaries: Vec<Summary>,
     /// Singular values of each layer, largest first.
@@ -165,8 +167,8 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
           with a seeded generator each epoch; the 10 000 test images are never used for training.\n\n";
     s += &format!(
         "## Training setup\n\nAdam (β₁ 0.9, β₂ 0.999), learning rate {} with a {} schedule{}, batch size {}, seed {}, {} epochs \
-         for the base model and {} epochs of refinement for each compressed model (same optimiser settings and \
-         schedule over the refinement, a fresh Adam state), L2 weight decay {}. Loss: cross-entropy on the logits.\n\n",
+         for the base model and {} epochs of refinement for each compressed model ({}, a fresh Adam state), L2 weight \
+         decay {}. Loss: cross-entropy on the logits.\n\n",
         ctx.config.lr,
         match ctx.config.schedule {
             LrSchedule::Cosine => "cosine",
@@ -181,6 +183,18 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
         ctx.config.seed,
         ctx.config.epochs,
         ctx.refine_epochs,
+        match &ctx.refine {
+            None => "same optimiser settings and schedule over the refinement".to_string(),
+            Some(r) => format!(
+                "its own settings: learning rate {} with a {} schedule over the refinement, weight decay {}",
+                r.lr,
+                match r.schedule {
+                    LrSchedule::Cosine => "cosine",
+                    LrSchedule::Constant => "constant",
+                },
+                r.weight_decay
+            ),
+        },
         if ctx.config.weight_decay > 0.0 {
             ctx.config.weight_decay.to_string()
         } else {
