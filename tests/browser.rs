@@ -16,6 +16,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 // The crate root's own folder is tests/, so the submodule names its path.
 #[path = "kernels/mod.rs"]
+#[macro_use]
 mod kernels;
 
 use kernels::toy;
@@ -40,18 +41,7 @@ mod webgpu {
         )*};
     }
 
-    on_webgpu!(
-        classifier::fused_adam_matches_burns_operations,
-        classifier::fused_loss_matches_burns_cross_entropy,
-        classifier::gathered_batches_are_the_hosts,
-        classifier::kernels_train_like_burns_operations,
-        classifier::dense_kernels_give_autodiffs_gradients,
-        gan::linear_kernel_is_burns_linear_under_autodiff,
-        gan::fused_gan_loss_matches_burns,
-        gan::gan_kernels_train_like_burns_operations,
-        conv::conv_kernels_are_burns_convolutions_under_autodiff,
-        conv::cnn_gan_kernels_train_like_burns_operations,
-    );
+    kernel_cases!(on_webgpu);
 }
 
 /// One Adam step then an evaluation, every read async: the path the page uses.

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use mnist_lab::lab::core::summary::group;
+
 fn cli(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mnist-lab"))
         .args(args)
@@ -90,7 +92,7 @@ fn compress_writes_a_complete_report_on_real_mnist() {
         let row = format!(
             "({}) | {} | {:.2}× | {} | {} |",
             ranks.join(", "),
-            group(c["params"].as_u64().unwrap()),
+            group(c["params"].as_u64().unwrap() as usize),
             84_060.0 / c["params"].as_f64().unwrap(),
             pct(&c["test_acc_before_refine"]),
             pct(after)
@@ -432,17 +434,4 @@ fn a_compress_run_in_pieces_matches_a_straight_run() {
     let o = cli(&["compress", "--resume", tmp.join("nothing").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("was it a compress run?"));
-}
-
-/// A count with thousands separators, as the reports write it (84,060).
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }

@@ -16,6 +16,7 @@ use std::process::Command;
 
 // The crate root's own folder is tests/, so the submodule names its path.
 #[path = "kernels/mod.rs"]
+#[macro_use]
 mod kernels;
 
 /// The kernel cases (`tests/kernels/`) on native Vulkan through wgpu — Mesa's lavapipe here, a
@@ -56,18 +57,7 @@ mod on_vulkan {
         )*};
     }
 
-    on_vulkan!(
-        classifier::fused_adam_matches_burns_operations,
-        classifier::fused_loss_matches_burns_cross_entropy,
-        classifier::gathered_batches_are_the_hosts,
-        classifier::kernels_train_like_burns_operations,
-        classifier::dense_kernels_give_autodiffs_gradients,
-        gan::linear_kernel_is_burns_linear_under_autodiff,
-        gan::fused_gan_loss_matches_burns,
-        gan::gan_kernels_train_like_burns_operations,
-        conv::conv_kernels_are_burns_convolutions_under_autodiff,
-        conv::cnn_gan_kernels_train_like_burns_operations,
-    );
+    kernel_cases!(on_vulkan);
 }
 
 /// Without the feature there is no Vulkan device to run the kernel cases on: a failure that says

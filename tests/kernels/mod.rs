@@ -21,6 +21,25 @@ pub mod classifier;
 pub mod conv;
 pub mod gan;
 
+/// Every case, once: `kernel_cases!(run)` expands `run!(module::case, …)`, where each test binary's
+/// `run` wraps a case in a test on its own device (`tests/browser.rs`, `tests/vulkan.rs`).
+macro_rules! kernel_cases {
+    ($run:ident) => {
+        $run!(
+            classifier::fused_adam_matches_burns_operations,
+            classifier::fused_loss_matches_burns_cross_entropy,
+            classifier::gathered_batches_are_the_hosts,
+            classifier::kernels_train_like_burns_operations,
+            classifier::dense_kernels_give_autodiffs_gradients,
+            gan::linear_kernel_is_burns_linear_under_autodiff,
+            gan::fused_gan_loss_matches_burns,
+            gan::gan_kernels_train_like_burns_operations,
+            conv::conv_kernels_are_burns_convolutions_under_autodiff,
+            conv::cnn_gan_kernels_train_like_burns_operations,
+        );
+    };
+}
+
 use burn::tensor::Tensor;
 use mnist_lab::lab::core::safetensors::NamedTensor;
 use mnist_lab::lab::data::{Dataset, IMAGE_PIXELS, Images};
