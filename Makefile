@@ -56,7 +56,7 @@ data:
 
 test-native: setup-vulkan
 	$(PHASE)
-	cargo test $(NATIVE) --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz --test conv_cpu --test vulkan
+	cargo test $(NATIVE) --lib --bins --test cli --test drawn_digits --test gan --test rank_rules --test fuzz --test conv_cpu --test vulkan --example devtools
 
 ## wasm-side tests (WebGPU init, forward pass, async readback) in headless Chromium with WebGPU.
 test-wasm:
@@ -74,7 +74,7 @@ build-web:
 dist: setup
 	$(PHASE)
 	trunk build --release --offline --public-url ./ --dist site
-	cargo run $(NATIVE) -- harden-dist site
+	cargo run $(NATIVE) --example devtools -- harden-dist site
 
 ## Serve dist/ on 127.0.0.1 and drive it with chromedriver (screenshots land in target/e2e/);
 ## one test serves site/ (make dist) from a sub-path; one runs axe-core (scripts/axe-setup.sh) in every view.
@@ -87,13 +87,13 @@ test-e2e: build-web dist
 ## CPU backend and WebGPU, then the hosted build (site/) with the network throttled: first
 ## visit, second visit, offline start, module sizes → target/bench/results.json and BENCHMARKS.md
 bench: setup-browser setup-vulkan build-web dist
-	cargo run $(NATIVE) -- bench --out target/bench/native.json
-	cargo run $(NATIVE) -- bench --device vulkan --out target/bench/native-vulkan.json
+	cargo run $(NATIVE) --example devtools -- bench --out target/bench/native.json
+	cargo run $(NATIVE) --example devtools -- bench --device vulkan --out target/bench/native-vulkan.json
 	CHROMEDRIVER=$$(command -v chromedriver) cargo run $(NATIVE) --example bench_browser -- --out target/bench/browser.json
 	CHROMEDRIVER=$$(command -v chromedriver) cargo run $(NATIVE) --example bench_site -- --out target/bench/site.json
 	$(MAKE) bench-peers || echo "bench: the peers did not run (npm or the browser failed); the report leaves them out"
 	$(MAKE) bench-rounds || echo "bench: the alternating rounds did not all run; the report judges the ratio on those that did, or on the one pair"
-	cargo run $(NATIVE) -- bench-report --native target/bench/native.json --vulkan target/bench/native-vulkan.json --browser target/bench/browser.json \
+	cargo run $(NATIVE) --example devtools -- bench-report --native target/bench/native.json --vulkan target/bench/native-vulkan.json --browser target/bench/browser.json \
 	  --json target/bench/results.json --out BENCHMARKS.md
 
 ## Our MLP step and jax-js's, alternately, five times (→ target/bench/rounds/): this emulator's

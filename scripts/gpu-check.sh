@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GPU check (#34): our kernels against burn's operations, and the CLI's MLP and GAN
-# benchmark, on a real GPU through Vulkan — the kernels were only ever run on emulators
+# The GPU check (#34): our kernels against burn's operations, and the MLP and GAN benchmark
+# (examples/devtools), on a real GPU through Vulkan — the kernels were only ever run on emulators
 # (SwiftShader, lavapipe).
 #
 #   scripts/gpu-check.sh pack   here: builds what `make test` builds (warm: seconds), packs the
@@ -17,7 +17,7 @@ dir=target/gpu-check
 
 pack() {
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mnist-lab/target}
-  cargo build --release --features vulkan
+  cargo build --release --features vulkan --bin mnist-lab --example devtools
   local tests
   tests=$(cargo test --release --features vulkan --test vulkan --no-run --message-format=json |
     python3 -c 'import json, sys
@@ -26,8 +26,9 @@ runs = [m["executable"] for m in map(json.loads, sys.stdin)
 print(runs[-1])')
   rm -rf "$dir" && mkdir -p "$dir/static/data/mnist" "$dir/lib"
   strip -o "$dir/mnist-lab" "$CARGO_TARGET_DIR/release/mnist-lab"
+  strip -o "$dir/devtools" "$CARGO_TARGET_DIR/release/examples/devtools"
   strip -o "$dir/kernel-tests" "$tests"
-  gzip -9 "$dir/mnist-lab" "$dir/kernel-tests"
+  gzip -9 "$dir/mnist-lab" "$dir/devtools" "$dir/kernel-tests"
   cp static/data/mnist/*-ubyte.gz "$dir/static/data/mnist/"
   # The GAN benchmark's Fashion-MNIST, cut to its first 10 000 images per split (a step's time
   # does not depend on how many images the set holds; the whole set would not fit the copy).
@@ -52,7 +53,7 @@ PY
 run() {
   local out=${OUT:-$dir/out}
   mkdir -p "$out"
-  for f in mnist-lab kernel-tests; do
+  for f in mnist-lab devtools kernel-tests; do
     gunzip -c "$dir/$f.gz" > "$out/$f" && chmod +x "$out/$f"
   done
   # The system's loader first; ours only where there is none.
@@ -66,10 +67,10 @@ run() {
   "$out/kernel-tests" on_vulkan:: --test-threads 1 --nocapture 2>&1 | tee "$out/kernels.log" ||
     status=1
   for device in vulkan flex; do
-    "$out/mnist-lab" bench --runs 3 --device "$device" --data "$dir/static" \
+    "$out/devtools" bench --runs 3 --device "$device" --data "$dir/static" \
       --out "$out/bench-$device.json" 2>&1 | tee "$out/bench-$device.log" || status=1
   done
-  rm -f "$out/mnist-lab" "$out/kernel-tests"
+  rm -f "$out/mnist-lab" "$out/devtools" "$out/kernel-tests"
   [ "$status" = 0 ] && echo "gpu-check: every kernel agrees with burn's operations on this GPU" ||
     echo "gpu-check: FAILED (see $out/kernels.log and the bench logs)"
   return "$status"

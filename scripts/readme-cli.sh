@@ -8,7 +8,7 @@ bin=(cargo run --release --features vulkan -q --)
   echo '<!-- cli-help -->'
   echo '```text'
   "${bin[@]}" --help
-  for cmd in data smoke compress evaluate gan judge bench bench-report harden-dist; do
+  for cmd in data smoke compress evaluate gan judge; do
     echo
     echo "\$ mnist-lab $cmd --help"
     "${bin[@]}" "$cmd" --help

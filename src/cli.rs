@@ -12,22 +12,13 @@ use crate::lab::core::error::LabResult;
 use crate::lab::data::{DatasetKind, load_dir};
 
 pub mod args;
-mod bench;
-mod bench_flops;
-mod bench_native;
-mod bench_report;
-mod bench_site;
-mod common;
+pub mod common;
 mod compress;
 mod compress_seeds;
 pub mod device;
-mod dist;
 mod evaluate;
 mod gan;
-mod offline;
-mod peers_report;
 mod resume;
-mod step_breakdown;
 
 /// Runs the command line `args` (without the program name); the exit code: 0, 1 for a failed
 /// command, 2 for a malformed command line (clap prints the usage).
@@ -47,9 +38,6 @@ pub fn main(args: Vec<String>) -> i32 {
         Command::Evaluate(a) => evaluate::evaluate_files(a),
         Command::Gan(a) => gan::gan(a),
         Command::Judge(a) => gan::judge(a),
-        Command::Bench(a) => bench::bench(a),
-        Command::BenchReport(a) => bench_report::bench_report(a),
-        Command::HardenDist(a) => dist::harden_dist(a),
     };
     match result {
         Ok(()) => 0,

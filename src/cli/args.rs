@@ -35,14 +35,6 @@ pub enum Command {
     Gan(GanArgs),
     /// Train the Fashion-MNIST classifier behind the GAN quality score.
     Judge(JudgeArgs),
-    /// Native CPU benchmarks → JSON (also run by `make bench`).
-    Bench(BenchArgs),
-    /// Merge the native, browser and peer benchmark JSON into results.json and BENCHMARKS.md.
-    BenchReport(BenchReportArgs),
-    /// Make trunk's output (built with --public-url ./) a static site for any sub-path: the
-    /// start-up script moves to init.js, a strict Content-Security-Policy and _headers are added,
-    /// and the offline copy's service worker gets every file's SHA-256.
-    HardenDist(HardenDistArgs),
 }
 
 /// A long run in pieces: `gan` and `compress` save every epoch.
@@ -267,61 +259,4 @@ pub struct JudgeArgs {
     pub data: DataDir,
     #[command(flatten)]
     pub device: DeviceFlag,
-}
-
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Repetitions per measurement (the median is kept).
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub runs: usize,
-    /// The JSON file written.
-    #[arg(long, value_name = "FILE", default_value = "target/bench/native.json")]
-    pub out: PathBuf,
-    #[command(flatten)]
-    pub data: DataDir,
-    #[command(flatten)]
-    pub device: DeviceFlag,
-}
-
-#[derive(Debug, Args)]
-pub struct BenchReportArgs {
-    /// Native results (mnist-lab bench).
-    #[arg(long, value_name = "FILE", default_value = "target/bench/native.json")]
-    pub native: PathBuf,
-    /// The native results on --device vulkan (mnist-lab bench --device vulkan), when present.
-    #[arg(long, value_name = "FILE", default_value = "target/bench/native-vulkan.json")]
-    pub vulkan: PathBuf,
-    /// Browser results (examples/bench_browser).
-    #[arg(long, value_name = "FILE", default_value = "target/bench/browser.json")]
-    pub browser: PathBuf,
-    /// The peers' results (examples/bench_peers), when present.
-    #[arg(long, value_name = "FILE", default_value = "target/bench/peers.json")]
-    pub peers: PathBuf,
-    /// Alternating rounds of our MLP step and jax-js's (make bench-rounds: ours-N.json and
-    /// jaxjs-N.json), when present.
-    #[arg(long, value_name = "DIR", default_value = "target/bench/rounds")]
-    pub rounds: PathBuf,
-    /// The hosted build's first visit, second visit and offline start (examples/bench_site), when
-    /// present.
-    #[arg(long, value_name = "FILE", default_value = "target/bench/site.json")]
-    pub site: PathBuf,
-    /// A note for the report's head.
-    #[arg(long, value_name = "TEXT")]
-    pub note: Option<String>,
-    /// The merged JSON written.
-    #[arg(long, value_name = "FILE", default_value = "target/bench/results.json")]
-    pub json: PathBuf,
-    /// The Markdown written.
-    #[arg(long, value_name = "FILE", default_value = "BENCHMARKS.md")]
-    pub out: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct HardenDistArgs {
-    /// trunk's output folder.
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
-    /// The data sets' SHA-256 sums, which the service worker checks every download against.
-    #[arg(long, value_name = "FILE", default_value = "scripts/data.sha256")]
-    pub data_sha256: PathBuf,
 }

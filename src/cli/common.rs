@@ -100,18 +100,3 @@ pub(crate) fn write_bundle(out: &std::path::Path, bundle: &Bundle) -> LabResult<
 pub(crate) fn epoch_line(e: &EpochMetrics) -> String {
     format!("loss {:.4} · test acc {:.2}%", e.train_loss, e.test_acc * 100.0)
 }
-
-pub(crate) fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Milliseconds for a benchmark table: "1.23 s", "45 ms", "6.7 ms", or "did not finish".
-pub(crate) fn ms(v: &serde_json::Value) -> String {
-    match v.as_f64() {
-        Some(x) if x >= 1000.0 => format!("{:.2} s", x / 1000.0),
-        Some(x) if x >= 10.0 => format!("{x:.0} ms"),
-        Some(x) => format!("{x:.1} ms"),
-        None => "did not finish".into(),
-    }
-}

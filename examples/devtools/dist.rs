@@ -1,12 +1,12 @@
-//! `mnist-lab harden-dist DIR`: makes trunk's output a static site that works from any sub-path
+//! `devtools harden-dist DIR`: makes trunk's output a static site that works from any sub-path
 //! under a strict Content-Security-Policy. trunk inlines the start-up module script, which a CSP
 //! without `'unsafe-inline'` blocks, so it moves to `init.js`; and every URL in `index.html` must
 //! be relative (a leading `/` would escape the sub-path).
 
 use std::path::Path;
 
-use crate::cli::args::HardenDistArgs;
-use crate::lab::core::error::{LabError, LabResult};
+use crate::HardenDistArgs;
+use mnist_lab::lab::core::error::{LabError, LabResult};
 
 /// The policy: scripts and workers only from the site (plus compiling its own wasm), data and
 /// models fetched from the site, and any https URL the user types for their own IDX files.
@@ -79,7 +79,7 @@ pub fn headers_file() -> String {
 /// The CLI entry: `harden-dist DIR`.
 pub fn harden_dist(args: &HardenDistArgs) -> LabResult<()> {
     harden(&args.dir)?;
-    crate::cli::offline::offline_copy(&args.dir, &args.data_sha256)?;
+    crate::offline::offline_copy(&args.dir, &args.data_sha256)?;
     println!(
         "{}: start-up script moved to init.js, CSP and _headers added, all URLs relative, \
          service worker registered with every file's SHA-256",

@@ -11,8 +11,8 @@ use std::path::Path;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::lab::core::error::{LabError, LabResult};
-use crate::lab::core::hex::encode as hex;
+use mnist_lab::lab::core::error::{LabError, LabResult};
+use mnist_lab::lab::core::hex::encode as hex;
 
 /// Where the manifest goes in `sw.js`: the whole line is rewritten, so a second run replaces it.
 const MANIFEST_LINE: &str = "const MANIFEST = ";

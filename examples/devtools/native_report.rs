@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use crate::cli::common::ms;
+use crate::ms;
 
-/// The "Native CLI" section from `native` (mnist-lab bench) and `vulkan` (the same with
+/// The "Native CLI" section from `native` (devtools bench) and `vulkan` (the same with
 /// `--device vulkan`; null when not measured).
 pub(crate) fn native_section(native: &Value, vulkan: &Value) -> String {
     let mut s = String::new();
@@ -73,7 +73,7 @@ pub(crate) fn native_section(native: &Value, vulkan: &Value) -> String {
 fn vulkan_section(flex: &Value, vulkan: &Value) -> String {
     if vulkan.is_null() {
         return "\n### The CLI on Vulkan\n\nNot measured in this run (`make bench` runs \
-                `mnist-lab bench --device vulkan`, which needs the `vulkan` feature and a Vulkan \
+                `devtools bench --device vulkan`, which needs the `vulkan` feature and a Vulkan \
                 driver).\n"
             .into();
     }

@@ -1,4 +1,4 @@
-//! Where the time of one MLP training step goes, phase by phase, for `mnist-lab bench`.
+//! Where the time of one MLP training step goes, phase by phase, for `devtools bench`.
 //!
 //! Flex computes eagerly, so a phase's wall time is its own cost: building the batch tensors,
 //! the forward pass and loss, the backward pass, Adam's update, and reading the loss back. This
@@ -13,11 +13,11 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use serde_json::{Value, json};
 
-use crate::lab::classifier::mlp::{Classifier, MLP_WIDTHS, Mlp, PIXEL_SCALE};
-use crate::lab::core::adam::{Adam, AdamSettings};
-use crate::lab::core::error::LabResult;
-use crate::lab::core::readback::read_f32;
-use crate::lab::data::Dataset;
+use mnist_lab::lab::classifier::mlp::{Classifier, MLP_WIDTHS, Mlp, PIXEL_SCALE};
+use mnist_lab::lab::core::adam::{Adam, AdamSettings};
+use mnist_lab::lab::core::error::LabResult;
+use mnist_lab::lab::core::readback::read_f32;
+use mnist_lab::lab::data::Dataset;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -79,7 +79,7 @@ pub fn mlp_step_breakdown(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::data::{IMAGE_PIXELS, Images};
+    use mnist_lab::lab::data::{IMAGE_PIXELS, Images};
 
     #[test]
     fn every_phase_is_timed_and_the_total_is_their_sum() {

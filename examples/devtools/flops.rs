@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use crate::lab::gan::models::{CNN_CHANNELS, CNN_GRID, CNN_KERNEL, LATENT_DIM, SIDE};
+use mnist_lab::lab::gan::models::{CNN_CHANNELS, CNN_GRID, CNN_KERNEL, LATENT_DIM, SIDE};
 
 /// Floating-point operations (2 per multiply-add) of one CNN GAN training step at batch `b`,
 /// counted per layer and pass: every tap of each 5×5 kernel counts, padded ones too, as in the
@@ -65,7 +65,7 @@ pub(crate) fn gemm_ceiling_gflops() -> f64 {
         }
         times.push(start.elapsed().as_secs_f64());
     }
-    let median = crate::cli::common::median(times[1..].to_vec());
+    let median = crate::median(times[1..].to_vec());
     2.0 * (n * n * n) as f64 / median / 1e9
 }
 
