@@ -173,6 +173,10 @@ fn compress_over_seeds_keeps_each_run_and_gives_their_spread() {
     let md = String::from_utf8(read(out.join("seeds.md"))).unwrap();
     assert!(md.contains("Exercise 1 over 2 seeds") && md.contains("| 8× | (12, 6, 1) |"), "{md}");
     assert!(md.contains(&format!("{:.2} ± {:.2} %", mean * 100.0, sd * 100.0)), "{md}");
+    let bands = String::from_utf8(read(out.join("seeds-curves.svg"))).unwrap();
+    assert!(bands.contains("mean ± sd over 2 runs") && md.contains("](seeds-curves.svg)"));
+    let one = String::from_utf8(read(single.join("report.md"))).unwrap();
+    assert!(one.contains("comes from this one run (seed 8)"), "a single run says it is one");
     // Again with the same folder: the runs are kept, not trained again.
     let kept = std::fs::metadata(out.join("seed-7/metrics.json")).unwrap().modified().unwrap();
     run(&["--seeds", "2", "--seed", "7"], &out);

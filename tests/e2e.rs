@@ -968,6 +968,8 @@ fn a_reload_mid_run_resumes_from_the_last_epoch_with_its_history() {
     assert!(html.contains("data:image/svg+xml;base64,"), "the curves are inlined");
     assert!(html.contains("84,060"), "the model summary with its parameter count");
     assert!(html.contains("true \\ predicted"), "the confusion matrix's header");
+    // #36: a number's run count — the page trains one run, with the panel's seed (42 by default).
+    assert!(html.contains("comes from this one run (seed 42)"), "the report says it is one run");
     assert!(!html.contains("src=\"http"), "self-contained");
     let zip: Vec<u8> = serde_json::from_value(b.js(
         "return fetch(document.querySelector('[data-testid=report-zip]').href).then(r => r.arrayBuffer()).then(a => Array.from(new Uint8Array(a)))",

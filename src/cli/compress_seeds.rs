@@ -7,7 +7,8 @@ use crate::cli::args::CompressArgs;
 use crate::cli::common::write;
 use crate::cli::compress::compress;
 use crate::lab::compress::report::CompressionMetrics;
-use crate::lab::compress::seeds::{SeedRun, seeds_markdown, summarize};
+use crate::lab::compress::seed_bands::seed_bands_svg;
+use crate::lab::compress::seeds::{SEED_BANDS_FILE, SeedRun, seeds_markdown, summarize};
 use crate::lab::core::error::{LabError, LabResult};
 
 /// Runs every seed that has no metrics yet, then writes the summary.
@@ -51,6 +52,7 @@ pub(crate) fn compress_seeds(args: &CompressArgs) -> LabResult<()> {
     let json = serde_json::to_string_pretty(&(&summary, &runs))
         .map_err(|e| LabError::InvalidConfig(format!("cannot encode the summary: {e}")))?;
     write(&args.out.join("seeds.json"), json.as_bytes())?;
+    write(&args.out.join(SEED_BANDS_FILE), seed_bands_svg(&summary).as_bytes())?;
     write(&args.out.join("seeds.md"), seeds_markdown(&summary, &runs).as_bytes())?;
     println!("wrote {} ({} runs)", args.out.join("seeds.md").display(), runs.len());
     Ok(())

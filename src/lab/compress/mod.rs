@@ -7,6 +7,7 @@ pub mod factorized;
 pub mod plots;
 pub mod ranks;
 pub mod report;
+pub mod seed_bands;
 pub mod seeds;
 pub mod summary;
 pub mod svd;

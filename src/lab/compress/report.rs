@@ -155,8 +155,10 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
     let mut s = String::new();
     s += "# Exercise 1 — low-rank SVD compression of an MNIST classifier\n\n";
     s += &format!(
-        "Produced by {} on the {} backend in {:.0} s. Every number below was measured in this run.\n\n",
-        ctx.producer, ctx.backend, ctx.seconds
+        "Produced by {} on the {} backend in {:.0} s. Every number below comes from this one run (seed {}); \
+         one seed's result can swing by points at the higher factors (at 8× the last layer keeps rank 1), so \
+         compare recipes over several seeds (`mnist-lab compress --seeds 5` gives mean ± sd).\n\n",
+        ctx.producer, ctx.backend, ctx.seconds, ctx.config.seed
     );
     if let Some(source) = &ctx.base_source {
         s += &format!("**Base model:** {source}.\n\n");

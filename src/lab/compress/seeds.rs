@@ -9,6 +9,9 @@ use crate::lab::compress::report::{CompressionMetrics, confusion_table, pct};
 use crate::lab::core::error::{LabError, LabResult};
 use crate::lab::data::DatasetKind;
 
+/// The spread's figure (`seed_bands::seed_bands_svg`), beside seeds.md.
+pub const SEED_BANDS_FILE: &str = "seeds-curves.svg";
+
 /// Mean and sample standard deviation (n − 1; 0 for one value) of `n` values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -173,7 +176,9 @@ pub fn seeds_markdown(s: &SeedSummary, runs: &[SeedRun]) -> String {
         }
         md += "\n";
     }
-    md += "\n## Test accuracy epoch by epoch\n\n| epoch | base |";
+    md += &format!(
+        "\n## Test accuracy epoch by epoch\n\n![test accuracy, mean ± sd over the {n} runs]({SEED_BANDS_FILE})\n\n| epoch | base |"
+    );
     for c in &s.compressed {
         md += &format!(" {} |", c.rule.factor_label(c.factor));
     }
@@ -273,6 +278,7 @@ mod tests {
         assert!(md.contains("| 43 | 98.00 % | 76.00 % |"), "{md}");
         assert!(md.contains("| 2 | 97.00 ± 1.00 % | 76.00 ± 4.00 % |"), "{md}");
         assert!(md.contains("The median run (seed 44)"), "{md}");
+        assert!(md.contains("over the 3 runs](seeds-curves.svg)"), "{md}");
     }
 
     #[test]
