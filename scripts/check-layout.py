@@ -6,7 +6,8 @@
    `pub use` re-export in a mod.rs is followed to the file it re-exports), and the file graph
    must have no strongly connected component of more than one file.
 2. No file in src/lab/core/ names an exercise module (classifier, compress, gan, data).
-3. No source file over 500 lines, its `#[cfg(test)] mod tests` block excepted.
+3. No source file over 500 lines, its in-file `#[cfg(test)] mod tests` block included (a long
+   test module goes to a file of its own, e.g. `trainer/tests.rs`, so no file hides its size).
 
 Written by hand (no crate reads Rust imports this way without compiling the crate): it reads
 text, so it runs in a second, before any build.
@@ -97,10 +98,10 @@ texts = {}
 errors = []
 for mod, f in files.items():
     raw = f.read_text()
-    body, test_lines = strip_tests(raw)
+    body, _ = strip_tests(raw)
     texts[mod] = strip_comments(body)
-    if raw.count("\n") - test_lines > MAX_LINES:
-        errors.append(f"{f.relative_to(root)}: {raw.count(chr(10)) - test_lines} lines without its tests (limit {MAX_LINES})")
+    if raw.count("\n") > MAX_LINES:
+        errors.append(f"{f.relative_to(root)}: {raw.count(chr(10))} lines, its tests included (limit {MAX_LINES})")
 
 # `pub use a::b::{C, D}` in a file: C and D resolve to a::b's file.
 reexports = {mod: {} for mod in files}

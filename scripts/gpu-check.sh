@@ -5,7 +5,7 @@
 #
 #   scripts/gpu-check.sh pack   here: builds what `make test` builds (warm: seconds), packs the
 #                               stripped binaries, MNIST, 10 000 Fashion-MNIST images and the
-#                               Vulkan loader into target/gpu-check/ (~45 MB; the device copy
+#                               Vulkan loader into target/gpu-check/ (~47 MB; the device copy
 #                               takes 64 MiB)
 #   scripts/gpu-check.sh run    on the GPU machine, from the repository root, with
 #                               target/gpu-check carried: no build, no network. Prints the adapter,
@@ -17,7 +17,7 @@ dir=target/gpu-check
 
 pack() {
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mnist-lab/target}
-  cargo build --release --features vulkan --bin mnist-lab --example devtools
+  cargo build --release --features vulkan --example devtools
   local tests
   tests=$(cargo test --release --features vulkan --test vulkan --no-run --message-format=json |
     python3 -c 'import json, sys
@@ -25,10 +25,9 @@ runs = [m["executable"] for m in map(json.loads, sys.stdin)
         if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "vulkan"]
 print(runs[-1])')
   rm -rf "$dir" && mkdir -p "$dir/static/data/mnist" "$dir/lib"
-  strip -o "$dir/mnist-lab" "$CARGO_TARGET_DIR/release/mnist-lab"
   strip -o "$dir/devtools" "$CARGO_TARGET_DIR/release/examples/devtools"
   strip -o "$dir/kernel-tests" "$tests"
-  gzip -9 "$dir/mnist-lab" "$dir/devtools" "$dir/kernel-tests"
+  gzip -9 "$dir/devtools" "$dir/kernel-tests"
   cp static/data/mnist/*-ubyte.gz "$dir/static/data/mnist/"
   # The GAN benchmark's Fashion-MNIST, cut to its first 10 000 images per split (a step's time
   # does not depend on how many images the set holds; the whole set would not fit the copy).
@@ -53,14 +52,13 @@ PY
 run() {
   local out=${OUT:-$dir/out}
   mkdir -p "$out"
-  for f in mnist-lab devtools kernel-tests; do
+  for f in devtools kernel-tests; do
     gunzip -c "$dir/$f.gz" > "$out/$f" && chmod +x "$out/$f"
   done
   # The system's loader first; ours only where there is none.
   export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$PWD/$dir/lib
   { nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"; } | tee "$out/adapter.txt"
   ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null | tee -a "$out/adapter.txt" || true
-  "$out/mnist-lab" smoke --steps 20 --device vulkan --data "$dir/static" 2>&1 | tee -a "$out/adapter.txt"
   # The kernel cases, one at a time (the launch counters are per process); the adapter's name
   # is the first line of the log.
   local status=0
@@ -70,7 +68,7 @@ run() {
     "$out/devtools" bench --runs 3 --device "$device" --data "$dir/static" \
       --out "$out/bench-$device.json" 2>&1 | tee "$out/bench-$device.log" || status=1
   done
-  rm -f "$out/mnist-lab" "$out/devtools" "$out/kernel-tests"
+  rm -f "$out/devtools" "$out/kernel-tests"
   [ "$status" = 0 ] && echo "gpu-check: every kernel agrees with burn's operations on this GPU" ||
     echo "gpu-check: FAILED (see $out/kernels.log and the bench logs)"
   return "$status"
