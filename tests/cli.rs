@@ -185,8 +185,9 @@ fn compress_over_seeds_keeps_each_run_and_gives_their_spread() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
-/// #36: the refinement's own recipe changes the refinements only (the base model is the same
-/// seed's, bit for bit), and the report says which settings the refinement used.
+/// #36: the refinement's recipe — the default one, or settings of its own — changes the
+/// refinements only (the base model is the same seed's, bit for bit), and the report says which
+/// settings the refinement used.
 #[test]
 fn a_refinement_recipe_of_its_own_leaves_the_base_alone() {
     let tmp = std::env::temp_dir().join(format!("mnist-lab-recipe-{}", std::process::id()));
@@ -212,14 +213,19 @@ fn a_refinement_recipe_of_its_own_leaves_the_base_alone() {
         (m, std::fs::read_to_string(dir.join("report.md")).unwrap())
     };
     let (plain, plain_report) = run(&[], "plain");
-    let (own, own_report) =
-        run(&["--refine-schedule", "constant", "--refine-weight-decay", "0"], "own");
+    let (own, own_report) = run(&["--refine-schedule", "constant", "--refine-lr", "0.001"], "own");
     assert_eq!(plain["base"], own["base"], "the base model does not depend on the refinement");
     assert_ne!(
         plain["compressed"][0]["epochs"], own["compressed"][0]["epochs"],
         "the refinement trained with its own recipe"
     );
-    assert!(plain_report.contains("same optimiser settings and schedule over the refinement"));
+    // The default recipe (docs/exercise1/refine-recipes.md), not the base model's settings.
+    assert!(
+        plain_report.contains(
+            "its own settings: learning rate 0.01 with a cosine schedule over the refinement, weight decay 0"
+        ),
+        "{plain_report}"
+    );
     assert!(
         own_report.contains(
             "its own settings: learning rate 0.001 with a constant schedule over the refinement, weight decay 0"

@@ -149,6 +149,11 @@ fn compress_trains_and_refines_on_vulkan_like_on_flex() {
             "2048",
             "--factors",
             "4",
+            // The base model's gentle rate, not the refinement's default 0.01: from a 2-epoch
+            // base, 16 Adam steps at 0.01 turn rounding-level gradient differences between the
+            // backends into weight moves of the rate's size, several points of accuracy apart.
+            "--refine-lr",
+            "0.001",
             "--device",
             device,
             "--out",

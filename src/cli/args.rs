@@ -123,13 +123,13 @@ pub struct CompressArgs {
     /// Seed of the initialisation and the shuffles.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// The refinement's learning rate (default: the base's --lr).
+    /// The refinement's learning rate (default 0.01, chosen in docs/exercise1/refine-recipes.md).
     #[arg(long, value_name = "LR")]
     pub refine_lr: Option<f64>,
-    /// The refinement's schedule over its epochs (default: the base's --schedule).
+    /// The refinement's schedule over its epochs (default: cosine).
     #[arg(long, value_enum, value_name = "SCHEDULE")]
     pub refine_schedule: Option<ScheduleArg>,
-    /// The refinement's L2 weight decay (default: the base's --weight-decay).
+    /// The refinement's L2 weight decay (default: none).
     #[arg(long, value_name = "W")]
     pub refine_weight_decay: Option<f64>,
     /// Run the whole exercise N times (seeds S, S+1, …) into DIR/seed-<seed>/, then write each

@@ -22,6 +22,7 @@ use crate::lab::classifier::train::{ClassifierTrainer, LrSchedule, TrainConfig};
 use crate::lab::classifier::weights::{mlp_from_tensors, mlp_tensors};
 use crate::lab::compress::factorized::MlpSpectrum;
 use crate::lab::compress::ranks::{self, RankPoint, RankRule, params_for};
+use crate::lab::compress::recipe::refine_config;
 use crate::lab::compress::report::{
     BaseHistory, BaseRun, CompressedRun, CompressionMetrics, ReportContext, compression_report,
 };
@@ -284,19 +285,16 @@ fn new_run(args: &CompressArgs) -> LabResult<CompressRun> {
         ScheduleArg::Cosine => LrSchedule::Cosine,
         ScheduleArg::Constant => LrSchedule::Constant,
     };
-    // The refinement's own recipe, when any of its settings is given (#36).
-    let asked = args.refine_lr.is_some()
-        || args.refine_schedule.is_some()
-        || args.refine_weight_decay.is_some();
-    let refine = asked.then(|| TrainConfig {
-        lr: args.refine_lr.unwrap_or(config.lr),
-        schedule: args.refine_schedule.map_or(config.schedule, schedule),
-        weight_decay: args.refine_weight_decay.unwrap_or(config.weight_decay),
+    // The refinement's recipe (#36): the default one, with any setting the flags give.
+    let recipe = refine_config(&config, args.refine_epochs);
+    let refine = TrainConfig {
+        lr: args.refine_lr.unwrap_or(recipe.lr),
+        schedule: args.refine_schedule.map_or(recipe.schedule, schedule),
+        weight_decay: args.refine_weight_decay.unwrap_or(recipe.weight_decay),
         ..config.clone()
-    });
-    if let Some(r) = &refine {
-        r.validate()?;
-    }
+    };
+    refine.validate()?;
+    let refine = Some(refine);
     // Which rank rule(s) to compress and refine with: the seed's k = int(n/f), the same
     // parameter budget spread by energy, or both side by side.
     let rules = match args.rank_rule {

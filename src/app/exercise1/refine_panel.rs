@@ -20,8 +20,9 @@ use crate::app::run::resume::{ResumeRequest, use_resume};
 use crate::app::widgets::chart::{LineChart, Series};
 use crate::app::worker::protocol::{FromWorker, RefineRow, ToWorker};
 use crate::lab::classifier::metrics::EpochMetrics;
-use crate::lab::classifier::train::{LrSchedule, TrainConfig};
+use crate::lab::classifier::train::TrainConfig;
 use crate::lab::compress::ranks::{RankRule, params_for, rank_for_factor};
+use crate::lab::compress::recipe::refine_config;
 use crate::lab::core::safetensors::NamedTensor;
 use crate::lab::core::summary::group;
 
@@ -189,11 +190,7 @@ pub fn RefinePanel(props: &RefinePanelProps) -> Html {
             };
             let parsed = assigned.map_or_else(|| epochs.trim().parse::<usize>(), Ok);
             let config = match parsed {
-                Ok(e) => TrainConfig {
-                    epochs: e,
-                    schedule: LrSchedule::Cosine,
-                    ..TrainConfig::default()
-                },
+                Ok(e) => refine_config(&TrainConfig::default(), e),
                 Err(_) => {
                     return run
                         .fail(format!("refinement epochs: `{}` is not a whole number", *epochs));

@@ -196,11 +196,13 @@ pub async fn exercise1(
     });
     let mut summaries = vec![mlp_summary(&mlp)];
     let mut compressed = Vec::new();
-    let mut refine_epochs = 0;
+    let (mut refine_epochs, mut refine) = (0, None);
     for r in refinements {
         if let RunSpec::Refine { ranks, factor, before, config, rule, .. } = &r.spec {
             summaries.push(factorized_summary_for(&shapes, ranks));
             refine_epochs = config.epochs;
+            // The settings the refinements ran with (the page's recipe, which is not the base's).
+            refine = Some(config.clone());
             compressed.push(CompressedRun {
                 factor: *factor,
                 ranks: ranks.clone(),
@@ -227,7 +229,7 @@ pub async fn exercise1(
     let ctx = ReportContext {
         config: base.config,
         refine_epochs,
-        refine: None,
+        refine,
         summaries,
         spectra: spectrum.layers.iter().map(|(s, _)| s.singular_values.clone()).collect(),
         shapes,

@@ -6,6 +6,7 @@ pub mod evaluator;
 pub mod factorized;
 pub mod plots;
 pub mod ranks;
+pub mod recipe;
 pub mod report;
 pub mod seed_bands;
 pub mod seeds;

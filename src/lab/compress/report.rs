@@ -7,6 +7,7 @@ use crate::lab::classifier::metrics::{ConfusionMatrix, EpochMetrics};
 use crate::lab::classifier::train::{LrSchedule, TrainConfig};
 use crate::lab::compress::plots;
 use crate::lab::compress::ranks::{RankPoint, RankRule, join_ranks};
+use crate::lab::compress::recipe::REFINE_LR;
 use crate::lab::core::bundle::Bundle;
 use crate::lab::core::summary::{Summary, group};
 use crate::lab::data::DatasetKind;
@@ -308,9 +309,15 @@ pub fn render_markdown(m: &CompressionMetrics, ctx: &ReportContext) -> String {
           to 1e-4).\n\
           - **U' = UₖΣₖ** absorbs the singular values into the first factor, so Vₖᵀ keeps orthonormal rows; either \
           split gives the same product.\n\
-          - **Refinement** fine-tunes all factors (and copied biases) with a fresh Adam state at the base learning \
-          rate; it starts from the SVD weights, never from a random initialisation.\n\
-          - The SVD runs on the CPU (nalgebra, f64) after async reads of the weights, so the same code runs on WebGPU \
+          - **Refinement** fine-tunes all factors (and copied biases) with a fresh Adam state; it starts from the \
+          SVD weights, never from a random initialisation.\n";
+    s += &format!(
+        "- **The refinement's recipe** (unless set otherwise): learning rate {REFINE_LR}, decayed to 0 by a cosine, no \
+         weight decay — chosen over five seeds per recipe at 2×, 4× and 8× (`docs/exercise1/refine-recipes.md`). A \
+         factorized model starts far from a minimum (at 8× the last layer keeps rank 1), so a higher rate than the \
+         base model's recovers it, and the decay settles it; weight decay made no measurable difference.\n"
+    );
+    s += "- The SVD runs on the CPU (nalgebra, f64) after async reads of the weights, so the same code runs on WebGPU \
           in the browser, where synchronous reads are not allowed.\n";
     s
 }
